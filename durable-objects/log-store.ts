@@ -1,0 +1,163 @@
+import type { JsonObject } from "../protocol/json.ts";
+
+/** Where a topic's log stands. */
+export interface LogPosition {
+  epoch: string;
+  /** Seq of the newest event ever appended; 0 for an empty topic. */
+  head: number;
+  /** Seq of the oldest retained event; `head + 1` when nothing is retained. */
+  oldest: number;
+}
+
+export interface AppendOutcome {
+  id: string;
+  source: string;
+  sequence: number;
+  duplicate: boolean;
+}
+
+/** A newly stored event, serialized once: the same text goes to history, sockets and targets. */
+export type StoredRow = {
+  seq: number;
+  type: string;
+  body: string;
+};
+
+export interface AppendResult {
+  outcomes: AppendOutcome[];
+  appended: StoredRow[];
+}
+
+export interface RetentionPolicy {
+  maxAgeSeconds: number;
+  maxEvents: number;
+  dedupWindowSeconds: number;
+}
+
+/**
+ * The topic log in the Durable Object's SQLite: `events` holds each event's JSON by seq, `dedup`
+ * remembers `(source, id)` for the dedup window (longer or shorter than event retention), and
+ * `meta` keeps the head (so trimming every event never resets the sequence) and the epoch.
+ */
+export class LogStore {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly storage: DurableObjectStorage,
+  ) {
+    sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, type TEXT NOT NULL, at INTEGER NOT NULL, body TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS dedup (source TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (source, id));
+      CREATE INDEX IF NOT EXISTS dedup_at ON dedup (at);`);
+    if (this.getMeta("epoch") === null) this.setMeta("epoch", crypto.randomUUID());
+  }
+
+  getMeta(key: string): string | null {
+    const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
+    return row ? row.value : null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.sql.exec(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    );
+  }
+
+  get head(): number {
+    return Number(this.getMeta("head") ?? 0);
+  }
+
+  position(): LogPosition {
+    const head = this.head;
+    const row = this.sql.exec<{ oldest: number | null }>("SELECT MIN(seq) AS oldest FROM events").one();
+    return { epoch: this.getMeta("epoch") as string, head, oldest: row.oldest ?? head + 1 };
+  }
+
+  /**
+   * Appends a publish call's events in one transaction: all are stored or none. A `(source, id)`
+   * seen inside the dedup window, earlier or in the same call, stores nothing and answers with
+   * the original seq.
+   */
+  append(events: JsonObject[], now: number, dedupWindowSeconds: number): AppendResult {
+    return this.storage.transactionSync(() => {
+      let head = this.head;
+      const freshAfter = now - dedupWindowSeconds * 1000;
+      const outcomes: AppendOutcome[] = [];
+      const appended: StoredRow[] = [];
+      for (const event of events) {
+        const id = String(event.id);
+        const source = String(event.source);
+        const seen = this.sql
+          .exec<{ seq: number }>(
+            "SELECT seq FROM dedup WHERE source = ? AND id = ? AND at >= ?",
+            source,
+            id,
+            freshAfter,
+          )
+          .toArray()[0];
+        if (seen) {
+          outcomes.push({ id, source, sequence: seen.seq, duplicate: true });
+          continue;
+        }
+        head += 1;
+        const body = JSON.stringify({ ...event, sequence: head });
+        const type = String(event.type);
+        this.sql.exec("INSERT INTO events (seq, type, at, body) VALUES (?, ?, ?, ?)", head, type, now, body);
+        this.sql.exec(
+          "INSERT INTO dedup (source, id, seq, at) VALUES (?, ?, ?, ?) ON CONFLICT (source, id) DO UPDATE SET seq = excluded.seq, at = excluded.at",
+          source,
+          id,
+          head,
+          now,
+        );
+        outcomes.push({ id, source, sequence: head, duplicate: false });
+        appended.push({ seq: head, type, body });
+      }
+      if (appended.length > 0) this.setMeta("head", String(head));
+      return { outcomes, appended };
+    });
+  }
+
+  /** Events with seq > `after` in order, at most `limit`, optionally only the given types. */
+  read(after: number, limit: number, types?: readonly string[]): StoredRow[] {
+    if (types && types.length > 0) {
+      const marks = types.map(() => "?").join(",");
+      return this.sql
+        .exec<StoredRow>(
+          `SELECT seq, type, body FROM events WHERE seq > ? AND type IN (${marks}) ORDER BY seq LIMIT ?`,
+          after,
+          ...types,
+          limit,
+        )
+        .toArray();
+    }
+    return this.sql
+      .exec<StoredRow>("SELECT seq, type, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+      .toArray();
+  }
+
+  /** One event by seq, or null when it was never stored or is trimmed. */
+  get(seq: number): StoredRow | null {
+    return this.sql.exec<StoredRow>("SELECT seq, type, body FROM events WHERE seq = ?", seq).toArray()[0] ?? null;
+  }
+
+  /**
+   * Drops events beyond the count limit or older than the age limit, always a prefix of the log
+   * so the retained seqs stay contiguous, and forgets dedup keys older than the window.
+   */
+  trim(now: number, policy: RetentionPolicy): { removed: number } {
+    const head = this.head;
+    const byAge = this.sql
+      .exec<{ seq: number | null }>(
+        "SELECT MAX(seq) AS seq FROM events WHERE at < ?",
+        now - policy.maxAgeSeconds * 1000,
+      )
+      .one().seq;
+    const cut = Math.max(byAge ?? 0, head - policy.maxEvents);
+    let removed = 0;
+    if (cut > 0) removed = this.sql.exec("DELETE FROM events WHERE seq <= ?", cut).rowsWritten;
+    this.sql.exec("DELETE FROM dedup WHERE at < ?", now - policy.dedupWindowSeconds * 1000);
+    return { removed };
+  }
+}

@@ -1,0 +1,149 @@
+import { DurableObject } from "cloudflare:workers";
+import * as v from "valibot";
+import { HEARTBEAT_PING, HEARTBEAT_PONG } from "../protocol/frames.ts";
+import type { JsonObject } from "../protocol/json.ts";
+import { SubscribeQuerySchema } from "../protocol/query.ts";
+import type { PublishedEvent, TopicInfo } from "../protocol/responses.ts";
+import { type MeshConfig, readConfig } from "../worker/config.ts";
+import type { Env } from "../worker/env.ts";
+import { logLine } from "../worker/log.ts";
+import { LiveSockets } from "./live-sockets.ts";
+import { LogStore } from "./log-store.ts";
+
+/** How often the alarm trims the log by retention while it holds events. */
+const TRIM_INTERVAL_MS = 60_000;
+
+export type PublishResult = { ok: true; events: PublishedEvent[] };
+
+export type HistoryResult =
+  | { ok: true; epoch: string; head: number; rows: string[]; next: number; more: boolean }
+  | { ok: false; code: "cursor_expired"; oldest: number; head: number };
+
+/**
+ * One topic: its ordered log, its live sockets and its alarm. Storage, sockets and delivery live
+ * in plain modules; this class only wires them to the runtime.
+ */
+export class TopicLog extends DurableObject<Env> {
+  private readonly config: MeshConfig;
+  private readonly store: LogStore;
+  private readonly sockets: LiveSockets;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.config = readConfig(env);
+    this.store = new LogStore(ctx.storage.sql, ctx.storage);
+    this.sockets = new LiveSockets(ctx, this.store, this.config.replayPageSize);
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG));
+  }
+
+  /** Appends the events of one publish call atomically; answers once the write is durable. */
+  async publish(topic: string, events: JsonObject[]): Promise<PublishResult> {
+    this.rememberTopic(topic);
+    const now = Date.now();
+    const { outcomes, appended } = this.store.append(events, now, this.config.dedupWindowSeconds);
+    this.sockets.broadcast(topic, appended);
+    if (appended.length > 0) {
+      if (this.store.getMeta("trim_due") === null) this.store.setMeta("trim_due", String(now + TRIM_INTERVAL_MS));
+      await this.armAlarm();
+      logLine("publish", {
+        topic,
+        appended: appended.length,
+        duplicates: outcomes.length - appended.length,
+        head: this.store.head,
+      });
+    }
+    return { ok: true, events: outcomes };
+  }
+
+  async history(topic: string, after: number, limit: number, types?: string[]): Promise<HistoryResult> {
+    this.rememberTopic(topic);
+    const position = this.store.position();
+    if (after < position.oldest - 1) {
+      return { ok: false, code: "cursor_expired", oldest: position.oldest, head: position.head };
+    }
+    const rows = this.store.read(after, limit + 1, types);
+    const more = rows.length > limit;
+    const page = more ? rows.slice(0, limit) : rows;
+    const next = more ? page[page.length - 1].seq : Math.max(after, position.head);
+    return { ok: true, epoch: position.epoch, head: position.head, rows: page.map((r) => r.body), next, more };
+  }
+
+  async info(topic: string): Promise<TopicInfo> {
+    this.rememberTopic(topic);
+    const { epoch, head, oldest } = this.store.position();
+    return {
+      topic,
+      epoch,
+      head,
+      oldest,
+      eventCount: head - oldest + 1,
+      dedupWindowSeconds: this.config.dedupWindowSeconds,
+      retention: { maxAgeSeconds: this.config.retentionMaxAgeSeconds, maxEvents: this.config.retentionMaxEvents },
+    };
+  }
+
+  /** WebSocket upgrades, already checked by the Worker; the query is parsed with the same schema. */
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const topic = request.headers.get("x-mesh-topic") ?? "";
+    const query = v.parse(SubscribeQuerySchema, Object.fromEntries(url.searchParams));
+    this.rememberTopic(topic);
+    return this.sockets.accept({ topic, after: query.after, types: query.types, epoch: query.epoch });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (message === HEARTBEAT_PING) {
+      ws.send(HEARTBEAT_PONG);
+      return;
+    }
+    ws.send(
+      JSON.stringify({ type: "error", code: "invalid_body", message: "this socket takes no frames other than ping" }),
+    );
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, "closed");
+    } catch {
+      // Already closed by the runtime.
+    }
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    const trimDue = Number(this.store.getMeta("trim_due") ?? Number.POSITIVE_INFINITY);
+    if (trimDue <= now) {
+      const { removed } = this.store.trim(now, {
+        maxAgeSeconds: this.config.retentionMaxAgeSeconds,
+        maxEvents: this.config.retentionMaxEvents,
+        dedupWindowSeconds: this.config.dedupWindowSeconds,
+      });
+      if (removed > 0) logLine("retention", { topic: this.store.getMeta("topic"), removed });
+      const { head, oldest } = this.store.position();
+      const stillHolds = oldest <= head || this.hasDedupKeys();
+      if (stillHolds) this.store.setMeta("trim_due", String(now + TRIM_INTERVAL_MS));
+      else this.ctx.storage.sql.exec("DELETE FROM meta WHERE key = 'trim_due'");
+    }
+    await this.armAlarm();
+  }
+
+  /** One alarm serves every timed duty; it is armed at the earliest due time kept in SQLite. */
+  private async armAlarm(): Promise<void> {
+    const trimDue = this.store.getMeta("trim_due");
+    const due = trimDue === null ? null : Number(trimDue);
+    const current = await this.ctx.storage.getAlarm();
+    if (due === null) {
+      if (current !== null) await this.ctx.storage.deleteAlarm();
+    } else if (current !== due) {
+      await this.ctx.storage.setAlarm(due);
+    }
+  }
+
+  private hasDedupKeys(): boolean {
+    return this.ctx.storage.sql.exec("SELECT 1 FROM dedup LIMIT 1").toArray().length > 0;
+  }
+
+  private rememberTopic(topic: string): void {
+    if (topic && this.store.getMeta("topic") === null) this.store.setMeta("topic", topic);
+  }
+}

@@ -1,0 +1,105 @@
+import * as v from "valibot";
+import type { JsonObject, JsonValue } from "./json.ts";
+
+/** CloudEvents 1.0 context attributes the mesh knows by name (everything else is an extension). */
+export const KNOWN_ATTRIBUTES = new Set([
+  "id",
+  "source",
+  "specversion",
+  "type",
+  "subject",
+  "time",
+  "datacontenttype",
+  "dataschema",
+  "data",
+  "data_base64",
+  "sequence",
+]);
+
+/** CloudEvents: extension names are lower-case ASCII letters and digits, at most 20 characters. */
+const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
+/** RFC 3339 timestamp, as CloudEvents requires for `time`. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+const nonEmpty = (name: string) =>
+  v.pipe(v.string(`${name} must be a string`), v.nonEmpty(`${name} must not be empty`));
+
+/**
+ * A CloudEvents 1.0 event in structured JSON form, as a publisher sends it. Unknown attributes
+ * are kept (extensions) but must have valid names and scalar values.
+ */
+export const CloudEventSchema = v.pipe(
+  v.looseObject({
+    id: nonEmpty("id"),
+    source: nonEmpty("source"),
+    specversion: v.literal("1.0", 'specversion must be "1.0"'),
+    type: nonEmpty("type"),
+    subject: v.optional(v.string("subject must be a string")),
+    time: v.optional(v.pipe(v.string("time must be a string"), v.regex(RFC3339, "time must be an RFC 3339 timestamp"))),
+    datacontenttype: v.optional(nonEmpty("datacontenttype")),
+    dataschema: v.optional(nonEmpty("dataschema")),
+    data: v.optional(v.unknown()),
+    data_base64: v.optional(v.string("data_base64 must be a string")),
+    traceparent: v.optional(
+      v.pipe(
+        v.string("traceparent must be a string"),
+        v.regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, "traceparent must be W3C trace context"),
+      ),
+    ),
+    tracestate: v.optional(v.string("tracestate must be a string")),
+    correlationid: v.optional(nonEmpty("correlationid")),
+    causationid: v.optional(nonEmpty("causationid")),
+  }),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const event = dataset.value as Record<string, unknown>;
+    if (event.data !== undefined && event.data_base64 !== undefined) {
+      addIssue({ message: "data and data_base64 are mutually exclusive", path: undefined });
+    }
+    for (const [name, value] of Object.entries(event)) {
+      if (KNOWN_ATTRIBUTES.has(name)) continue;
+      if (!EXTENSION_NAME.test(name)) {
+        addIssue({ message: `extension attribute "${name}" must be 1-20 lower-case letters or digits` });
+      } else if (!["string", "number", "boolean"].includes(typeof value)) {
+        addIssue({ message: `extension attribute "${name}" must be a string, number or boolean` });
+      }
+    }
+  }),
+);
+
+/** What a publisher sends: a CloudEvent without a position. */
+export type CloudEventInput = v.InferInput<typeof CloudEventSchema>;
+
+/** A stored event: the CloudEvent as published, plus `sequence` and `time` set by the mesh. */
+export interface MeshEvent<TData = JsonValue> extends JsonObject {
+  id: string;
+  source: string;
+  specversion: "1.0";
+  type: string;
+  time: string;
+  sequence: number;
+  // biome-ignore lint/suspicious/noExplicitAny: data is typed per event type by the catalog
+  data: TData extends JsonValue ? TData : any;
+}
+
+/** Result of checking one envelope: the normalized event (no `sequence` yet) or the issues. */
+export type EnvelopeCheck = { ok: true; event: JsonObject } | { ok: false; message: string; attribute?: string };
+
+/**
+ * Checks one structured CloudEvent. The returned event drops any `sequence` a publisher sent
+ * (only the topic's Durable Object assigns positions) and gets `time` when it has none.
+ */
+export function checkEnvelope(input: unknown, now: Date = new Date()): EnvelopeCheck {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return { ok: false, message: "an event must be a JSON object" };
+  }
+  const result = v.safeParse(CloudEventSchema, input);
+  if (!result.success) {
+    const issue = result.issues[0];
+    const attribute = issue.path?.map((p) => String(p.key)).join(".") || undefined;
+    return { ok: false, message: issue.message, attribute };
+  }
+  const { sequence: _ignored, ...event } = result.output as Record<string, unknown>;
+  if (event.time === undefined) event.time = now.toISOString();
+  return { ok: true, event: event as JsonObject };
+}

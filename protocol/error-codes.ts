@@ -1,0 +1,41 @@
+/**
+ * Every refusal the mesh gives, by stable code, with its HTTP status. The body of a refusal is
+ * `{ error: { code, message, ...details } }`; clients branch on `code`, never on `message`.
+ */
+export const ERROR_STATUS = {
+  malformed_json: 400,
+  invalid_envelope: 400,
+  invalid_topic: 400,
+  invalid_query: 400,
+  invalid_body: 400,
+  unsupported_media_type: 415,
+  event_too_large: 413,
+  batch_too_large: 413,
+  body_too_large: 413,
+  schema_mismatch: 422,
+  unknown_event_type: 422,
+  cursor_expired: 410,
+  cursor_ahead: 409,
+  unknown_queue: 422,
+  not_found: 404,
+  subscription_not_found: 404,
+  dead_letter_not_found: 404,
+  method_not_allowed: 405,
+  upgrade_required: 426,
+  unauthorized: 401,
+  token_expired: 401,
+  forbidden: 403,
+  rate_limited: 429,
+  internal: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** The JSON body of every refusal. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; [detail: string]: unknown };
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(ERROR_STATUS, value);
+}

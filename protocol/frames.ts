@@ -1,0 +1,68 @@
+import * as v from "valibot";
+
+/**
+ * Frames the server sends on a topic WebSocket. Every frame is a JSON text message with a `type`.
+ * The event frame carries the stored CloudEvent, whose `sequence` is its position in the topic.
+ */
+export const EventFrameSchema = v.object({
+  type: v.literal("event"),
+  topic: v.string(),
+  event: v.looseObject({ sequence: v.pipe(v.number(), v.integer(), v.minValue(1)), type: v.string() }),
+});
+
+/** The replay reached the head; from now on frames are live. */
+export const CaughtUpFrameSchema = v.object({
+  type: v.literal("caught-up"),
+  topic: v.string(),
+  head: v.number(),
+  epoch: v.string(),
+});
+
+/**
+ * The requested position is older than the oldest retained event (or the topic's epoch changed):
+ * events `after+1 … oldest-1` no longer exist. Replay continues from `oldest`.
+ */
+export const GapFrameSchema = v.object({
+  type: v.literal("gap"),
+  topic: v.string(),
+  after: v.number(),
+  oldest: v.number(),
+  epoch: v.string(),
+  reason: v.picklist(["retention", "epoch"]),
+});
+
+/** A refusal on the socket; a close with a matching close code usually follows. */
+export const ErrorFrameSchema = v.object({
+  type: v.literal("error"),
+  code: v.string(),
+  message: v.string(),
+});
+
+export const ServerFrameSchema = v.variant("type", [
+  EventFrameSchema,
+  CaughtUpFrameSchema,
+  GapFrameSchema,
+  ErrorFrameSchema,
+]);
+
+export type EventFrame = v.InferOutput<typeof EventFrameSchema>;
+export type CaughtUpFrame = v.InferOutput<typeof CaughtUpFrameSchema>;
+export type GapFrame = v.InferOutput<typeof GapFrameSchema>;
+export type ErrorFrame = v.InferOutput<typeof ErrorFrameSchema>;
+export type ServerFrame = v.InferOutput<typeof ServerFrameSchema>;
+
+/** Heartbeat: the client sends this text and the runtime answers `HEARTBEAT_PONG` without waking the DO. */
+export const HEARTBEAT_PING = "ping";
+export const HEARTBEAT_PONG = "pong";
+
+/** Parses one server frame; `null` for anything that is not a valid frame. */
+export function parseServerFrame(text: string): ServerFrame | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const result = v.safeParse(ServerFrameSchema, value);
+  return result.success ? result.output : null;
+}

@@ -1,0 +1,12 @@
+/** Defaults for every limit; each can be changed through the Worker's vars (see README). */
+export const DEFAULT_LIMITS = {
+  maxEventBytes: 64 * 1024,
+  maxBatchEvents: 100,
+  maxBodyBytes: 1024 * 1024,
+  historyDefaultLimit: 100,
+  historyMaxLimit: 1000,
+  dedupWindowSeconds: 24 * 60 * 60,
+  retentionMaxAgeSeconds: 7 * 24 * 60 * 60,
+  retentionMaxEvents: 1_000_000,
+  replayPageSize: 500,
+} as const;

@@ -1,0 +1,46 @@
+import * as v from "valibot";
+import { DEFAULT_LIMITS } from "./limits.ts";
+
+const seqParam = (name: string) =>
+  v.pipe(v.string(), v.regex(/^\d{1,15}$/, `${name} must be a non-negative integer`), v.transform(Number));
+
+const typesParam = v.pipe(
+  v.string(),
+  v.transform((s) =>
+    s
+      .split(",")
+      .map((t) => t.trim())
+      .filter((t) => t.length > 0),
+  ),
+  v.array(v.pipe(v.string(), v.maxLength(200, "an event type is at most 200 characters")), ""),
+  v.maxLength(50, "types lists at most 50 event types"),
+);
+
+/** Query of `GET /v1/topics/:topic/events`. */
+export const HistoryQuerySchema = v.object({
+  after: v.optional(seqParam("after"), "0"),
+  limit: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,6}$/, "limit must be a positive integer"),
+      v.transform(Number),
+      v.minValue(1, "limit must be at least 1"),
+    ),
+  ),
+  type: v.optional(typesParam),
+});
+export type HistoryQuery = v.InferOutput<typeof HistoryQuerySchema>;
+
+/** Query of `GET /v1/topics/:topic/ws`. */
+export const SubscribeQuerySchema = v.object({
+  after: v.optional(seqParam("after"), "0"),
+  types: v.optional(typesParam),
+  epoch: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  token: v.optional(v.string()),
+});
+export type SubscribeQuery = v.InferOutput<typeof SubscribeQuerySchema>;
+
+export const HISTORY_LIMITS = {
+  defaultLimit: DEFAULT_LIMITS.historyDefaultLimit,
+  maxLimit: DEFAULT_LIMITS.historyMaxLimit,
+};

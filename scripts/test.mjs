@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// The one test command: type-checks every environment, lints, runs every test layer, then prints
+// one closing line "N passed, N failed" and exits non-zero on any failure.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+
+const env = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_HIDE_BANNER: "true",
+};
+const outDir = join("test-output", "reports");
+rmSync(outDir, { recursive: true, force: true });
+mkdirSync(outDir, { recursive: true });
+
+let passed = 0;
+let failed = 0;
+const failures = [];
+
+function run(label, command, args) {
+  console.log(`\n=== ${label}: ${command} ${args.join(" ")}`);
+  const result = spawnSync(command, args, { stdio: "inherit", env });
+  return result.status === 0;
+}
+
+function check(label, command, args) {
+  if (run(label, command, args)) passed += 1;
+  else {
+    failed += 1;
+    failures.push(label);
+  }
+}
+
+function vitest(layer, config) {
+  const report = join(outDir, `${layer}.json`);
+  const ok = run(layer, "npx", [
+    "vitest",
+    "run",
+    "-c",
+    config,
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${report}`,
+  ]);
+  if (!existsSync(report)) {
+    failed += 1;
+    failures.push(`${layer} (no report)`);
+    return;
+  }
+  const summary = JSON.parse(readFileSync(report, "utf8"));
+  passed += summary.numPassedTests;
+  failed += summary.numFailedTests;
+  // A suite that fails to load has no failed tests but is still a failure.
+  const broken = summary.numFailedTestSuites > 0 && summary.numFailedTests === 0;
+  if (broken || (!ok && summary.numFailedTests === 0)) {
+    failed += 1;
+    failures.push(`${layer} (suite error)`);
+  } else if (summary.numFailedTests > 0) failures.push(layer);
+}
+
+check("typecheck: worker", "npx", ["tsc", "-p", "tsconfig.json"]);
+check("typecheck: browser", "npx", ["tsc", "-p", "client/tsconfig.json"]);
+check("typecheck: workers tests", "npx", ["tsc", "-p", "test/tsconfig.workers.json"]);
+check("typecheck: node tests", "npx", ["tsc", "-p", "test/tsconfig.node.json"]);
+check("lint", "npx", ["biome", "check", "."]);
+check("deploy dry-run", "npx", ["wrangler", "deploy", "--dry-run", "--outdir", "dist"]);
+vitest("unit", "vitest.unit.config.ts");
+vitest("workers", "vitest.workers.config.ts");
+if (existsSync("vitest.e2e.config.ts")) vitest("e2e", "vitest.e2e.config.ts");
+
+if (failures.length > 0) console.log(`\nfailed: ${failures.join(", ")}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);

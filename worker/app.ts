@@ -1,0 +1,40 @@
+import { Hono } from "hono";
+import type { Env } from "./env.ts";
+import { errorResponse, MeshError } from "./mesh-error.ts";
+import { liveRoutes } from "./routes/live.ts";
+import { publishRoutes } from "./routes/publish.ts";
+import { schemaRoutes } from "./routes/schemas.ts";
+import { topicRoutes } from "./routes/topics.ts";
+
+/** Paths and the methods they take, so any other method gets a 405 with an Allow header. */
+const ALLOWED: Record<string, string[]> = {
+  "/v1/topics/:topic/events": ["GET", "POST"],
+  "/v1/topics/:topic": ["GET"],
+  "/v1/topics/:topic/ws": ["GET"],
+  "/v1/schemas": ["GET"],
+};
+
+export function createApp(): Hono<{ Bindings: Env }> {
+  const app = new Hono<{ Bindings: Env }>();
+  publishRoutes(app);
+  topicRoutes(app);
+  liveRoutes(app);
+  schemaRoutes(app);
+  for (const [path, methods] of Object.entries(ALLOWED)) {
+    app.all(path, (c) => {
+      throw new MeshError(
+        "method_not_allowed",
+        `${c.req.method} is not allowed on ${path}; use ${methods.join(" or ")}`,
+        {
+          allow: methods,
+        },
+        { allow: methods.join(", ") },
+      );
+    });
+  }
+  app.notFound((c) =>
+    errorResponse(new MeshError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)),
+  );
+  app.onError((err) => errorResponse(err));
+  return app;
+}

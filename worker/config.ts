@@ -1,0 +1,50 @@
+import { DEFAULT_LIMITS } from "../protocol/limits.ts";
+import type { Env } from "./env.ts";
+
+/** The deployment's settings, read from vars with defaults; shared by the Worker and the DOs. */
+export interface MeshConfig {
+  maxEventBytes: number;
+  maxBatchEvents: number;
+  maxBodyBytes: number;
+  dedupWindowSeconds: number;
+  retentionMaxAgeSeconds: number;
+  retentionMaxEvents: number;
+  unknownEventTypes: "accept" | "reject";
+  replayPageSize: number;
+}
+
+function positiveInt(raw: string | undefined, fallback: number, name: string): number {
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`config ${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+export function readConfig(env: Partial<Env>): MeshConfig {
+  const unknown = env.UNKNOWN_EVENT_TYPES ?? "accept";
+  if (unknown !== "accept" && unknown !== "reject") {
+    throw new Error(`config UNKNOWN_EVENT_TYPES must be "accept" or "reject", got "${unknown}"`);
+  }
+  return {
+    maxEventBytes: positiveInt(env.MAX_EVENT_BYTES, DEFAULT_LIMITS.maxEventBytes, "MAX_EVENT_BYTES"),
+    maxBatchEvents: positiveInt(env.MAX_BATCH_EVENTS, DEFAULT_LIMITS.maxBatchEvents, "MAX_BATCH_EVENTS"),
+    maxBodyBytes: positiveInt(env.MAX_BODY_BYTES, DEFAULT_LIMITS.maxBodyBytes, "MAX_BODY_BYTES"),
+    dedupWindowSeconds: positiveInt(
+      env.DEDUP_WINDOW_SECONDS,
+      DEFAULT_LIMITS.dedupWindowSeconds,
+      "DEDUP_WINDOW_SECONDS",
+    ),
+    retentionMaxAgeSeconds: positiveInt(
+      env.RETENTION_MAX_AGE_SECONDS,
+      DEFAULT_LIMITS.retentionMaxAgeSeconds,
+      "RETENTION_MAX_AGE_SECONDS",
+    ),
+    retentionMaxEvents: positiveInt(
+      env.RETENTION_MAX_EVENTS,
+      DEFAULT_LIMITS.retentionMaxEvents,
+      "RETENTION_MAX_EVENTS",
+    ),
+    unknownEventTypes: unknown,
+    replayPageSize: positiveInt(env.REPLAY_PAGE_SIZE, DEFAULT_LIMITS.replayPageSize, "REPLAY_PAGE_SIZE"),
+  };
+}

@@ -1,0 +1,49 @@
+import type { Hono } from "hono";
+import * as v from "valibot";
+import { HISTORY_LIMITS, HistoryQuerySchema } from "../../protocol/query.ts";
+import type { Env } from "../env.ts";
+import { MeshError } from "../mesh-error.ts";
+import { checkTopic, topicStub } from "../topic-param.ts";
+
+/** Reads a query with a protocol schema; the first issue becomes an `invalid_query` refusal. */
+export function parseQuery<T extends v.GenericSchema>(schema: T, url: string): v.InferOutput<T> {
+  const params = Object.fromEntries(new URL(url).searchParams);
+  const result = v.safeParse(schema, params);
+  if (!result.success) {
+    const issue = result.issues[0];
+    const param = issue.path?.map((p) => String(p.key)).join(".");
+    throw new MeshError("invalid_query", param ? `${param}: ${issue.message}` : issue.message, param ? { param } : {});
+  }
+  return result.output;
+}
+
+/** `GET /v1/topics/:topic` (where the log stands) and `GET /v1/topics/:topic/events` (history pages). */
+export function topicRoutes(app: Hono<{ Bindings: Env }>): void {
+  app.get("/v1/topics/:topic", async (c) => {
+    const topic = checkTopic(c.req.param("topic"));
+    return c.json(await topicStub(c.env, topic).info(topic));
+  });
+
+  app.get("/v1/topics/:topic/events", async (c) => {
+    const topic = checkTopic(c.req.param("topic"));
+    const query = parseQuery(HistoryQuerySchema, c.req.url);
+    const limit = query.limit ?? HISTORY_LIMITS.defaultLimit;
+    if (limit > HISTORY_LIMITS.maxLimit) {
+      throw new MeshError("invalid_query", `limit is at most ${HISTORY_LIMITS.maxLimit}`, {
+        param: "limit",
+        limit: HISTORY_LIMITS.maxLimit,
+      });
+    }
+    const result = await topicStub(c.env, topic).history(topic, query.after, limit, query.type);
+    if (!result.ok) {
+      throw new MeshError(
+        "cursor_expired",
+        `events after ${query.after} are no longer retained; the oldest retained seq is ${result.oldest}: read from after=${result.oldest - 1}`,
+        { oldest: result.oldest, head: result.head },
+      );
+    }
+    // Stored events are already JSON text: the page is assembled without parsing them again.
+    const body = `{"topic":${JSON.stringify(topic)},"epoch":${JSON.stringify(result.epoch)},"head":${result.head},"next":${result.next},"more":${result.more},"events":[${result.rows.join(",")}]}`;
+    return c.body(body, 200, { "content-type": "application/json; charset=utf-8" });
+  });
+}
