@@ -9,6 +9,7 @@ import type { Env } from "../worker/env.ts";
 import { logLine } from "../worker/log.ts";
 import { LiveSockets } from "./live-sockets.ts";
 import { LogStore } from "./log-store.ts";
+import { topicDirectory } from "./topic-directory.ts";
 
 /** How often the alarm trims the log by retention while it holds events. */
 const TRIM_INTERVAL_MS = 60_000;
@@ -27,6 +28,7 @@ export class TopicLog extends DurableObject<Env> {
   private readonly config: MeshConfig;
   private readonly store: LogStore;
   private readonly sockets: LiveSockets;
+  private registered = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -38,7 +40,7 @@ export class TopicLog extends DurableObject<Env> {
 
   /** Appends the events of one publish call atomically; answers once the write is durable. */
   async publish(topic: string, events: JsonObject[]): Promise<PublishResult> {
-    this.rememberTopic(topic);
+    await this.rememberTopic(topic);
     const now = Date.now();
     const { outcomes, appended } = this.store.append(events, now, this.config.dedupWindowSeconds);
     this.sockets.broadcast(topic, appended);
@@ -56,7 +58,7 @@ export class TopicLog extends DurableObject<Env> {
   }
 
   async history(topic: string, after: number, limit: number, types?: string[]): Promise<HistoryResult> {
-    this.rememberTopic(topic);
+    await this.rememberTopic(topic);
     const position = this.store.position();
     if (after < position.oldest - 1) {
       return { ok: false, code: "cursor_expired", oldest: position.oldest, head: position.head };
@@ -69,7 +71,7 @@ export class TopicLog extends DurableObject<Env> {
   }
 
   async info(topic: string): Promise<TopicInfo> {
-    this.rememberTopic(topic);
+    await this.rememberTopic(topic);
     const { epoch, head, oldest } = this.store.position();
     return {
       topic,
@@ -87,7 +89,7 @@ export class TopicLog extends DurableObject<Env> {
     const url = new URL(request.url);
     const topic = request.headers.get("x-mesh-topic") ?? "";
     const query = v.parse(SubscribeQuerySchema, Object.fromEntries(url.searchParams));
-    this.rememberTopic(topic);
+    await this.rememberTopic(topic);
     return this.sockets.accept({ topic, after: query.after, types: query.types, epoch: query.epoch });
   }
 
@@ -143,7 +145,20 @@ export class TopicLog extends DurableObject<Env> {
     return this.ctx.storage.sql.exec("SELECT 1 FROM dedup LIMIT 1").toArray().length > 0;
   }
 
-  private rememberTopic(topic: string): void {
-    if (topic && this.store.getMeta("topic") === null) this.store.setMeta("topic", topic);
+  /** Records the topic's name and lists it in the directory, once per topic. */
+  private async rememberTopic(topic: string): Promise<void> {
+    if (!topic || this.registered) return;
+    if (this.store.getMeta("topic") === null) this.store.setMeta("topic", topic);
+    if (this.store.getMeta("registered") === null) {
+      try {
+        await topicDirectory(this.env).register(topic);
+        this.store.setMeta("registered", "1");
+      } catch (err) {
+        // Listing is best effort; the next call tries again.
+        logLine("directory register failed", { topic, error: String(err) });
+        return;
+      }
+    }
+    this.registered = true;
   }
 }

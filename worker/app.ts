@@ -5,6 +5,7 @@ import { liveRoutes } from "./routes/live.ts";
 import { publishRoutes } from "./routes/publish.ts";
 import { schemaRoutes } from "./routes/schemas.ts";
 import { topicRoutes } from "./routes/topics.ts";
+import { topicListRoutes } from "./routes/topics-list.ts";
 
 /** Paths and the methods they take, so any other method gets a 405 with an Allow header. */
 const ALLOWED: Record<string, string[]> = {
@@ -12,11 +13,13 @@ const ALLOWED: Record<string, string[]> = {
   "/v1/topics/:topic": ["GET"],
   "/v1/topics/:topic/ws": ["GET"],
   "/v1/schemas": ["GET"],
+  "/v1/topics": ["GET"],
 };
 
 export function createApp(): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>();
   publishRoutes(app);
+  topicListRoutes(app);
   topicRoutes(app);
   liveRoutes(app);
   schemaRoutes(app);

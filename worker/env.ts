@@ -1,8 +1,10 @@
+import type { TopicDirectory } from "../durable-objects/topic-directory.ts";
 import type { TopicLog } from "../durable-objects/topic-log.ts";
 
 /** Bindings and vars of the Worker (declared in wrangler.toml). */
 export interface Env {
   TOPIC_LOG: DurableObjectNamespace<TopicLog>;
+  TOPIC_DIRECTORY: DurableObjectNamespace<TopicDirectory>;
   ASSETS?: Fetcher;
   DELIVERY_QUEUE: Queue;
   MAX_EVENT_BYTES?: string;

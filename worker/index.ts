@@ -1,6 +1,7 @@
 import { createApp } from "./app.ts";
 import type { Env } from "./env.ts";
 
+export { TopicDirectory } from "../durable-objects/topic-directory.ts";
 export { TopicLog } from "../durable-objects/topic-log.ts";
 
 const app = createApp();
