@@ -26,6 +26,7 @@ export const ERROR_STATUS = {
   token_expired: 401,
   forbidden: 403,
   rate_limited: 429,
+  auth_not_configured: 503,
   internal: 500,
 } as const;
 

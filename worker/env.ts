@@ -15,4 +15,12 @@ export interface Env {
   RETENTION_MAX_EVENTS?: string;
   UNKNOWN_EVENT_TYPES?: string;
   REPLAY_PAGE_SIZE?: string;
+  /** JSON array of publisher keys (a secret: .dev.vars locally, `wrangler secret put` in production). */
+  MESH_KEYS?: string;
+  /** HMAC secret that signs subscriber tokens (a secret). */
+  MESH_TOKEN_SECRET?: string;
+  /** Comma-separated topic patterns anyone may subscribe to and read; empty by default. */
+  PUBLIC_TOPICS?: string;
+  KEY_RATE_LIMITER: RateLimit;
+  ADDRESS_RATE_LIMITER: RateLimit;
 }

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { patternWithin, topicMatches } from "../../protocol/auth.ts";
+import { checkToken, mintToken } from "../../worker/auth/tokens.ts";
+
+const key = { id: "backend", secret: "x".repeat(32), topics: ["*"], ops: ["mint" as const] };
+const SECRET = "token-secret-for-unit-tests-0123456789";
+const b64url = (s: string) => Buffer.from(s).toString("base64url");
+
+describe("topic patterns", () => {
+  it("matches exact names and wildcards", () => {
+    expect(topicMatches("users", "users")).toBe(true);
+    expect(topicMatches("users", "users2")).toBe(false);
+    expect(topicMatches("notifications.*", "notifications.u1")).toBe(true);
+    expect(topicMatches("notifications.*", "notifications")).toBe(false);
+    expect(topicMatches("*", "anything:at.all")).toBe(true);
+    expect(topicMatches("a.b", "aXb")).toBe(false);
+  });
+  it("keeps minted scopes inside the key's scope", () => {
+    expect(patternWithin("notifications.u1", "notifications.*")).toBe(true);
+    expect(patternWithin("notifications.*", "notifications.*")).toBe(true);
+    expect(patternWithin("*", "notifications.*")).toBe(false);
+    expect(patternWithin("notif*", "notifications.*")).toBe(false);
+    expect(patternWithin("users", "*")).toBe(true);
+  });
+});
+
+describe("subscriber tokens", () => {
+  const request = { topics: ["users"], ops: ["subscribe" as const], ttlSeconds: 60 };
+
+  it("round-trips claims", async () => {
+    const { token, claims } = await mintToken(request, key, SECRET);
+    const checked = await checkToken(token, SECRET);
+    expect(checked).toEqual({ ok: true, claims });
+    expect(claims).toMatchObject({ kid: "backend", topics: ["users"], ops: ["subscribe"] });
+  });
+
+  it("says expired for an expired token", async () => {
+    const { token } = await mintToken(request, key, SECRET, Date.now() - 120_000);
+    expect(await checkToken(token, SECRET)).toMatchObject({ ok: false, code: "token_expired" });
+  });
+
+  it("refuses a changed claim, a changed signature, another secret and alg none", async () => {
+    const { token } = await mintToken(request, key, SECRET);
+    const [header, payload, signature] = token.split(".");
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString());
+    const widened = `${header}.${b64url(JSON.stringify({ ...claims, topics: ["*"] }))}.${signature}`;
+    const flipped = `${header}.${payload}.${signature.slice(0, -2)}${signature.endsWith("A") ? "B" : "A"}A`;
+    const none = `${b64url(JSON.stringify({ alg: "none", typ: "JWT" }))}.${payload}.`;
+    for (const bad of [widened, flipped, none, "not-a-token", `${token}x`]) {
+      expect(await checkToken(bad, SECRET)).toMatchObject({ ok: false, code: "unauthorized" });
+    }
+    expect(await checkToken(token, `${SECRET}-other`)).toMatchObject({ ok: false, code: "unauthorized" });
+  });
+
+  it("says unauthorized, not expired, for a forged expired token", async () => {
+    const { token } = await mintToken(request, key, "another-secret-entirely-0123456789", Date.now() - 120_000);
+    expect(await checkToken(token, SECRET)).toMatchObject({ ok: false, code: "unauthorized" });
+  });
+});

@@ -1,0 +1,99 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { type Operation, TOKEN_OPERATIONS, topicMatches } from "../../protocol/auth.ts";
+import type { Env } from "../env.ts";
+import { MeshError } from "../mesh-error.ts";
+import { checkTopic } from "../topic-param.ts";
+import { findKey, parseKeys } from "./keys.ts";
+import { checkToken } from "./tokens.ts";
+
+/** Who is calling: a publisher key, a subscriber token, or nobody on a public topic. */
+export interface Principal {
+  kind: "key" | "token" | "public";
+  /** Key id, token id (jti), or "public". */
+  id: string;
+  topics: string[];
+  ops: readonly Operation[];
+}
+
+export type AuthVariables = { principal: Principal };
+type AuthEnv = { Bindings: Env; Variables: AuthVariables };
+
+function publicPatterns(env: Env): string[] {
+  return (env.PUBLIC_TOPICS ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
+}
+
+/** The bearer credential: the Authorization header, or `?token=` where browsers cannot set headers (WebSocket). */
+function presentedCredential(c: Context<AuthEnv>, allowQuery: boolean): string | null {
+  const header = c.req.header("authorization");
+  if (header !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) throw new MeshError("unauthorized", "the Authorization header must be: Bearer <key or token>");
+    return match[1];
+  }
+  if (allowQuery) return new URL(c.req.url).searchParams.get("token");
+  return null;
+}
+
+/** Resolves the caller, or throws 401/503. Nothing here calls a Durable Object. */
+async function authenticate(c: Context<AuthEnv>, allowQuery: boolean): Promise<Principal | null> {
+  const credential = presentedCredential(c, allowQuery);
+  if (credential === null) return null;
+  const keys = parseKeys(c.env.MESH_KEYS);
+  if (keys.length === 0 && !c.env.MESH_TOKEN_SECRET) {
+    throw new MeshError("auth_not_configured", "no keys are configured on this deployment (MESH_KEYS)");
+  }
+  if (credential.split(".").length === 3) {
+    if (!c.env.MESH_TOKEN_SECRET)
+      throw new MeshError("unauthorized", "tokens are not enabled (MESH_TOKEN_SECRET is unset)");
+    const checked = await checkToken(credential, c.env.MESH_TOKEN_SECRET);
+    if (!checked.ok) throw new MeshError(checked.code, checked.message);
+    return { kind: "token", id: checked.claims.jti, topics: checked.claims.topics, ops: checked.claims.ops };
+  }
+  const key = await findKey(keys, credential);
+  if (!key) throw new MeshError("unauthorized", "the key is not valid");
+  return { kind: "key", id: key.id, topics: key.topics, ops: key.ops };
+}
+
+/** True when the principal may do `op`, on `topic` when the operation is topic-scoped. */
+export function allows(principal: Principal, op: Operation, topic?: string): boolean {
+  if (!principal.ops.includes(op)) return false;
+  return topic === undefined || principal.topics.some((pattern) => topicMatches(pattern, topic));
+}
+
+/**
+ * Guards a route: resolves the caller and checks the operation (on the route's `:topic` when it
+ * has one) before any Durable Object is called. Subscribe and history may be public per
+ * PUBLIC_TOPICS; everything else needs a credential.
+ */
+export function requireAccess(op: Operation, options: { topicScoped?: boolean; queryToken?: boolean } = {}) {
+  const handler: MiddlewareHandler<AuthEnv> = async (c, next) => {
+    const topic = options.topicScoped ? checkTopic(c.req.param("topic")) : undefined;
+    const principal = await authenticate(c, options.queryToken ?? false);
+    if (principal === null) {
+      const isPublic =
+        topic !== undefined &&
+        (TOKEN_OPERATIONS as readonly string[]).includes(op) &&
+        publicPatterns(c.env).some((pattern) => topicMatches(pattern, topic));
+      if (!isPublic) {
+        if (parseKeys(c.env.MESH_KEYS).length === 0 && !c.env.MESH_TOKEN_SECRET) {
+          throw new MeshError("auth_not_configured", "no keys are configured on this deployment (MESH_KEYS)");
+        }
+        throw new MeshError("unauthorized", "a credential is required: send Authorization: Bearer <key or token>");
+      }
+      c.set("principal", { kind: "public", id: "public", topics: [topic], ops: TOKEN_OPERATIONS });
+      return next();
+    }
+    if (!allows(principal, op, topic)) {
+      throw new MeshError("forbidden", `this credential does not allow ${op}${topic ? ` on topic "${topic}"` : ""}`, {
+        operation: op,
+        ...(topic ? { topic } : {}),
+      });
+    }
+    c.set("principal", principal);
+    return next();
+  };
+  return handler;
+}

@@ -1,0 +1,41 @@
+import type { Hono } from "hono";
+import * as v from "valibot";
+import { patternWithin, type TokenResponse, TokenRequestSchema } from "../../protocol/auth.ts";
+import type { AuthVariables } from "../auth/access.ts";
+import { requireAccess } from "../auth/access.ts";
+import { parseKeys } from "../auth/keys.ts";
+import { rateLimit } from "../auth/rate-limit.ts";
+import { mintToken } from "../auth/tokens.ts";
+import type { Env } from "../env.ts";
+import { MeshError } from "../mesh-error.ts";
+import { readJsonBody } from "../read-json-body.ts";
+
+/** `POST /v1/tokens`: a backend key with `mint` issues a short-lived subscriber token for browsers. */
+export function tokenRoutes(app: Hono<{ Bindings: Env; Variables: AuthVariables }>): void {
+  app.post("/v1/tokens", requireAccess("mint"), rateLimit("mint"), async (c) => {
+    const secret = c.env.MESH_TOKEN_SECRET;
+    if (!secret) throw new MeshError("auth_not_configured", "tokens are not enabled (MESH_TOKEN_SECRET is unset)");
+    const parsed = v.safeParse(TokenRequestSchema, await readJsonBody(c.req.raw));
+    if (!parsed.success) {
+      const issue = parsed.issues[0];
+      const field = issue.path?.map((p) => String(p.key)).join(".");
+      throw new MeshError("invalid_body", field ? `${field}: ${issue.message}` : issue.message, field ? { field } : {});
+    }
+    const principal = c.get("principal");
+    const outside = parsed.output.topics.find((t) => !principal.topics.some((own) => patternWithin(t, own)));
+    if (outside !== undefined) {
+      throw new MeshError("forbidden", `this key cannot mint tokens for "${outside}"`, { topic: outside });
+    }
+    const key = parseKeys(c.env.MESH_KEYS).find((k) => k.id === principal.id);
+    if (!key) throw new MeshError("forbidden", "only publisher keys can mint tokens");
+    const { token, claims } = await mintToken(parsed.output, key, secret);
+    const body: TokenResponse = {
+      token,
+      id: claims.jti,
+      expiresAt: new Date(claims.exp * 1000).toISOString(),
+      topics: claims.topics,
+      ops: claims.ops,
+    };
+    return c.json(body, 201);
+  });
+}
