@@ -22,6 +22,12 @@ export const catalog = {
     emailId: v.pipe(v.string(), v.nonEmpty()),
     subject: v.string(),
   }),
+  /** A consumer's attempt failed and will be retried (or dead-lettered): makes retries visible live. */
+  NotificationAttemptFailed: v.object({
+    userId: v.pipe(v.string(), v.nonEmpty()),
+    attempt: v.pipe(v.number(), v.integer(), v.minValue(1)),
+    error: v.string(),
+  }),
 } as const;
 
 export type Catalog = typeof catalog;

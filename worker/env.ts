@@ -1,3 +1,5 @@
+import type { DemoNotifications } from "../durable-objects/demo-notifications.ts";
+import type { DemoUsers } from "../durable-objects/demo-users.ts";
 import type { TopicDirectory } from "../durable-objects/topic-directory.ts";
 import type { TopicLog } from "../durable-objects/topic-log.ts";
 
@@ -6,6 +8,9 @@ export interface Env {
   TOPIC_LOG: DurableObjectNamespace<TopicLog>;
   TOPIC_DIRECTORY: DurableObjectNamespace<TopicDirectory>;
   ASSETS?: Fetcher;
+  /** The demo's User Service database and Notification Service state (demo/, docs/demo.md). */
+  DEMO_USERS: DurableObjectNamespace<DemoUsers>;
+  DEMO_NOTIFICATIONS: DurableObjectNamespace<DemoNotifications>;
   DELIVERY_QUEUE: Queue;
   MAX_EVENT_BYTES?: string;
   MAX_BATCH_EVENTS?: string;
