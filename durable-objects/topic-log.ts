@@ -18,7 +18,7 @@ export type PublishResult = { ok: true; events: PublishedEvent[] };
 
 export type HistoryResult =
   | { ok: true; epoch: string; head: number; rows: string[]; next: number; more: boolean }
-  | { ok: false; code: "cursor_expired"; oldest: number; head: number };
+  | { ok: false; code: "cursor_expired" | "cursor_ahead"; oldest: number; head: number };
 
 /**
  * One topic: its ordered log, its live sockets and its alarm. Storage, sockets and delivery live
@@ -63,6 +63,8 @@ export class TopicLog extends DurableObject<Env> {
     if (after < position.oldest - 1) {
       return { ok: false, code: "cursor_expired", oldest: position.oldest, head: position.head };
     }
+    // A cursor past the head was never handed out by this log (reset, or another topic's cursor).
+    if (after > position.head) return { ok: false, code: "cursor_ahead", oldest: position.oldest, head: position.head };
     const rows = this.store.read(after, limit + 1, types);
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;

@@ -29,39 +29,55 @@ const nonEmpty = (name: string) =>
  * are kept (extensions) but must have valid names and scalar values.
  */
 export const CloudEventSchema = v.pipe(
-  v.looseObject({
-    id: nonEmpty("id"),
-    source: nonEmpty("source"),
-    specversion: v.literal("1.0", 'specversion must be "1.0"'),
-    type: nonEmpty("type"),
-    subject: v.optional(v.string("subject must be a string")),
-    time: v.optional(v.pipe(v.string("time must be a string"), v.regex(RFC3339, "time must be an RFC 3339 timestamp"))),
-    datacontenttype: v.optional(nonEmpty("datacontenttype")),
-    dataschema: v.optional(nonEmpty("dataschema")),
-    data: v.optional(v.unknown()),
-    data_base64: v.optional(v.string("data_base64 must be a string")),
-    traceparent: v.optional(
-      v.pipe(
-        v.string("traceparent must be a string"),
-        v.regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, "traceparent must be W3C trace context"),
+  v.looseObject(
+    {
+      id: nonEmpty("id"),
+      source: nonEmpty("source"),
+      specversion: v.literal("1.0", 'specversion must be "1.0"'),
+      type: nonEmpty("type"),
+      subject: v.optional(v.string("subject must be a string")),
+      time: v.optional(
+        v.pipe(
+          v.string("time must be a string"),
+          v.regex(RFC3339, "time must be an RFC 3339 timestamp"),
+          v.check((time) => !Number.isNaN(Date.parse(time)), "time must be a real date and time"),
+        ),
       ),
-    ),
-    tracestate: v.optional(v.string("tracestate must be a string")),
-    correlationid: v.optional(nonEmpty("correlationid")),
-    causationid: v.optional(nonEmpty("causationid")),
-  }),
+      datacontenttype: v.optional(nonEmpty("datacontenttype")),
+      dataschema: v.optional(nonEmpty("dataschema")),
+      data: v.optional(v.unknown()),
+      data_base64: v.optional(v.string("data_base64 must be a string")),
+      traceparent: v.optional(
+        v.pipe(
+          v.string("traceparent must be a string"),
+          v.regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, "traceparent must be W3C trace context"),
+        ),
+      ),
+      tracestate: v.optional(v.string("tracestate must be a string")),
+      correlationid: v.optional(nonEmpty("correlationid")),
+      causationid: v.optional(nonEmpty("causationid")),
+    },
+    // A missing attribute has a path; the object itself failing (not an object) has none.
+    (issue) => (issue.path ? `${String(issue.path[0].key)} is required` : "an event must be a JSON object"),
+  ),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
     const event = dataset.value as Record<string, unknown>;
+    const at = (key: string): [v.ObjectPathItem] => [
+      { type: "object", origin: "value", input: event, key, value: event[key] },
+    ];
     if (event.data !== undefined && event.data_base64 !== undefined) {
-      addIssue({ message: "data and data_base64 are mutually exclusive", path: undefined });
+      addIssue({ message: "data and data_base64 are mutually exclusive", path: at("data_base64") });
     }
     for (const [name, value] of Object.entries(event)) {
       if (KNOWN_ATTRIBUTES.has(name)) continue;
       if (!EXTENSION_NAME.test(name)) {
-        addIssue({ message: `extension attribute "${name}" must be 1-20 lower-case letters or digits` });
+        addIssue({
+          message: `extension attribute "${name}" must be 1-20 lower-case letters or digits`,
+          path: at(name),
+        });
       } else if (!["string", "number", "boolean"].includes(typeof value)) {
-        addIssue({ message: `extension attribute "${name}" must be a string, number or boolean` });
+        addIssue({ message: `extension attribute "${name}" must be a string, number or boolean`, path: at(name) });
       }
     }
   }),

@@ -1,5 +1,4 @@
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
-import type { Env } from "./env.ts";
 
 /** The deployment's settings, read from vars with defaults; shared by the Worker and the DOs. */
 export interface MeshConfig {
@@ -20,7 +19,23 @@ function positiveInt(raw: string | undefined, fallback: number, name: string): n
   return n;
 }
 
-export function readConfig(env: Partial<Env>): MeshConfig {
+/** The vars that configure the mesh (wrangler.toml [vars]); every one is optional. */
+export type ConfigVars = Partial<
+  Record<
+    | "MAX_EVENT_BYTES"
+    | "MAX_BATCH_EVENTS"
+    | "MAX_BODY_BYTES"
+    | "DEDUP_WINDOW_SECONDS"
+    | "RETENTION_MAX_AGE_SECONDS"
+    | "RETENTION_MAX_EVENTS"
+    | "UNKNOWN_EVENT_TYPES"
+    | "REPLAY_PAGE_SIZE",
+    string
+  >
+>;
+
+/** Reads the settings from the Worker's env; it takes no Env type so Node tests can use it too. */
+export function readConfig(env: ConfigVars): MeshConfig {
   const unknown = env.UNKNOWN_EVENT_TYPES ?? "accept";
   if (unknown !== "accept" && unknown !== "reject") {
     throw new Error(`config UNKNOWN_EVENT_TYPES must be "accept" or "reject", got "${unknown}"`);

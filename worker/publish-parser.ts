@@ -1,16 +1,18 @@
 import { checkData } from "../protocol/catalog.ts";
 import { checkEnvelope } from "../protocol/envelope.ts";
-import type { JsonObject } from "../protocol/json.ts";
+import type { JsonObject, JsonValue } from "../protocol/json.ts";
 import type { MeshConfig } from "./config.ts";
 import { MeshError } from "./mesh-error.ts";
 
 export interface PublishRequest {
   contentType: string | null;
   headers: Headers;
-  body: string;
+  /** The raw body (in binary mode the data need not be text); in-Worker callers may pass a string. */
+  body: Uint8Array | string;
 }
 
 const encoder = new TextEncoder();
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /**
  * Turns one publish request in any CloudEvents HTTP mode (structured, batch, binary) into checked
@@ -18,8 +20,12 @@ const encoder = new TextEncoder();
  */
 export function parsePublishRequest(req: PublishRequest, config: MeshConfig, now = new Date()): JsonObject[] {
   const media = (req.contentType ?? "").split(";")[0].trim().toLowerCase();
-  const raw =
-    req.headers.has("ce-specversion") || req.headers.has("ce-id") ? [binaryEvent(req, media)] : structured(req, media);
+  // The CloudEvents HTTP binding: an application/cloudevents* body is structured even if ce-*
+  // headers are present; otherwise ce-* headers mean binary mode.
+  const binary =
+    !media.startsWith("application/cloudevents") && (req.headers.has("ce-specversion") || req.headers.has("ce-id"));
+  const body = typeof req.body === "string" ? encoder.encode(req.body) : req.body;
+  const raw = binary ? [binaryEvent(req.headers, req.contentType, media, body)] : structured(body, media);
   if (raw.length === 0) throw new MeshError("invalid_body", "a batch must hold at least one event");
   if (raw.length > config.maxBatchEvents) {
     throw new MeshError("batch_too_large", `a batch holds at most ${config.maxBatchEvents} events, got ${raw.length}`, {
@@ -56,24 +62,30 @@ export function parsePublishRequest(req: PublishRequest, config: MeshConfig, now
   });
 }
 
-function parseJson(body: string): unknown {
+function parseJson(body: Uint8Array): JsonValue {
+  let text: string;
   try {
-    return JSON.parse(body);
+    text = utf8.decode(body);
+  } catch {
+    throw new MeshError("malformed_json", "the body is not valid UTF-8");
+  }
+  try {
+    return JSON.parse(text);
   } catch (err) {
     throw new MeshError("malformed_json", `the body is not valid JSON: ${(err as Error).message}`);
   }
 }
 
-function structured(req: PublishRequest, media: string): unknown[] {
+function structured(body: Uint8Array, media: string): JsonValue[] {
   switch (media) {
     case "application/cloudevents-batch+json": {
-      const value = parseJson(req.body);
+      const value = parseJson(body);
       if (!Array.isArray(value))
         throw new MeshError("invalid_body", "a cloudevents-batch+json body must be a JSON array");
       return value;
     }
     case "application/cloudevents+json": {
-      const value = parseJson(req.body);
+      const value = parseJson(body);
       if (Array.isArray(value)) {
         throw new MeshError(
           "invalid_body",
@@ -83,7 +95,7 @@ function structured(req: PublishRequest, media: string): unknown[] {
       return [value];
     }
     case "application/json": {
-      const value = parseJson(req.body);
+      const value = parseJson(body);
       return Array.isArray(value) ? value : [value];
     }
     default:
@@ -95,9 +107,9 @@ function structured(req: PublishRequest, media: string): unknown[] {
 }
 
 /** Binary mode: attributes in `ce-*` headers, the body is `data` in the request's content type. */
-function binaryEvent(req: PublishRequest, media: string): JsonObject {
+function binaryEvent(headers: Headers, contentType: string | null, media: string, body: Uint8Array): JsonObject {
   const event: JsonObject = {};
-  req.headers.forEach((value, name) => {
+  headers.forEach((value, name) => {
     const lower = name.toLowerCase();
     if (!lower.startsWith("ce-")) return;
     try {
@@ -108,10 +120,36 @@ function binaryEvent(req: PublishRequest, media: string): JsonObject {
       });
     }
   });
-  if (req.body.length > 0) {
-    if (media === "application/json" || media.endsWith("+json")) event.data = parseJson(req.body) as JsonObject;
-    else event.data = req.body;
+  if (contentType) event.datacontenttype = contentType;
+  if (body.byteLength === 0) return event;
+  if (media === "application/json" || media.endsWith("+json")) {
+    event.data = parseJson(body);
+    return event;
   }
-  if (req.contentType) event.datacontenttype = req.contentType;
+  // Text stays readable; anything else (images, protobuf, bad UTF-8) is kept byte for byte.
+  const text = isTextMedia(media) ? decodeText(body) : null;
+  if (text !== null) event.data = text;
+  else event.data_base64 = toBase64(body);
   return event;
+}
+
+function isTextMedia(media: string): boolean {
+  return media === "" || media.startsWith("text/") || media === "application/xml" || media.endsWith("+xml");
+}
+
+function decodeText(body: Uint8Array): string | null {
+  try {
+    return utf8.decode(body);
+  } catch {
+    return null;
+  }
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  // Chunks keep String.fromCharCode's argument list short.
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
 }

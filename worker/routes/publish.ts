@@ -26,7 +26,11 @@ export function publishRoutes(app: Hono<{ Bindings: Env }>): void {
       const topic = checkTopic(c.req.param("topic"));
       const config = readConfig(c.env);
       const events = parsePublishRequest(
-        { contentType: c.req.header("content-type") ?? null, headers: c.req.raw.headers, body: await c.req.text() },
+        {
+          contentType: c.req.header("content-type") ?? null,
+          headers: c.req.raw.headers,
+          body: new Uint8Array(await c.req.arrayBuffer()),
+        },
         config,
       );
       const result = await topicStub(c.env, topic).publish(topic, events);

@@ -36,11 +36,11 @@ export function topicRoutes(app: Hono<{ Bindings: Env }>): void {
     }
     const result = await topicStub(c.env, topic).history(topic, query.after, limit, query.type);
     if (!result.ok) {
-      throw new MeshError(
-        "cursor_expired",
-        `events after ${query.after} are no longer retained; the oldest retained seq is ${result.oldest}: read from after=${result.oldest - 1}`,
-        { oldest: result.oldest, head: result.head },
-      );
+      const message =
+        result.code === "cursor_expired"
+          ? `events after ${query.after} are no longer retained; the oldest retained seq is ${result.oldest}: read from after=${result.oldest - 1}`
+          : `after=${query.after} is beyond the head of the topic (${result.head})`;
+      throw new MeshError(result.code, message, { oldest: result.oldest, head: result.head });
     }
     // Stored events are already JSON text: the page is assembled without parsing them again.
     const body = `{"topic":${JSON.stringify(topic)},"epoch":${JSON.stringify(result.epoch)},"head":${result.head},"next":${result.next},"more":${result.more},"events":[${result.rows.join(",")}]}`;

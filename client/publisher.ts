@@ -1,0 +1,204 @@
+import { type BackoffPolicy, backoffDelay } from "../protocol/backoff.ts";
+import type { CatalogType, EventData } from "../protocol/catalog.ts";
+import { type ErrorCode, isErrorCode } from "../protocol/error-codes.ts";
+import type { JsonValue } from "../protocol/json.ts";
+import type { PublishResponse } from "../protocol/responses.ts";
+
+/** Attributes a publisher may set; `id`, `source`, `specversion` and `time` are filled when absent. */
+interface EventAttributes {
+  id?: string;
+  source?: string;
+  specversion?: "1.0";
+  time?: string;
+  subject?: string;
+  datacontenttype?: string;
+  dataschema?: string;
+  traceparent?: string;
+  tracestate?: string;
+  correlationid?: string;
+  causationid?: string;
+}
+
+/**
+ * One event to publish. A catalog type's `data` is typed by its schema; any other type takes any
+ * JSON `data` (the server's UNKNOWN_EVENT_TYPES policy decides whether it is accepted). Further
+ * extension attributes are allowed; the server checks their names and values.
+ */
+export type PublishEvent<T extends string = string> = EventAttributes &
+  (T extends CatalogType ? { type: T; data: EventData<T> } : { type: T; data?: JsonValue }) & {
+    [extension: string]: unknown;
+  };
+
+export interface RetryOptions {
+  /** Attempts in all, the first included (default 5). 1 turns retries off. */
+  maxAttempts?: number;
+  /** Delay ceiling of the first retry in ms (default 200); it doubles per attempt. */
+  firstDelayMs?: number;
+  /** No wait is longer than this, Retry-After included (default 10,000 ms). */
+  maxDelayMs?: number;
+}
+
+export interface PublisherOptions {
+  /** Where the mesh is, e.g. `https://mesh.example.com` or `http://127.0.0.1:8787`. */
+  baseUrl: string;
+  /** `source` of events that have none (default `urn:event-mesh:publisher`). */
+  source?: string;
+  /** The fetch to use (default: the global one). */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  retry?: RetryOptions;
+  /** Extra headers on every request, e.g. `{ authorization: "Bearer <key>" }`. */
+  headers?: Record<string, string>;
+}
+
+export interface PublishOptions {
+  /** Cancels the publish, including a wait between attempts. */
+  signal?: AbortSignal;
+}
+
+/** `network_error`: no answer at all; `http_error`: an answer that is not the mesh's JSON. */
+export type PublishErrorCode = ErrorCode | "network_error" | "http_error";
+
+/** A refused or failed publish. Branch on `code`; `details` holds the server's extra fields. */
+export class PublishError extends Error {
+  override readonly name = "PublishError";
+
+  constructor(
+    readonly code: PublishErrorCode,
+    message: string,
+    /** HTTP status, or null when no answer came. */
+    readonly status: number | null,
+    readonly details: Record<string, unknown>,
+    /** Attempts made before giving up. */
+    readonly attempts: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface Publisher {
+  /**
+   * Publishes one event (structured mode) or several as one atomic batch. Retries reuse the same
+   * ids, so an event is stored once even when an answer was lost. Resolves with the server's
+   * answer (per event: `sequence` and `duplicate`); rejects with a PublishError.
+   */
+  publish<T extends string>(
+    topic: string,
+    events: PublishEvent<T> | PublishEvent<T>[],
+    options?: PublishOptions,
+  ): Promise<PublishResponse>;
+}
+
+const DEFAULT_SOURCE = "urn:event-mesh:publisher";
+
+/** A publisher for Node 20, Workers and browsers: it uses only fetch, crypto.randomUUID and timers. */
+export function createPublisher(options: PublisherOptions): Publisher {
+  const base = options.baseUrl.replace(/\/+$/, "");
+  const source = options.source ?? DEFAULT_SOURCE;
+  // Workers refuse a detached global fetch ("Illegal invocation"): call it through globalThis.
+  const doFetch = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
+  const maxAttempts = Math.max(1, options.retry?.maxAttempts ?? 5);
+  const policy: BackoffPolicy = {
+    firstDelayMs: options.retry?.firstDelayMs ?? 200,
+    maxDelayMs: options.retry?.maxDelayMs ?? 10_000,
+  };
+
+  return {
+    async publish(topic, events, publishOptions = {}) {
+      const batch = Array.isArray(events);
+      // Filled once, before the first attempt: every retry carries the same ids.
+      const prepared = (batch ? events : [events]).map((event) => ({
+        ...event,
+        id: event.id ?? crypto.randomUUID(),
+        source: event.source ?? source,
+        specversion: event.specversion ?? "1.0",
+        time: event.time ?? new Date().toISOString(),
+      }));
+      const init: RequestInit = {
+        method: "POST",
+        headers: {
+          ...options.headers,
+          "content-type": batch ? "application/cloudevents-batch+json" : "application/cloudevents+json",
+        },
+        body: JSON.stringify(batch ? prepared : prepared[0]),
+        signal: publishOptions.signal,
+      };
+      const url = `${base}/v1/topics/${encodeURIComponent(topic)}/events`;
+
+      for (let attempt = 1; ; attempt++) {
+        const outcome = await attemptOnce(doFetch, url, init, attempt);
+        if (outcome.ok) return outcome.body;
+        if (!outcome.retryable || attempt >= maxAttempts) throw outcome.error;
+        const wait = Math.min(policy.maxDelayMs, outcome.retryAfterMs ?? backoffDelay(attempt, policy));
+        await sleep(wait, publishOptions.signal);
+      }
+    },
+  };
+}
+
+type Outcome =
+  | { ok: true; body: PublishResponse }
+  | { ok: false; retryable: boolean; error: PublishError; retryAfterMs: number | null };
+
+async function attemptOnce(
+  doFetch: NonNullable<PublisherOptions["fetch"]>,
+  url: string,
+  init: RequestInit,
+  attempt: number,
+): Promise<Outcome> {
+  let res: Response;
+  try {
+    res = await doFetch(url, init);
+  } catch (err) {
+    if (init.signal?.aborted) throw err;
+    const error = new PublishError("network_error", `publish failed: ${String(err)}`, null, {}, attempt);
+    return { ok: false, retryable: true, error, retryAfterMs: null };
+  }
+  const text = await res.text().catch(() => "");
+  if (res.ok) {
+    try {
+      return { ok: true, body: JSON.parse(text) as PublishResponse };
+    } catch {
+      // A 2xx that is not the mesh's answer (a proxy page): retrying is safe, the ids dedup.
+      const error = new PublishError("http_error", `unexpected answer ${res.status}`, res.status, {}, attempt);
+      return { ok: false, retryable: true, error, retryAfterMs: null };
+    }
+  }
+  const retryable = res.status === 429 || res.status >= 500;
+  const error = toPublishError(res.status, text, attempt);
+  return { ok: false, retryable, error, retryAfterMs: retryAfterMs(res.headers.get("retry-after")) };
+}
+
+function toPublishError(status: number, text: string, attempts: number): PublishError {
+  try {
+    const { error } = JSON.parse(text) as { error: { code: unknown; message: unknown } & Record<string, unknown> };
+    const { code, message, ...details } = error;
+    if (isErrorCode(code)) return new PublishError(code, String(message), status, details, attempts);
+  } catch {
+    // Not the mesh's JSON: a proxy or load balancer answered.
+  }
+  return new PublishError("http_error", `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ""}`, status, {}, attempts);
+}
+
+/** Retry-After in ms: delta-seconds or an HTTP date; null when absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | null {
+  if (header === null) return null;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

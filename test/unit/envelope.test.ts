@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { checkEnvelope } from "../../protocol/envelope.ts";
+
+const base = { id: "evt-1", source: "/billing", type: "InvoicePaid", specversion: "1.0" };
+const now = new Date("2026-01-02T03:04:05.678Z");
+
+describe("checkEnvelope", () => {
+  it("accepts the four required attributes and sets time from the server clock", () => {
+    expect(checkEnvelope(base, now)).toEqual({ ok: true, event: { ...base, time: "2026-01-02T03:04:05.678Z" } });
+  });
+
+  it.each(["id", "source", "type", "specversion"])("refuses an event without %s, naming it", (attribute) => {
+    const { [attribute as keyof typeof base]: _dropped, ...rest } = base;
+    expect(checkEnvelope(rest, now)).toEqual({ ok: false, attribute, message: `${attribute} is required` });
+  });
+
+  it.each([
+    [{ id: "" }, "id", "id must not be empty"],
+    [{ id: 7 }, "id", "id must be a string"],
+    [{ source: "" }, "source", "source must not be empty"],
+    [{ type: null }, "type", "type must be a string"],
+    [{ specversion: "0.3" }, "specversion", 'specversion must be "1.0"'],
+    [{ specversion: 1 }, "specversion", 'specversion must be "1.0"'],
+    [{ time: "yesterday" }, "time", "time must be an RFC 3339 timestamp"],
+    [{ time: "2026-13-45T99:00:00Z" }, "time", "time must be a real date and time"],
+    [{ subject: 5 }, "subject", "subject must be a string"],
+    [{ datacontenttype: "" }, "datacontenttype", "datacontenttype must not be empty"],
+    [{ traceparent: "not-a-trace" }, "traceparent", "traceparent must be W3C trace context"],
+    [{ correlationid: "" }, "correlationid", "correlationid must not be empty"],
+    [{ data: 1, data_base64: "AA==" }, "data_base64", "data and data_base64 are mutually exclusive"],
+    [{ Bad_Name: "x" }, "Bad_Name", 'extension attribute "Bad_Name" must be 1-20 lower-case letters or digits'],
+    [{ waytoolongextensionname: "x" }, "waytoolongextensionname", expect.stringContaining("1-20 lower-case")],
+    [{ tenant: { id: 1 } }, "tenant", 'extension attribute "tenant" must be a string, number or boolean'],
+  ])("refuses %j, naming %s", (patch, attribute, message) => {
+    expect(checkEnvelope({ ...base, ...patch }, now)).toEqual({ ok: false, attribute, message });
+  });
+
+  it.each([null, "event", 42, [base]])("refuses %j: an event is a JSON object", (input) => {
+    expect(checkEnvelope(input, now)).toMatchObject({ ok: false, message: "an event must be a JSON object" });
+  });
+
+  it("keeps every optional attribute and extension as given", () => {
+    const full = {
+      ...base,
+      subject: "invoice/42",
+      time: "2025-12-31T23:59:59+01:00",
+      datacontenttype: "application/json",
+      dataschema: "https://example.com/schemas/invoice-paid.json",
+      data: { amount: 12.5, lines: [1, 2], paid: true, note: null },
+      traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+      tracestate: "congo=t61rcWkgMzE",
+      correlationid: "order-9",
+      causationid: "evt-0",
+      tenant: "acme",
+      priority: 3,
+      urgent: false,
+    };
+    expect(checkEnvelope(full, now)).toEqual({ ok: true, event: full });
+  });
+
+  it("keeps data_base64 for binary data", () => {
+    const result = checkEnvelope({ ...base, data_base64: "iVBORw0KGgo=" }, now);
+    expect(result).toMatchObject({ ok: true, event: { data_base64: "iVBORw0KGgo=" } });
+  });
+
+  it("drops a sequence sent by the publisher: only the topic's log assigns positions", () => {
+    const result = checkEnvelope({ ...base, sequence: 99 }, now);
+    expect(result.ok).toBe(true);
+    expect(result.ok && "sequence" in result.event).toBe(false);
+  });
+});
