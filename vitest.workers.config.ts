@@ -8,7 +8,20 @@ export default defineConfig({
       main: "./worker/index.ts",
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: { RETENTION_MAX_EVENTS: "1000000" },
+        // Small replay pages so WebSocket replays in tests really span several pages.
+        bindings: { RETENTION_MAX_EVENTS: "1000000", REPLAY_PAGE_SIZE: "10", QUEUE_RETRY_FIRST_DELAY_SECONDS: "0" },
+        // These replace wrangler.toml's consumers: same retries and DLQ, shorter batch wait.
+        queueConsumers: {
+          "mesh-deliveries": {
+            maxBatchSize: 10,
+            maxBatchTimeout: 0.05,
+            maxRetries: 3,
+            deadLetterQueue: "mesh-deliveries-dlq",
+          },
+          "mesh-deliveries-dlq": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 20 },
+        },
+        // Lets tests call exports.default.queue(...) directly.
+        compatibilityFlags: ["service_binding_extra_handlers"],
       },
     }),
   ],

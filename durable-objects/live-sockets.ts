@@ -1,5 +1,5 @@
-import { CLOSE } from "../protocol/close-codes.ts";
-import type { CaughtUpFrame, ErrorFrame, GapFrame } from "../protocol/frames.ts";
+import type { CaughtUpFrame, GapFrame } from "../protocol/frames.ts";
+import { refuseSocket } from "../worker/socket-refusal.ts";
 import type { LogStore, StoredRow } from "./log-store.ts";
 
 /**
@@ -45,50 +45,62 @@ export class LiveSockets {
   ) {}
 
   accept(params: SubscribeParams): Response {
+    const position = this.store.position();
+    if ((params.epoch === undefined || params.epoch === position.epoch) && params.after > position.head) {
+      return refuseSocket("cursor_ahead", `after=${params.after} is beyond the head of the topic (${position.head})`);
+    }
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
-    const position = this.store.position();
+    // An empty filter would match nothing live but everything in replay: treat it as no filter.
+    const types = params.types && params.types.length > 0 ? params.types : undefined;
     let cursor = params.after;
-    const frames: string[] = [];
+    let gap: GapFrame | null = null;
     if (params.epoch !== undefined && params.epoch !== position.epoch) {
-      cursor = Math.max(0, position.oldest - 1);
-      frames.push(JSON.stringify(gapFrame(params, position.oldest, position.epoch, "epoch")));
-    } else if (cursor > position.head) {
-      const error: ErrorFrame = {
-        type: "error",
-        code: "cursor_ahead",
-        message: `after=${cursor} is beyond the head of the topic (${position.head})`,
-      };
-      server.send(JSON.stringify(error));
-      server.close(CLOSE.cursorAhead, "cursor_ahead");
-      return new Response(null, { status: 101, webSocket: client });
-    } else if (cursor < position.oldest - 1) {
-      frames.push(JSON.stringify(gapFrame(params, position.oldest, position.epoch, "retention")));
+      // The log was reset: the old cursor means nothing here, so start over from the oldest event.
       cursor = position.oldest - 1;
+      gap = gapFrame(params.topic, params.after, position.oldest, position.epoch, "epoch");
+    } else if (cursor < position.oldest - 1) {
+      cursor = position.oldest - 1;
+      gap = gapFrame(params.topic, params.after, position.oldest, position.epoch, "retention");
     }
-    this.setState(server, { topic: params.topic, mode: "replaying", cursor, types: params.types });
-    for (const frame of frames) server.send(frame);
+    this.setState(server, { topic: params.topic, mode: "replaying", cursor, types });
+    if (gap) server.send(JSON.stringify(gap));
     void this.replay(server);
     return new Response(null, { status: 101, webSocket: client });
   }
 
   /** Sends stored pages until the head is reached, yielding between pages so appends interleave. */
   private async replay(ws: WebSocket): Promise<void> {
-    const topicJson = JSON.stringify(this.state(ws).topic);
-    for (;;) {
-      const state = this.state(ws);
-      if (ws.readyState !== WebSocket.OPEN) return;
-      const rows = this.store.read(state.cursor, this.pageSize, state.types);
-      for (const row of rows) ws.send(eventFrameText(topicJson, row.body));
-      if (rows.length < this.pageSize) {
-        const { head, epoch } = this.store.position();
-        this.setState(ws, { ...state, mode: "live", cursor: head });
-        const caughtUp: CaughtUpFrame = { type: "caught-up", topic: state.topic, head, epoch };
-        ws.send(JSON.stringify(caughtUp));
-        return;
+    try {
+      for (;;) {
+        let state = this.state(ws);
+        if (!state || ws.readyState !== WebSocket.OPEN) return;
+        const position = this.store.position();
+        if (state.cursor < position.oldest - 1) {
+          // Retention trimmed the log between two pages: say so instead of skipping silently.
+          ws.send(JSON.stringify(gapFrame(state.topic, state.cursor, position.oldest, position.epoch, "retention")));
+          state = { ...state, cursor: position.oldest - 1 };
+        }
+        const rows = this.store.read(state.cursor, this.pageSize, state.types);
+        const topicJson = JSON.stringify(state.topic);
+        for (const row of rows) ws.send(eventFrameText(topicJson, row.body));
+        if (rows.length < this.pageSize) {
+          // Same synchronous step as the last read: no append can fall between it and going live.
+          this.setState(ws, { ...state, mode: "live", cursor: position.head });
+          const caughtUp: CaughtUpFrame = {
+            type: "caught-up",
+            topic: state.topic,
+            head: position.head,
+            epoch: position.epoch,
+          };
+          ws.send(JSON.stringify(caughtUp));
+          return;
+        }
+        this.setState(ws, { ...state, cursor: rows[rows.length - 1].seq });
+        await yieldToEventLoop();
       }
-      this.setState(ws, { ...state, cursor: rows[rows.length - 1].seq });
-      await yieldToEventLoop();
+    } catch {
+      // The socket closed under the replay; its client resumes from its own cursor.
     }
   }
 
@@ -99,7 +111,7 @@ export class LiveSockets {
     const frames = rows.map((row) => eventFrameText(topicJson, row.body));
     for (const ws of this.ctx.getWebSockets()) {
       const state = this.state(ws);
-      if (state.mode !== "live") continue;
+      if (state?.mode !== "live" || ws.readyState !== WebSocket.OPEN) continue;
       for (let i = 0; i < rows.length; i++) {
         if (state.types && !state.types.includes(rows[i].type)) continue;
         try {
@@ -115,10 +127,12 @@ export class LiveSockets {
     return this.ctx.getWebSockets().length;
   }
 
-  private state(ws: WebSocket): SocketState {
+  /** The socket's state; null for a socket accepted without one (never expected, never fatal). */
+  private state(ws: WebSocket): SocketState | null {
     let state = this.states.get(ws);
     if (!state) {
-      state = ws.deserializeAttachment() as SocketState;
+      state = (ws.deserializeAttachment() as SocketState | null) ?? undefined;
+      if (!state) return null;
       this.states.set(ws, state);
     }
     return state;
@@ -130,6 +144,6 @@ export class LiveSockets {
   }
 }
 
-function gapFrame(params: SubscribeParams, oldest: number, epoch: string, reason: GapFrame["reason"]): GapFrame {
-  return { type: "gap", topic: params.topic, after: params.after, oldest, epoch, reason };
+function gapFrame(topic: string, after: number, oldest: number, epoch: string, reason: GapFrame["reason"]): GapFrame {
+  return { type: "gap", topic, after, oldest, epoch, reason };
 }

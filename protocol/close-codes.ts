@@ -27,6 +27,26 @@ export const CLOSE = {
 
 export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
 
+/** The close code that goes with a refusal's error code, so an error frame and its close agree. */
+export function closeCodeForError(code: string): number {
+  switch (code) {
+    case "invalid_query":
+      return CLOSE.badRequest;
+    case "invalid_topic":
+      return CLOSE.invalidTopic;
+    case "cursor_ahead":
+      return CLOSE.cursorAhead;
+    case "unauthorized":
+      return CLOSE.unauthorized;
+    case "forbidden":
+      return CLOSE.forbidden;
+    case "token_expired":
+      return CLOSE.tokenExpired;
+    default:
+      return CLOSE.internalError;
+  }
+}
+
 /** 1008 (policy violation) and 4000–4499 stop reconnection; 4500–4999 and 1xxx are retryable. */
 export function isTerminalCloseCode(code: number): boolean {
   return code === 1008 || (code >= 4000 && code <= 4499);
