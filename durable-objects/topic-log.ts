@@ -4,11 +4,25 @@ import { HEARTBEAT_PING, HEARTBEAT_PONG } from "../protocol/frames.ts";
 import type { JsonObject } from "../protocol/json.ts";
 import { SubscribeQuerySchema } from "../protocol/query.ts";
 import type { PublishedEvent, TopicInfo } from "../protocol/responses.ts";
+import type { SeekTarget, SubscriptionConfig, SubscriptionView } from "../protocol/subscriptions.ts";
 import { type MeshConfig, readConfig } from "../worker/config.ts";
 import type { Env } from "../worker/env.ts";
 import { logLine } from "../worker/log.ts";
+import { dueCutoff, earliest } from "./delivery-planner.ts";
 import { LiveSockets } from "./live-sockets.ts";
 import { LogStore } from "./log-store.ts";
+import { SubscriptionDispatcher } from "./subscription-dispatcher.ts";
+import {
+  type DeadLettersResult,
+  type DeleteDeadLettersResult,
+  type DeleteSubscriptionResult,
+  type PutSubscriptionResult,
+  type RedriveResult,
+  type SeekResult,
+  SubscriptionManager,
+  type SubscriptionResult,
+} from "./subscription-manager.ts";
+import { SubscriptionStore } from "./subscription-store.ts";
 import { topicDirectory } from "./topic-directory.ts";
 
 /** How often the alarm trims the log by retention while it holds events. */
@@ -28,6 +42,9 @@ export class TopicLog extends DurableObject<Env> {
   private readonly config: MeshConfig;
   private readonly store: LogStore;
   private readonly sockets: LiveSockets;
+  private readonly subscriptionStore: SubscriptionStore;
+  private readonly subscriptions: SubscriptionManager;
+  private readonly dispatcher: SubscriptionDispatcher;
   private registered = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -35,6 +52,15 @@ export class TopicLog extends DurableObject<Env> {
     this.config = readConfig(env);
     this.store = new LogStore(ctx.storage.sql, ctx.storage);
     this.sockets = new LiveSockets(ctx, this.store, this.config.replayPageSize);
+    this.subscriptionStore = new SubscriptionStore(ctx.storage.sql, ctx.storage);
+    this.subscriptions = new SubscriptionManager(this.subscriptionStore, this.store);
+    this.dispatcher = new SubscriptionDispatcher({
+      store: this.subscriptionStore,
+      log: this.store,
+      env,
+      topic: () => this.store.getMeta("topic") ?? "",
+      arm: () => this.armAlarm(),
+    });
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG));
   }
 
@@ -46,6 +72,8 @@ export class TopicLog extends DurableObject<Env> {
     this.sockets.broadcast(topic, appended);
     if (appended.length > 0) {
       if (this.store.getMeta("trim_due") === null) this.store.setMeta("trim_due", String(now + TRIM_INTERVAL_MS));
+      // Subscriptions that were caught up are due now: the alarm delivers right after this append.
+      this.subscriptionStore.markDue(now);
       await this.armAlarm();
       logLine("publish", {
         topic,
@@ -113,8 +141,52 @@ export class TopicLog extends DurableObject<Env> {
     }
   }
 
+  async putSubscription(topic: string, name: string, config: SubscriptionConfig): Promise<PutSubscriptionResult> {
+    await this.rememberTopic(topic);
+    return this.armedAfter(this.subscriptions.put(topic, name, config, Date.now()));
+  }
+
+  async getSubscription(topic: string, name: string): Promise<SubscriptionResult> {
+    return this.subscriptions.get(topic, name);
+  }
+
+  async listSubscriptions(topic: string): Promise<{ ok: true; subscriptions: SubscriptionView[] }> {
+    return this.subscriptions.list(topic);
+  }
+
+  async deleteSubscription(topic: string, name: string): Promise<DeleteSubscriptionResult> {
+    return this.armedAfter(this.subscriptions.delete(topic, name));
+  }
+
+  async pauseSubscription(topic: string, name: string): Promise<SubscriptionResult> {
+    return this.armedAfter(this.subscriptions.pause(topic, name, Date.now()));
+  }
+
+  async resumeSubscription(topic: string, name: string): Promise<SubscriptionResult> {
+    return this.armedAfter(this.subscriptions.resume(topic, name, Date.now()));
+  }
+
+  async seekSubscription(topic: string, name: string, to: SeekTarget): Promise<SeekResult> {
+    return this.armedAfter(this.subscriptions.seek(topic, name, to, Date.now()));
+  }
+
+  /** Dead letters of one subscription, or of all the topic's subscriptions. */
+  async listDeadLetters(topic: string, subscription?: string): Promise<DeadLettersResult> {
+    return this.subscriptions.deadLetters(topic, subscription);
+  }
+
+  /** Delivers dead letters (all, or `seqs`) again, in seq order, through the alarm. */
+  async redriveDeadLetters(topic: string, subscription: string, seqs?: number[]): Promise<RedriveResult> {
+    return this.armedAfter(this.subscriptions.redrive(topic, subscription, seqs, Date.now()));
+  }
+
+  async deleteDeadLetters(topic: string, subscription: string, seqs: number[]): Promise<DeleteDeadLettersResult> {
+    return this.subscriptions.deleteDeadLetters(topic, subscription, seqs);
+  }
+
   override async alarm(): Promise<void> {
     const now = Date.now();
+    const cutoff = dueCutoff(now, Number(this.store.getMeta("alarm_at") ?? 0));
     const trimDue = Number(this.store.getMeta("trim_due") ?? Number.POSITIVE_INFINITY);
     if (trimDue <= now) {
       const { removed } = this.store.trim(now, {
@@ -128,19 +200,33 @@ export class TopicLog extends DurableObject<Env> {
       if (stillHolds) this.store.setMeta("trim_due", String(now + TRIM_INTERVAL_MS));
       else this.ctx.storage.sql.exec("DELETE FROM meta WHERE key = 'trim_due'");
     }
+    await this.dispatcher.run(cutoff);
     await this.armAlarm();
   }
 
-  /** One alarm serves every timed duty; it is armed at the earliest due time kept in SQLite. */
+  /**
+   * One alarm serves every timed duty (retention trims, subscription deliveries and retries); it
+   * is armed at the earliest due time kept in SQLite.
+   */
   private async armAlarm(): Promise<void> {
-    const trimDue = this.store.getMeta("trim_due");
-    const due = trimDue === null ? null : Number(trimDue);
     const current = await this.ctx.storage.getAlarm();
+    // Due times are read after the await and set in the same step, so a concurrent caller can
+    // never leave behind an alarm later than the earliest due time.
+    const trimDue = this.store.getMeta("trim_due");
+    const due = earliest(trimDue === null ? null : Number(trimDue), this.subscriptionStore.nextDueAt());
     if (due === null) {
       if (current !== null) await this.ctx.storage.deleteAlarm();
     } else if (current !== due) {
+      // Remembered so an alarm run early still does the work it was armed for (see dueCutoff).
+      this.store.setMeta("alarm_at", String(due));
       await this.ctx.storage.setAlarm(due);
     }
+  }
+
+  /** Re-arms the alarm after a subscription change moved a due time. */
+  private async armedAfter<T>(result: T): Promise<T> {
+    await this.armAlarm();
+    return result;
   }
 
   private hasDedupKeys(): boolean {

@@ -17,6 +17,8 @@ export const ERROR_STATUS = {
   cursor_expired: 410,
   cursor_ahead: 409,
   unknown_queue: 422,
+  invalid_subscription_name: 400,
+  webhook_url_not_allowed: 422,
   not_found: 404,
   subscription_not_found: 404,
   dead_letter_not_found: 404,

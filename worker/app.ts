@@ -4,6 +4,7 @@ import { errorResponse, MeshError } from "./mesh-error.ts";
 import { liveRoutes } from "./routes/live.ts";
 import { publishRoutes } from "./routes/publish.ts";
 import { schemaRoutes } from "./routes/schemas.ts";
+import { subscriptionRoutes } from "./routes/subscriptions.ts";
 import { topicRoutes } from "./routes/topics.ts";
 import { topicListRoutes } from "./routes/topics-list.ts";
 
@@ -14,6 +15,13 @@ const ALLOWED: Record<string, string[]> = {
   "/v1/topics/:topic/ws": ["GET"],
   "/v1/schemas": ["GET"],
   "/v1/topics": ["GET"],
+  "/v1/topics/:topic/subscriptions": ["GET"],
+  "/v1/topics/:topic/subscriptions/:name": ["GET", "PUT", "DELETE"],
+  "/v1/topics/:topic/subscriptions/:name/pause": ["POST"],
+  "/v1/topics/:topic/subscriptions/:name/resume": ["POST"],
+  "/v1/topics/:topic/subscriptions/:name/seek": ["POST"],
+  "/v1/topics/:topic/subscriptions/:name/dead-letters": ["GET"],
+  "/v1/topics/:topic/subscriptions/:name/dead-letters/redrive": ["POST"],
 };
 
 export function createApp(): Hono<{ Bindings: Env }> {
@@ -23,6 +31,7 @@ export function createApp(): Hono<{ Bindings: Env }> {
   topicRoutes(app);
   liveRoutes(app);
   schemaRoutes(app);
+  subscriptionRoutes(app);
   for (const [path, methods] of Object.entries(ALLOWED)) {
     app.all(path, (c) => {
       throw new MeshError(

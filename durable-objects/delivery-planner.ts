@@ -1,0 +1,109 @@
+import { backoffDelay } from "../protocol/backoff.ts";
+import type { RetryPolicy } from "../protocol/subscriptions.ts";
+
+/**
+ * The decisions of subscription delivery as pure functions: where a cursor starts, what the next
+ * delivery holds, and what a failure leads to. The Durable Object only reads, sends and stores.
+ */
+
+/** A position asked for by a start or a seek: the next event delivered is `seq`. */
+export type Position = "earliest" | "latest" | number;
+
+export type CursorResult =
+  | { ok: true; cursor: number }
+  | { ok: false; code: "cursor_ahead" | "cursor_expired"; message: string; oldest: number; head: number };
+
+/**
+ * The cursor (last seq passed) for a position. A seq older than the oldest retained event or
+ * beyond `head + 1` is refused rather than quietly moved, so a replay never skips silently.
+ */
+export function cursorFor(position: Position, log: { head: number; oldest: number }): CursorResult {
+  if (position === "earliest") return { ok: true, cursor: log.oldest - 1 };
+  if (position === "latest") return { ok: true, cursor: log.head };
+  if (position > log.head + 1) {
+    return {
+      ok: false,
+      code: "cursor_ahead",
+      message: `seq ${position} is beyond the head of the topic (${log.head}); the latest position is ${log.head + 1}`,
+      oldest: log.oldest,
+      head: log.head,
+    };
+  }
+  if (position < log.oldest) {
+    return {
+      ok: false,
+      code: "cursor_expired",
+      message: `seq ${position} is no longer retained; the oldest retained seq is ${log.oldest}`,
+      oldest: log.oldest,
+      head: log.head,
+    };
+  }
+  return { ok: true, cursor: position - 1 };
+}
+
+export type NextStep<T extends { seq: number }> =
+  /** Send these rows; on success the cursor moves to `end`. */
+  | { kind: "send"; rows: T[]; end: number }
+  /** Nothing to send up to `cursor` (filtered out, or trimmed by retention): move the cursor there. */
+  | { kind: "skip"; cursor: number }
+  /** The cursor is at the head. */
+  | { kind: "idle" };
+
+/**
+ * What the next delivery holds, given the rows read after the cursor (at most one batch, already
+ * filtered by type). A batch being retried keeps its end (`batchEnd`), so a retry carries the same
+ * events and the same webhook id even if more events arrived meanwhile.
+ */
+export function nextStep<T extends { seq: number }>(
+  cursor: number,
+  head: number,
+  batchEnd: number | null,
+  rows: T[],
+): NextStep<T> {
+  if (batchEnd !== null) {
+    const batch = rows.filter((r) => r.seq <= batchEnd);
+    return batch.length > 0 ? { kind: "send", rows: batch, end: batchEnd } : { kind: "skip", cursor: batchEnd };
+  }
+  if (rows.length > 0) return { kind: "send", rows, end: rows[rows.length - 1].seq };
+  return cursor < head ? { kind: "skip", cursor: head } : { kind: "idle" };
+}
+
+export type FailureOutcome =
+  | { kind: "retry"; attempts: number; firstFailureAt: number; delayMs: number; nextAttemptAt: number }
+  /** Attempts ran out: record dead letters and move on. */
+  | { kind: "dead-letter"; attempts: number; firstFailureAt: number }
+  /** Attempts ran out: stop on this event until resumed. */
+  | { kind: "pause"; attempts: number; firstFailureAt: number };
+
+/**
+ * After a failed attempt: retry after an exponential, fully jittered delay, or, once `maxAttempts`
+ * attempts have failed, give the event up the way the policy says.
+ */
+export function afterFailure(
+  previous: { attempts: number; firstFailureAt: number | null },
+  policy: RetryPolicy,
+  onExhausted: "dead-letter" | "pause",
+  now: number,
+  random: () => number = Math.random,
+): FailureOutcome {
+  const attempts = previous.attempts + 1;
+  const firstFailureAt = previous.firstFailureAt ?? now;
+  if (attempts >= policy.maxAttempts) return { kind: onExhausted, attempts, firstFailureAt };
+  const delayMs = backoffDelay(attempts, policy, random);
+  return { kind: "retry", attempts, firstFailureAt, delayMs, nextAttemptAt: now + delayMs };
+}
+
+/** The earliest of some due times; null when none is set. */
+export function earliest(...times: (number | null)[]): number | null {
+  let min: number | null = null;
+  for (const t of times) if (t !== null && (min === null || t < min)) min = t;
+  return min;
+}
+
+/**
+ * Work due at or before this time runs now. An alarm runs the work it was armed for even when the
+ * clock reads a little earlier (an alarm can be run early, as `runDurableObjectAlarm` does).
+ */
+export function dueCutoff(now: number, armedAt: number | null): number {
+  return Math.max(now, armedAt ?? 0);
+}

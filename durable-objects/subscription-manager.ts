@@ -1,0 +1,208 @@
+import type { DeadLetter } from "../protocol/dead-letters.ts";
+import type { JsonObject } from "../protocol/json.ts";
+import {
+  type SeekTarget,
+  type SubscriptionConfig,
+  type SubscriptionView,
+  subscriptionDeadLetterId,
+} from "../protocol/subscriptions.ts";
+import { cursorFor } from "./delivery-planner.ts";
+import type { LogStore } from "./log-store.ts";
+import type { DeadLetterRow, SubscriptionRow, SubscriptionStore } from "./subscription-store.ts";
+import { generateWebhookSecret } from "./webhook-sender.ts";
+
+export type SubscriptionNotFound = { ok: false; code: "subscription_not_found"; message: string };
+export type CursorRefused = {
+  ok: false;
+  code: "cursor_ahead" | "cursor_expired";
+  message: string;
+  oldest: number;
+  head: number;
+};
+
+export type PutSubscriptionResult =
+  | { ok: true; created: boolean; subscription: SubscriptionView; secret: string | null }
+  | CursorRefused;
+export type SubscriptionResult = { ok: true; subscription: SubscriptionView } | SubscriptionNotFound;
+export type SeekResult = SubscriptionResult | CursorRefused;
+export type DeleteSubscriptionResult = { ok: true } | SubscriptionNotFound;
+export type DeadLettersResult = { ok: true; deadLetters: DeadLetter[] } | SubscriptionNotFound;
+export type DeadLetterNotFound = { ok: false; code: "dead_letter_not_found"; message: string; missing: number[] };
+export type RedriveResult = { ok: true; redriven: number[] } | SubscriptionNotFound | DeadLetterNotFound;
+export type DeleteDeadLettersResult = { ok: true; deleted: number[] } | SubscriptionNotFound | DeadLetterNotFound;
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+function notFound(topic: string, name: string): SubscriptionNotFound {
+  return { ok: false, code: "subscription_not_found", message: `topic ${topic} has no subscription named ${name}` };
+}
+
+/**
+ * The subscription operations a user asks for (create, read, pause, seek, dead letters), as result
+ * unions for the Durable Object's RPC methods. Delivery itself is the dispatcher's.
+ */
+export class SubscriptionManager {
+  constructor(
+    private readonly store: SubscriptionStore,
+    private readonly log: LogStore,
+  ) {}
+
+  /** Creates (starting at `config.start`) or updates (keeping the cursor) a subscription. */
+  put(topic: string, name: string, config: SubscriptionConfig, now: number): PutSubscriptionResult {
+    const existing = this.store.get(name);
+    const { stored, generated } = withSecret(config, existing);
+    if (existing) {
+      this.store.replaceConfig(name, stored, now);
+    } else {
+      const start = cursorFor(typeof config.start === "string" ? config.start : config.start.seq, this.log.position());
+      if (!start.ok) return start;
+      this.store.create(name, stored, start.cursor, now);
+    }
+    return { ok: true, created: existing === null, subscription: this.view(topic, name), secret: generated };
+  }
+
+  get(topic: string, name: string): SubscriptionResult {
+    return this.store.get(name) ? { ok: true, subscription: this.view(topic, name) } : notFound(topic, name);
+  }
+
+  list(topic: string): { ok: true; subscriptions: SubscriptionView[] } {
+    const head = this.log.head;
+    return {
+      ok: true,
+      subscriptions: this.store.list().map((row) => toView(topic, row, head, this.store.deadLetterCount(row.name))),
+    };
+  }
+
+  delete(topic: string, name: string): DeleteSubscriptionResult {
+    return this.store.delete(name) ? { ok: true } : notFound(topic, name);
+  }
+
+  /** Stops delivery; an already paused subscription is left as it is (and keeps its reason). */
+  pause(topic: string, name: string, now: number): SubscriptionResult {
+    const row = this.store.get(name);
+    if (!row) return notFound(topic, name);
+    if (row.state === "active") this.store.pause(name, now);
+    return { ok: true, subscription: this.view(topic, name) };
+  }
+
+  /** Delivery goes on from the cursor; an active subscription is left as it is. */
+  resume(topic: string, name: string, now: number): SubscriptionResult {
+    const row = this.store.get(name);
+    if (!row) return notFound(topic, name);
+    if (row.state === "paused") this.store.resume(name, now);
+    return { ok: true, subscription: this.view(topic, name) };
+  }
+
+  /** Moves the cursor so that the next event delivered is `to` (a replay when it moves back). */
+  seek(topic: string, name: string, to: SeekTarget, now: number): SeekResult {
+    if (!this.store.get(name)) return notFound(topic, name);
+    const target = cursorFor(to, this.log.position());
+    if (!target.ok) return target;
+    this.store.seek(name, target.cursor, now);
+    return { ok: true, subscription: this.view(topic, name) };
+  }
+
+  /** Dead letters of one subscription, or of every subscription of the topic. */
+  deadLetters(topic: string, subscription?: string): DeadLettersResult {
+    if (subscription !== undefined && !this.store.get(subscription)) return notFound(topic, subscription);
+    return { ok: true, deadLetters: this.store.deadLetters(subscription).map((row) => toDeadLetter(topic, row)) };
+  }
+
+  /** Queues dead letters (all, or `seqs`) to be delivered again, in seq order, by the alarm. */
+  redrive(topic: string, subscription: string, seqs: number[] | undefined, now: number): RedriveResult {
+    const refused = this.checkDeadLetters(topic, subscription, seqs);
+    if (refused) return refused;
+    return { ok: true, redriven: this.store.requestRedrive(subscription, seqs, now) };
+  }
+
+  deleteDeadLetters(topic: string, subscription: string, seqs: number[]): DeleteDeadLettersResult {
+    const refused = this.checkDeadLetters(topic, subscription, seqs);
+    if (refused) return refused;
+    return { ok: true, deleted: this.store.deleteDeadLetters(subscription, seqs) };
+  }
+
+  /** Refuses the whole request when the subscription or any named dead letter does not exist. */
+  private checkDeadLetters(
+    topic: string,
+    subscription: string,
+    seqs: number[] | undefined,
+  ): SubscriptionNotFound | DeadLetterNotFound | null {
+    if (!this.store.get(subscription)) return notFound(topic, subscription);
+    if (seqs === undefined) return null;
+    const missing = this.store.missingDeadLetters(subscription, seqs);
+    if (missing.length === 0) return null;
+    return {
+      ok: false,
+      code: "dead_letter_not_found",
+      message: `subscription ${subscription} has no dead letter for seq ${missing.join(", ")}`,
+      missing,
+    };
+  }
+
+  private view(topic: string, name: string): SubscriptionView {
+    const row = this.store.get(name) as SubscriptionRow;
+    return toView(topic, row, this.log.head, this.store.deadLetterCount(name));
+  }
+}
+
+/**
+ * A webhook keeps its secret across updates that do not name one; a new webhook without one gets a
+ * generated secret, which the PUT answer shows this one time.
+ */
+function withSecret(
+  config: SubscriptionConfig,
+  existing: SubscriptionRow | null,
+): { stored: SubscriptionConfig; generated: string | null } {
+  if (config.target.type !== "webhook" || config.target.secret !== undefined)
+    return { stored: config, generated: null };
+  const previous = existing?.config.target;
+  const kept = previous?.type === "webhook" ? previous.secret : undefined;
+  const generated = kept === undefined ? generateWebhookSecret() : null;
+  return { stored: { ...config, target: { ...config.target, secret: kept ?? generated ?? undefined } }, generated };
+}
+
+function toView(topic: string, row: SubscriptionRow, head: number, deadLetters: number): SubscriptionView {
+  const { target, types, retry, onExhausted, batchSize } = row.config;
+  return {
+    topic,
+    name: row.name,
+    state: row.state,
+    pausedReason: row.pausedReason,
+    target:
+      target.type === "webhook"
+        ? { type: "webhook", url: target.url, timeoutMs: target.timeoutMs }
+        : { type: "queue", queue: target.queue },
+    types: types ?? null,
+    retry,
+    onExhausted,
+    batchSize,
+    cursor: row.cursor,
+    head,
+    lag: Math.max(0, head - row.cursor),
+    attempts: row.attempts,
+    nextAttemptAt: iso(row.nextAttemptAt),
+    lastError: row.lastError,
+    lastErrorAt: iso(row.lastErrorAt),
+    lastDeliveredAt: iso(row.lastDeliveredAt),
+    delivered: row.delivered,
+    deadLetters,
+    createdAt: iso(row.createdAt) as string,
+    updatedAt: iso(row.updatedAt) as string,
+  };
+}
+
+function toDeadLetter(topic: string, row: DeadLetterRow): DeadLetter {
+  return {
+    id: subscriptionDeadLetterId(topic, row.subscription, row.seq),
+    kind: "subscription",
+    topic,
+    seq: row.seq,
+    subscription: row.subscription,
+    consumer: null,
+    attempts: row.attempts,
+    firstFailureAt: iso(row.firstFailureAt) as string,
+    lastFailureAt: iso(row.lastFailureAt) as string,
+    lastError: row.lastError,
+    event: JSON.parse(row.event) as JsonObject,
+  };
+}

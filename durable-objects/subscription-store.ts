@@ -1,0 +1,428 @@
+import type { SubscriptionConfig } from "../protocol/subscriptions.ts";
+import type { StoredRow } from "./log-store.ts";
+
+/** A subscription as stored: its config (with the webhook secret) and its delivery state. */
+export interface SubscriptionRow {
+  name: string;
+  config: SubscriptionConfig;
+  state: "active" | "paused";
+  pausedReason: "manual" | "exhausted" | null;
+  /** Last seq passed (delivered, dead-lettered or filtered out). */
+  cursor: number;
+  /** Failed attempts of the batch being retried. */
+  attempts: number;
+  /** Last seq of the batch being retried or sent; null when none is in flight. */
+  batchEnd: number | null;
+  firstFailureAt: number | null;
+  /** When delivery is due; null when caught up or paused. */
+  nextAttemptAt: number | null;
+  lastError: string | null;
+  lastErrorAt: number | null;
+  lastDeliveredAt: number | null;
+  delivered: number;
+  /** Bumped by every change a user makes, so a delivery that was in flight meanwhile is not applied. */
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface DeadLetterRow {
+  subscription: string;
+  seq: number;
+  /** The event's stored JSON. */
+  event: string;
+  attempts: number;
+  firstFailureAt: number;
+  lastFailureAt: number;
+  lastError: string;
+  /** When a requested redrive is due; null when none is pending. */
+  redriveAt: number | null;
+  redriveAttempts: number;
+}
+
+type SqlRow = Record<string, SqlStorageValue>;
+
+const SUBSCRIPTION_COLUMNS = `name, config, state, paused_reason AS pausedReason, cursor, attempts, batch_end AS batchEnd,
+  first_failure_at AS firstFailureAt, next_attempt_at AS nextAttemptAt, last_error AS lastError,
+  last_error_at AS lastErrorAt, last_delivered_at AS lastDeliveredAt, delivered, version,
+  created_at AS createdAt, updated_at AS updatedAt`;
+
+const DEAD_LETTER_COLUMNS = `subscription, seq, event, attempts, first_failure_at AS firstFailureAt,
+  last_failure_at AS lastFailureAt, last_error AS lastError, redrive_at AS redriveAt, redrive_attempts AS redriveAttempts`;
+
+/** `?, ?, ?` for a list of values. */
+const marks = (values: readonly unknown[]) => values.map(() => "?").join(",");
+
+/**
+ * Subscriptions and their dead letters in the topic Durable Object's SQLite. Due times live here
+ * (not in memory), so after a restart or eviction the alarm finds overdue work and simply runs it.
+ * Every write that concludes a delivery checks the row's `version`, so it is dropped if the user
+ * paused, sought, updated or deleted the subscription while the delivery was in flight.
+ */
+export class SubscriptionStore {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly storage: DurableObjectStorage,
+  ) {
+    sql.exec(`CREATE TABLE IF NOT EXISTS subscriptions (
+        name TEXT PRIMARY KEY, config TEXT NOT NULL, state TEXT NOT NULL, paused_reason TEXT,
+        cursor INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, batch_end INTEGER,
+        first_failure_at INTEGER, next_attempt_at INTEGER, last_error TEXT, last_error_at INTEGER,
+        last_delivered_at INTEGER, delivered INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS subscriptions_due ON subscriptions (next_attempt_at);
+      CREATE TABLE IF NOT EXISTS subscription_dead_letters (
+        subscription TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL, attempts INTEGER NOT NULL,
+        first_failure_at INTEGER NOT NULL, last_failure_at INTEGER NOT NULL, last_error TEXT NOT NULL,
+        redrive_at INTEGER, redrive_attempts INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (subscription, seq));
+      CREATE INDEX IF NOT EXISTS subscription_dead_letters_redrive ON subscription_dead_letters (redrive_at);`);
+  }
+
+  get(name: string): SubscriptionRow | null {
+    const row = this.sql
+      .exec<SqlRow>(`SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE name = ?`, name)
+      .toArray()[0];
+    return row ? toSubscription(row) : null;
+  }
+
+  list(): SubscriptionRow[] {
+    return this.sql
+      .exec<SqlRow>(`SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions ORDER BY name`)
+      .toArray()
+      .map(toSubscription);
+  }
+
+  create(name: string, config: SubscriptionConfig, cursor: number, now: number): void {
+    this.sql.exec(
+      `INSERT INTO subscriptions (name, config, state, cursor, next_attempt_at, created_at, updated_at)
+       VALUES (?, ?, 'active', ?, ?, ?, ?)`,
+      name,
+      JSON.stringify(config),
+      cursor,
+      now,
+      now,
+      now,
+    );
+  }
+
+  /** A new config drops any delivery in flight: the next one starts afresh under the new config. */
+  replaceConfig(name: string, config: SubscriptionConfig, now: number): void {
+    this.sql.exec(
+      `UPDATE subscriptions SET config = ?, attempts = 0, batch_end = NULL, first_failure_at = NULL,
+         next_attempt_at = CASE state WHEN 'active' THEN ? ELSE NULL END, version = version + 1, updated_at = ?
+       WHERE name = ?`,
+      JSON.stringify(config),
+      now,
+      now,
+      name,
+    );
+  }
+
+  pause(name: string, now: number): void {
+    this.sql.exec(
+      `UPDATE subscriptions SET state = 'paused', paused_reason = 'manual', next_attempt_at = NULL,
+         version = version + 1, updated_at = ? WHERE name = ?`,
+      now,
+      name,
+    );
+  }
+
+  /** Resuming retries the event it stopped on with a fresh count of attempts. */
+  resume(name: string, now: number): void {
+    this.sql.exec(
+      `UPDATE subscriptions SET state = 'active', paused_reason = NULL, attempts = 0, batch_end = NULL,
+         first_failure_at = NULL, next_attempt_at = ?, version = version + 1, updated_at = ? WHERE name = ?`,
+      now,
+      now,
+      name,
+    );
+  }
+
+  seek(name: string, cursor: number, now: number): void {
+    this.sql.exec(
+      `UPDATE subscriptions SET cursor = ?, attempts = 0, batch_end = NULL, first_failure_at = NULL,
+         next_attempt_at = CASE state WHEN 'active' THEN ? ELSE NULL END, version = version + 1, updated_at = ?
+       WHERE name = ?`,
+      cursor,
+      now,
+      now,
+      name,
+    );
+  }
+
+  /** Deletes the subscription and its dead letters. */
+  delete(name: string): boolean {
+    return this.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM subscription_dead_letters WHERE subscription = ?", name);
+      return this.sql.exec("DELETE FROM subscriptions WHERE name = ?", name).rowsWritten > 0;
+    });
+  }
+
+  /** After an append: every active subscription that was caught up is due now. */
+  markDue(now: number): void {
+    this.sql.exec(
+      "UPDATE subscriptions SET next_attempt_at = ? WHERE state = 'active' AND next_attempt_at IS NULL",
+      now,
+    );
+  }
+
+  /** The earliest time any active subscription has work (delivery or a requested redrive). */
+  nextDueAt(): number | null {
+    const row = this.sql
+      .exec<{ due: number | null }>(
+        `SELECT MIN(due) AS due FROM (
+           SELECT MIN(next_attempt_at) AS due FROM subscriptions WHERE state = 'active'
+           UNION ALL
+           SELECT MIN(d.redrive_at) AS due FROM subscription_dead_letters d
+             JOIN subscriptions s ON s.name = d.subscription WHERE s.state = 'active')`,
+      )
+      .one();
+    return row.due;
+  }
+
+  /** Names of active subscriptions with work due at or before `cutoff`. */
+  dueNames(cutoff: number): string[] {
+    return this.sql
+      .exec<{ name: string }>(
+        `SELECT s.name FROM subscriptions s WHERE s.state = 'active' AND (s.next_attempt_at <= ? OR EXISTS (
+           SELECT 1 FROM subscription_dead_letters d WHERE d.subscription = s.name AND d.redrive_at <= ?))
+         ORDER BY s.name`,
+        cutoff,
+        cutoff,
+      )
+      .toArray()
+      .map((r) => r.name);
+  }
+
+  /**
+   * Claims the next delivery before it is sent: its end is kept (a retry resends the same batch)
+   * and the due time moves to `until`, so if the object dies mid-send the alarm resends then.
+   */
+  lease(name: string, version: number, batchEnd: number, until: number): boolean {
+    return (
+      this.sql.exec(
+        "UPDATE subscriptions SET batch_end = ?, next_attempt_at = ? WHERE name = ? AND version = ?",
+        batchEnd,
+        until,
+        name,
+        version,
+      ).rowsWritten > 0
+    );
+  }
+
+  /** The cursor moves past `cursor`; the subscription stays due if more events wait. */
+  advance(name: string, version: number, cursor: number, delivered: number, now: number, more: boolean): boolean {
+    return (
+      this.sql.exec(
+        `UPDATE subscriptions SET cursor = ?, attempts = 0, batch_end = NULL, first_failure_at = NULL,
+           next_attempt_at = ?, delivered = delivered + ?,
+           last_delivered_at = CASE WHEN ? > 0 THEN ? ELSE last_delivered_at END
+         WHERE name = ? AND version = ?`,
+        cursor,
+        more ? now : null,
+        delivered,
+        delivered,
+        now,
+        name,
+        version,
+      ).rowsWritten > 0
+    );
+  }
+
+  scheduleRetry(
+    name: string,
+    version: number,
+    retry: { attempts: number; firstFailureAt: number; nextAttemptAt: number },
+    error: string,
+    now: number,
+  ): boolean {
+    return (
+      this.sql.exec(
+        `UPDATE subscriptions SET attempts = ?, first_failure_at = ?, next_attempt_at = ?, last_error = ?,
+           last_error_at = ? WHERE name = ? AND version = ?`,
+        retry.attempts,
+        retry.firstFailureAt,
+        retry.nextAttemptAt,
+        error,
+        now,
+        name,
+        version,
+      ).rowsWritten > 0
+    );
+  }
+
+  /** Attempts ran out and the policy is to pause: it stays on the event (attempts kept for the view). */
+  pauseExhausted(name: string, version: number, attempts: number, error: string, now: number): boolean {
+    return (
+      this.sql.exec(
+        `UPDATE subscriptions SET state = 'paused', paused_reason = 'exhausted', attempts = ?, next_attempt_at = NULL,
+           last_error = ?, last_error_at = ?, version = version + 1, updated_at = ? WHERE name = ? AND version = ?`,
+        attempts,
+        error,
+        now,
+        now,
+        name,
+        version,
+      ).rowsWritten > 0
+    );
+  }
+
+  /**
+   * Attempts ran out and the policy is to dead-letter: the batch's events are recorded and the
+   * cursor moves past them in one transaction, so an event is never both skipped and unrecorded.
+   */
+  deadLetter(
+    name: string,
+    version: number,
+    rows: StoredRow[],
+    end: number,
+    failure: { attempts: number; firstFailureAt: number },
+    error: string,
+    now: number,
+  ): boolean {
+    return this.storage.transactionSync(() => {
+      const moved =
+        this.sql.exec(
+          `UPDATE subscriptions SET cursor = ?, attempts = 0, batch_end = NULL, first_failure_at = NULL,
+             next_attempt_at = ?, last_error = ?, last_error_at = ? WHERE name = ? AND version = ?`,
+          end,
+          now,
+          error,
+          now,
+          name,
+          version,
+        ).rowsWritten > 0;
+      if (!moved) return false;
+      for (const row of rows) {
+        // A replayed event that dies again replaces its earlier dead letter, adding up the attempts.
+        this.sql.exec(
+          `INSERT INTO subscription_dead_letters (subscription, seq, event, attempts, first_failure_at, last_failure_at, last_error)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (subscription, seq) DO UPDATE SET event = excluded.event,
+             attempts = attempts + excluded.attempts, last_failure_at = excluded.last_failure_at,
+             last_error = excluded.last_error, redrive_at = NULL, redrive_attempts = 0`,
+          name,
+          row.seq,
+          row.body,
+          failure.attempts,
+          failure.firstFailureAt,
+          now,
+          error,
+        );
+      }
+      return true;
+    });
+  }
+
+  deadLetters(subscription?: string): DeadLetterRow[] {
+    const query = `SELECT ${DEAD_LETTER_COLUMNS} FROM subscription_dead_letters`;
+    const rows =
+      subscription === undefined
+        ? this.sql.exec<SqlRow>(`${query} ORDER BY subscription, seq`)
+        : this.sql.exec<SqlRow>(`${query} WHERE subscription = ? ORDER BY seq`, subscription);
+    return rows.toArray() as unknown as DeadLetterRow[];
+  }
+
+  deadLetterCount(subscription: string): number {
+    return this.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM subscription_dead_letters WHERE subscription = ?", subscription)
+      .one().n;
+  }
+
+  /** Of the given seqs, those that are not dead letters of the subscription. */
+  missingDeadLetters(subscription: string, seqs: readonly number[]): number[] {
+    const found = new Set(
+      this.sql
+        .exec<{ seq: number }>(
+          `SELECT seq FROM subscription_dead_letters WHERE subscription = ? AND seq IN (${marks(seqs)})`,
+          subscription,
+          ...seqs,
+        )
+        .toArray()
+        .map((r) => r.seq),
+    );
+    return seqs.filter((s) => !found.has(s));
+  }
+
+  /** Queues dead letters (all, or the given seqs) for redelivery now; returns their seqs in order. */
+  requestRedrive(subscription: string, seqs: readonly number[] | undefined, now: number): number[] {
+    const filter = seqs === undefined ? "" : ` AND seq IN (${marks(seqs)})`;
+    const args = seqs ?? [];
+    this.sql.exec(
+      `UPDATE subscription_dead_letters SET redrive_at = ?, redrive_attempts = 0 WHERE subscription = ?${filter}`,
+      now,
+      subscription,
+      ...args,
+    );
+    return this.sql
+      .exec<{ seq: number }>(
+        `SELECT seq FROM subscription_dead_letters WHERE subscription = ? AND redrive_at IS NOT NULL${filter} ORDER BY seq`,
+        subscription,
+        ...args,
+      )
+      .toArray()
+      .map((r) => r.seq);
+  }
+
+  /** Redrives due at or before `cutoff`, lowest seq first. */
+  dueRedrives(subscription: string, cutoff: number, limit: number): DeadLetterRow[] {
+    return this.sql
+      .exec<SqlRow>(
+        `SELECT ${DEAD_LETTER_COLUMNS} FROM subscription_dead_letters
+         WHERE subscription = ? AND redrive_at <= ? ORDER BY seq LIMIT ?`,
+        subscription,
+        cutoff,
+        limit,
+      )
+      .toArray() as unknown as DeadLetterRow[];
+  }
+
+  /** Moves redrive due times (a lease before sending, or the next retry after a failure). */
+  setRedriveAt(subscription: string, seqs: readonly number[], at: number): void {
+    this.sql.exec(
+      `UPDATE subscription_dead_letters SET redrive_at = ? WHERE subscription = ? AND seq IN (${marks(seqs)})`,
+      at,
+      subscription,
+      ...seqs,
+    );
+  }
+
+  redriveFailed(
+    subscription: string,
+    seqs: readonly number[],
+    outcome: { attempts: number; nextAttemptAt: number | null },
+    error: string,
+    now: number,
+  ): void {
+    // Giving up ends the redrive; the dead letter stays, its attempts counting every try.
+    this.sql.exec(
+      `UPDATE subscription_dead_letters SET redrive_at = ?, redrive_attempts = ?,
+         attempts = attempts + 1, last_failure_at = ?, last_error = ?
+       WHERE subscription = ? AND seq IN (${marks(seqs)})`,
+      outcome.nextAttemptAt,
+      outcome.nextAttemptAt === null ? 0 : outcome.attempts,
+      now,
+      error,
+      subscription,
+      ...seqs,
+    );
+  }
+
+  /** Removes dead letters; returns the seqs that were removed. */
+  deleteDeadLetters(subscription: string, seqs: readonly number[]): number[] {
+    return this.sql
+      .exec<{ seq: number }>(
+        `DELETE FROM subscription_dead_letters WHERE subscription = ? AND seq IN (${marks(seqs)}) RETURNING seq`,
+        subscription,
+        ...seqs,
+      )
+      .toArray()
+      .map((r) => r.seq)
+      .sort((a, b) => a - b);
+  }
+}
+
+function toSubscription(row: SqlRow): SubscriptionRow {
+  return { ...(row as unknown as SubscriptionRow), config: JSON.parse(row.config as string) as SubscriptionConfig };
+}

@@ -1,0 +1,206 @@
+import * as v from "valibot";
+
+/**
+ * Durable subscriptions: a named cursor on a topic that delivers every event, in order and at
+ * least once, to a webhook or a Cloudflare Queue. The PUT body, the seek body and the view that
+ * GET returns are declared here once; the Worker checks input with them and clients read with them.
+ */
+
+/**
+ * Subscription names: 1–64 characters from `A–Z a–z 0–9 . _ -`, starting with a letter or digit.
+ * No `:`, so a dead-letter id `sub:<topic>:<subscription>:<seq>` reads back from the right.
+ */
+export const SUBSCRIPTION_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const SUBSCRIPTION_NAME_RULE = "1-64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit";
+
+export function isValidSubscriptionName(name: string): boolean {
+  return SUBSCRIPTION_NAME_PATTERN.test(name);
+}
+
+/** Standard Webhooks secrets: `whsec_` and the base64 of 24 to 64 random bytes. */
+const WEBHOOK_SECRET_PATTERN = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
+
+export function isWebhookSecret(secret: string): boolean {
+  if (!WEBHOOK_SECRET_PATTERN.test(secret)) return false;
+  const encoded = secret.slice("whsec_".length);
+  if (encoded.length % 4 !== 0) return false;
+  const bytes = (encoded.length / 4) * 3 - (encoded.length - encoded.replace(/=+$/, "").length);
+  return bytes >= 24 && bytes <= 64;
+}
+
+/** Defaults of the retry policy: about ten minutes of retries before an event is given up. */
+export const DEFAULT_RETRY = { maxAttempts: 10, firstDelayMs: 1_000, maxDelayMs: 300_000 } as const;
+export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
+export const MAX_BATCH_SIZE = 100;
+
+const int = (name: string, min: number, max: number) =>
+  v.pipe(
+    v.number(`${name} must be a number`),
+    v.integer(`${name} must be an integer`),
+    v.minValue(min, `${name} must be at least ${min}`),
+    v.maxValue(max, `${name} must be at most ${max}`),
+  );
+
+export const WebhookTargetSchema = v.strictObject({
+  type: v.literal("webhook"),
+  /** Only the scheme is checked here; which hosts are allowed is the Worker's policy. */
+  url: v.pipe(
+    v.string("url must be a string"),
+    v.maxLength(2048, "url is at most 2048 characters"),
+    v.url("url must be an absolute URL"),
+  ),
+  secret: v.optional(
+    v.pipe(
+      v.string("secret must be a string"),
+      v.check(isWebhookSecret, "secret must be whsec_ followed by the base64 of 24 to 64 bytes"),
+    ),
+  ),
+  timeoutMs: v.optional(int("timeoutMs", 100, 30_000), DEFAULT_WEBHOOK_TIMEOUT_MS),
+});
+
+export const QueueTargetSchema = v.strictObject({
+  type: v.literal("queue"),
+  /** The name of a Queue producer binding of the Worker, e.g. `DELIVERY_QUEUE`. */
+  queue: v.pipe(
+    v.string("queue must be a string"),
+    v.regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "queue must be the name of a Queue binding, e.g. DELIVERY_QUEUE"),
+  ),
+});
+
+export const TargetSchema = v.variant(
+  "type",
+  [WebhookTargetSchema, QueueTargetSchema],
+  'target.type must be "webhook" or "queue"',
+);
+
+export const RetryPolicySchema = v.pipe(
+  v.strictObject({
+    maxAttempts: v.optional(int("maxAttempts", 1, 100), DEFAULT_RETRY.maxAttempts),
+    firstDelayMs: v.optional(int("firstDelayMs", 1, 3_600_000), DEFAULT_RETRY.firstDelayMs),
+    maxDelayMs: v.optional(int("maxDelayMs", 1, 86_400_000), DEFAULT_RETRY.maxDelayMs),
+  }),
+  v.check((r) => r.firstDelayMs <= r.maxDelayMs, "retry.firstDelayMs must not exceed retry.maxDelayMs"),
+);
+
+const seqSchema = (name: string) => int(name, 1, Number.MAX_SAFE_INTEGER);
+
+/**
+ * Where delivery starts: `earliest` (the oldest retained event), `latest` (only events published
+ * from now on) or `{ seq }` (the first event delivered is `seq`).
+ */
+export const StartSchema = v.union(
+  [v.picklist(["earliest", "latest"]), v.strictObject({ seq: seqSchema("start.seq") })],
+  'start must be "earliest", "latest" or { "seq": <n> }',
+);
+
+/** Body of `PUT /v1/topics/:topic/subscriptions/:name`. */
+export const SubscriptionConfigSchema = v.strictObject({
+  target: TargetSchema,
+  /** Only events of these types are delivered; the cursor still moves past the others. */
+  types: v.optional(
+    v.pipe(
+      v.array(
+        v.pipe(v.string("types must hold strings"), v.nonEmpty("an event type must not be empty"), v.maxLength(200)),
+        "types must be an array of event types",
+      ),
+      v.nonEmpty("types must list at least one event type (omit it to receive every type)"),
+      v.maxLength(50, "types lists at most 50 event types"),
+    ),
+  ),
+  /** Applies when the subscription is created; an update keeps the cursor. */
+  start: v.optional(StartSchema, "latest"),
+  retry: v.optional(RetryPolicySchema, {}),
+  /** After the last attempt: record a dead letter and move on, or pause on the event. */
+  onExhausted: v.optional(
+    v.picklist(["dead-letter", "pause"], 'onExhausted must be "dead-letter" or "pause"'),
+    "dead-letter",
+  ),
+  /** Events per delivery (one webhook request, one queue sendBatch), in seq order. */
+  batchSize: v.optional(int("batchSize", 1, MAX_BATCH_SIZE), 1),
+});
+
+export type WebhookTarget = v.InferOutput<typeof WebhookTargetSchema>;
+export type QueueTarget = v.InferOutput<typeof QueueTargetSchema>;
+export type Target = v.InferOutput<typeof TargetSchema>;
+export type RetryPolicy = v.InferOutput<typeof RetryPolicySchema>;
+export type StartPosition = v.InferOutput<typeof StartSchema>;
+export type SubscriptionConfigInput = v.InferInput<typeof SubscriptionConfigSchema>;
+export type SubscriptionConfig = v.InferOutput<typeof SubscriptionConfigSchema>;
+
+/** Body of `POST …/subscriptions/:name/seek`: the next event delivered is `to`. */
+export const SeekSchema = v.strictObject({
+  to: v.union([v.picklist(["earliest", "latest"]), seqSchema("to")], 'to must be a seq, "earliest" or "latest"'),
+});
+export type SeekTarget = v.InferOutput<typeof SeekSchema>["to"];
+
+/** Body of `POST …/subscriptions/:name/dead-letters/redrive`; without `seqs`, every dead letter. */
+export const RedriveSchema = v.strictObject({
+  seqs: v.optional(
+    v.pipe(
+      v.array(seqSchema("seqs[]"), "seqs must be an array of seqs"),
+      v.nonEmpty("seqs must not be empty (omit it to redrive every dead letter)"),
+      v.maxLength(1000, "seqs lists at most 1000 seqs"),
+    ),
+  ),
+});
+
+/** A target as shown back: a webhook's secret is never shown again. */
+export const TargetViewSchema = v.variant("type", [
+  v.object({ type: v.literal("webhook"), url: v.string(), timeoutMs: v.number() }),
+  QueueTargetSchema,
+]);
+
+/** One subscription as `GET` shows it: its config and where its delivery stands. */
+export const SubscriptionViewSchema = v.object({
+  topic: v.string(),
+  name: v.string(),
+  state: v.picklist(["active", "paused"]),
+  /** Why it is paused: by request, or because an event ran out of attempts (`onExhausted: "pause"`). */
+  pausedReason: v.nullable(v.picklist(["manual", "exhausted"])),
+  target: TargetViewSchema,
+  types: v.nullable(v.array(v.string())),
+  retry: v.object({ maxAttempts: v.number(), firstDelayMs: v.number(), maxDelayMs: v.number() }),
+  onExhausted: v.picklist(["dead-letter", "pause"]),
+  batchSize: v.number(),
+  /** The last seq delivered (or dead-lettered, or skipped by the filter); 0 before the first. */
+  cursor: v.number(),
+  head: v.number(),
+  /** `head - cursor`: events not yet past the cursor, filtered ones included. */
+  lag: v.number(),
+  /** Failed attempts of the delivery now being retried; 0 when none is failing. */
+  attempts: v.number(),
+  nextAttemptAt: v.nullable(v.string()),
+  lastError: v.nullable(v.string()),
+  lastErrorAt: v.nullable(v.string()),
+  lastDeliveredAt: v.nullable(v.string()),
+  /** Events delivered successfully since the subscription was created. */
+  delivered: v.number(),
+  deadLetters: v.number(),
+  createdAt: v.string(),
+  updatedAt: v.string(),
+});
+export type SubscriptionView = v.InferOutput<typeof SubscriptionViewSchema>;
+
+/** Answer of a PUT: the view, plus the webhook secret when the mesh generated it (shown this once). */
+export const PutSubscriptionResponseSchema = v.object({
+  ...SubscriptionViewSchema.entries,
+  created: v.boolean(),
+  secret: v.optional(v.string()),
+});
+export type PutSubscriptionResponse = v.InferOutput<typeof PutSubscriptionResponseSchema>;
+
+/**
+ * The JSON body of one webhook delivery: the topic, the subscription and the events in seq order,
+ * each the stored CloudEvent with its `sequence`.
+ */
+export const WebhookPayloadSchema = v.object({
+  topic: v.string(),
+  subscription: v.string(),
+  events: v.array(v.looseObject({ id: v.string(), source: v.string(), type: v.string(), sequence: v.number() })),
+});
+export type WebhookPayload = v.InferOutput<typeof WebhookPayloadSchema>;
+
+/** The stable id of a subscription's dead letter, as the dead-letter API shows it. */
+export function subscriptionDeadLetterId(topic: string, subscription: string, seq: number): string {
+  return `sub:${topic}:${subscription}:${seq}`;
+}

@@ -1,0 +1,141 @@
+import type { Context, Hono } from "hono";
+import * as v from "valibot";
+import { queueBinding } from "../../durable-objects/queue-sender.ts";
+import type { ErrorCode } from "../../protocol/error-codes.ts";
+import {
+  isValidSubscriptionName,
+  type PutSubscriptionResponse,
+  RedriveSchema,
+  SeekSchema,
+  SUBSCRIPTION_NAME_RULE,
+  SubscriptionConfigSchema,
+} from "../../protocol/subscriptions.ts";
+import type { Env } from "../env.ts";
+import { MeshError } from "../mesh-error.ts";
+import { readJsonBody } from "../read-json-body.ts";
+import { checkTopic, topicStub } from "../topic-param.ts";
+import { checkWebhookUrl } from "../webhook-url-policy.ts";
+
+type Ctx = Context<{ Bindings: Env }>;
+
+const BASE = "/v1/topics/:topic/subscriptions";
+
+/** The topic and subscription named in the path, both checked. */
+function target(c: Ctx): { topic: string; name: string; stub: ReturnType<typeof topicStub> } {
+  const topic = checkTopic(c.req.param("topic"));
+  const name = c.req.param("name") ?? "";
+  if (!isValidSubscriptionName(name)) {
+    throw new MeshError("invalid_subscription_name", `invalid subscription name "${name}": ${SUBSCRIPTION_NAME_RULE}`, {
+      rule: SUBSCRIPTION_NAME_RULE,
+    });
+  }
+  return { topic, name, stub: topicStub(c.env, topic) };
+}
+
+/** Checks a body with a protocol schema; the first issue becomes an `invalid_body` refusal naming its field. */
+function checkBody<T extends v.GenericSchema>(schema: T, value: unknown): v.InferOutput<T> {
+  const result = v.safeParse(schema, value);
+  if (!result.success) {
+    const issue = result.issues[0];
+    const field = issue.path?.map((p) => String(p.key)).join(".");
+    throw new MeshError("invalid_body", field ? `${field}: ${issue.message}` : issue.message, field ? { field } : {});
+  }
+  return result.output;
+}
+
+/** A redrive may be sent without a body: an empty one means `{}` (every dead letter). */
+async function optionalJsonBody(c: Ctx): Promise<unknown> {
+  const text = await c.req.raw.clone().text();
+  return text.trim() === "" ? {} : readJsonBody(c.req.raw);
+}
+
+/** A refusal from the topic's Durable Object, as the one error response. */
+function refused<T extends { ok: false; code: ErrorCode; message: string }>(result: T): MeshError {
+  const { ok: _ok, code, message, ...details } = result;
+  return new MeshError(code, message, details);
+}
+
+/**
+ * Durable subscriptions of a topic: create or update, read, delete, pause, resume, seek, and the
+ * subscription's dead letters. Delivery itself runs in the topic's Durable Object.
+ */
+export function subscriptionRoutes(app: Hono<{ Bindings: Env }>): void {
+  app.get(BASE, async (c) => {
+    const topic = checkTopic(c.req.param("topic"));
+    const { subscriptions } = await topicStub(c.env, topic).listSubscriptions(topic);
+    return c.json({ topic, subscriptions });
+  });
+
+  app.put(`${BASE}/:name`, async (c) => {
+    const { topic, name, stub } = target(c);
+    const config = checkBody(SubscriptionConfigSchema, await readJsonBody(c.req.raw));
+    if (config.target.type === "webhook") {
+      const allowed = checkWebhookUrl(config.target.url);
+      if (!allowed.ok) throw new MeshError("webhook_url_not_allowed", allowed.message, { field: "target.url" });
+    } else if (!queueBinding(c.env, config.target.queue)) {
+      throw new MeshError("unknown_queue", `the Worker has no Queue binding named ${config.target.queue}`, {
+        field: "target.queue",
+      });
+    }
+    const result = await stub.putSubscription(topic, name, config);
+    if (!result.ok) throw refused(result);
+    const body: PutSubscriptionResponse = {
+      ...result.subscription,
+      created: result.created,
+      ...(result.secret === null ? {} : { secret: result.secret }),
+    };
+    return c.json(body, result.created ? 201 : 200);
+  });
+
+  app.get(`${BASE}/:name`, async (c) => {
+    const { topic, name, stub } = target(c);
+    const result = await stub.getSubscription(topic, name);
+    if (!result.ok) throw refused(result);
+    return c.json(result.subscription);
+  });
+
+  app.delete(`${BASE}/:name`, async (c) => {
+    const { topic, name, stub } = target(c);
+    const result = await stub.deleteSubscription(topic, name);
+    if (!result.ok) throw refused(result);
+    return c.body(null, 204);
+  });
+
+  app.post(`${BASE}/:name/pause`, async (c) => {
+    const { topic, name, stub } = target(c);
+    const result = await stub.pauseSubscription(topic, name);
+    if (!result.ok) throw refused(result);
+    return c.json(result.subscription);
+  });
+
+  app.post(`${BASE}/:name/resume`, async (c) => {
+    const { topic, name, stub } = target(c);
+    const result = await stub.resumeSubscription(topic, name);
+    if (!result.ok) throw refused(result);
+    return c.json(result.subscription);
+  });
+
+  app.post(`${BASE}/:name/seek`, async (c) => {
+    const { topic, name, stub } = target(c);
+    const { to } = checkBody(SeekSchema, await readJsonBody(c.req.raw));
+    const result = await stub.seekSubscription(topic, name, to);
+    if (!result.ok) throw refused(result);
+    return c.json(result.subscription);
+  });
+
+  app.get(`${BASE}/:name/dead-letters`, async (c) => {
+    const { topic, name, stub } = target(c);
+    const result = await stub.listDeadLetters(topic, name);
+    if (!result.ok) throw refused(result);
+    return c.json({ deadLetters: result.deadLetters });
+  });
+
+  app.post(`${BASE}/:name/dead-letters/redrive`, async (c) => {
+    const { topic, name, stub } = target(c);
+    const { seqs } = checkBody(RedriveSchema, await optionalJsonBody(c));
+    const result = await stub.redriveDeadLetters(topic, name, seqs);
+    if (!result.ok) throw refused(result);
+    // Accepted: the topic's alarm delivers them, in seq order, with the subscription's retry policy.
+    return c.json({ redriven: result.redriven }, 202);
+  });
+}
