@@ -1,0 +1,74 @@
+import { env, exports } from "cloudflare:workers";
+import type { JsonObject } from "../../protocol/json.ts";
+import type { HistoryPage, PublishResponse, TopicInfo } from "../../protocol/responses.ts";
+
+/**
+ * Requests to the real Worker (exports.default) for the topic-log tests: one place that knows the
+ * routes and the headers every request carries.
+ */
+export const BASE = "http://mesh";
+const COMMON_HEADERS: Record<string, string> = {};
+
+export function request(path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  for (const [name, value] of Object.entries(COMMON_HEADERS)) if (!headers.has(name)) headers.set(name, value);
+  return exports.default.fetch(`${BASE}${path}`, { ...init, headers });
+}
+
+/** A valid CloudEvent of an uncatalogued type. */
+export function event(id: string, extra: Record<string, unknown> = {}): JsonObject {
+  return { id, source: "/tests", type: "TestHappened", specversion: "1.0", ...extra } as JsonObject;
+}
+
+export function post(
+  topic: string,
+  body: unknown,
+  contentType = "application/json",
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return request(`/v1/topics/${topic}/events`, {
+    method: "POST",
+    headers: { "content-type": contentType, ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+/** Publishes and expects success; returns the answer. */
+export async function publish(topic: string, body: unknown): Promise<PublishResponse> {
+  const res = await post(topic, body);
+  if (res.status !== 201 && res.status !== 200) throw new Error(`publish failed: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+export async function info(topic: string): Promise<TopicInfo> {
+  const res = await request(`/v1/topics/${topic}`);
+  if (res.status !== 200) throw new Error(`info failed: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+export async function history(topic: string, query = ""): Promise<HistoryPage> {
+  const res = await request(`/v1/topics/${topic}/events${query ? `?${query}` : ""}`);
+  if (res.status !== 200) throw new Error(`history failed: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** Every retained event of a topic, paging with the largest page. */
+export async function allEvents(topic: string): Promise<JsonObject[]> {
+  const events: JsonObject[] = [];
+  let after = (await info(topic)).oldest - 1;
+  for (;;) {
+    const page = await history(topic, `after=${after}&limit=1000`);
+    events.push(...page.events);
+    if (!page.more) return events;
+    after = page.next;
+  }
+}
+
+export function topicStub(topic: string) {
+  return env.TOPIC_LOG.get(env.TOPIC_LOG.idFromName(topic));
+}
+
+/** A topic name no other test uses. */
+export function freshTopic(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+}
