@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { demoRoutes } from "./demo/routes.ts";
 import type { Env } from "./env.ts";
 import { errorResponse, MeshError } from "./mesh-error.ts";
 import { liveRoutes } from "./routes/live.ts";
@@ -22,6 +23,9 @@ const ALLOWED: Record<string, string[]> = {
   "/v1/topics/:topic/subscriptions/:name/seek": ["POST"],
   "/v1/topics/:topic/subscriptions/:name/dead-letters": ["GET"],
   "/v1/topics/:topic/subscriptions/:name/dead-letters/redrive": ["POST"],
+  "/demo/users": ["GET", "POST"],
+  "/demo/outbox": ["GET"],
+  "/demo/notification-service": ["GET", "PUT"],
 };
 
 export function createApp(): Hono<{ Bindings: Env }> {
@@ -32,6 +36,7 @@ export function createApp(): Hono<{ Bindings: Env }> {
   liveRoutes(app);
   schemaRoutes(app);
   subscriptionRoutes(app);
+  demoRoutes(app);
   for (const [path, methods] of Object.entries(ALLOWED)) {
     app.all(path, (c) => {
       throw new MeshError(
