@@ -1,0 +1,103 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * What the proxy does with one request:
+ * - `forward-then-drop`: the server gets and stores it, but the connection is cut before the answer;
+ * - `drop`: the connection is cut before anything reaches the server;
+ * - `503` / `429`: the proxy answers itself (429 with `Retry-After: 1`);
+ * - `pass`: forwarded, and the server's answer goes back.
+ */
+export type Fault = "forward-then-drop" | "drop" | "503" | "429" | "pass";
+
+export interface ProxiedRequest {
+  method: string;
+  path: string;
+  body: string;
+  fault: Fault;
+}
+
+/**
+ * An HTTP proxy on 127.0.0.1 in front of the real local server that fails requests on purpose,
+ * so a client's retries meet real dropped connections and real error answers.
+ */
+export class FlakyProxy {
+  readonly requests: ProxiedRequest[] = [];
+  private server: Server | null = null;
+  url = "";
+
+  /** `decide` picks the fault of each request, given what the proxy saw before. */
+  constructor(
+    private readonly target: () => string,
+    private readonly decide: (req: Omit<ProxiedRequest, "fault">, seen: readonly ProxiedRequest[]) => Fault,
+  ) {}
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err) => {
+        res.destroy(err as Error);
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const seen = { method: req.method ?? "GET", path: req.url ?? "/", body: body.toString("utf8") };
+    const fault = this.decide(seen, this.requests);
+    this.requests.push({ ...seen, fault });
+
+    if (fault === "drop") {
+      req.socket.destroy();
+      return;
+    }
+    if (fault === "503" || fault === "429") {
+      res.writeHead(Number(fault), {
+        "content-type": "text/plain",
+        ...(fault === "429" ? { "retry-after": "1" } : {}),
+      });
+      res.end(fault === "503" ? "service unavailable" : "too many requests");
+      return;
+    }
+    const upstream = await fetch(`${this.target()}${seen.path}`, {
+      method: seen.method,
+      headers: forwardedHeaders(req),
+      body: body.length > 0 ? body : undefined,
+    });
+    const answer = Buffer.from(await upstream.arrayBuffer());
+    if (fault === "forward-then-drop") {
+      // The server has stored the events and answered; the client never hears it.
+      req.socket.destroy();
+      return;
+    }
+    // fetch has already decoded the body: its encoding and length headers no longer apply.
+    const headers = Object.fromEntries(
+      [...upstream.headers].filter(
+        ([name]) => !["content-encoding", "content-length", "transfer-encoding"].includes(name),
+      ),
+    );
+    res.writeHead(upstream.status, headers);
+    res.end(answer);
+  }
+}
+
+function forwardedHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || ["host", "connection", "content-length", "transfer-encoding"].includes(name)) continue;
+    headers[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return headers;
+}
