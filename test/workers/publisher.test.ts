@@ -1,0 +1,26 @@
+import { exports } from "cloudflare:workers";
+import { expect, it } from "vitest";
+import { createPublisher } from "../../client/publisher.ts";
+import { BASE, freshTopic, history } from "./topic-client.ts";
+
+// The publisher SDK inside workerd (a Worker publishing to the mesh through a service binding).
+it("publishes from a Worker and the events are stored with the filled attributes", async () => {
+  const topic = freshTopic("sdk-in-worker");
+  const publisher = createPublisher({
+    baseUrl: BASE,
+    source: "/worker",
+    fetch: (url, init) => exports.default.fetch(url, init),
+  });
+  const answer = await publisher.publish(topic, [
+    { type: "UserRegistered", data: { userId: "u1", name: "Ada", email: "ada@example.com" } },
+    { type: "Other", subject: "s", correlationid: "c1" },
+  ]);
+  expect(answer.events.map((e) => [e.sequence, e.duplicate])).toEqual([
+    [1, false],
+    [2, false],
+  ]);
+  const { events } = await history(topic);
+  expect(events[0]).toMatchObject({ id: answer.events[0].id, source: "/worker", specversion: "1.0", sequence: 1 });
+  expect(events[1]).toMatchObject({ type: "Other", subject: "s", correlationid: "c1", sequence: 2 });
+  expect(Date.parse(String(events[1].time))).not.toBeNaN();
+});
