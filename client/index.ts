@@ -1,0 +1,12 @@
+export type { CursorStorage, StoredCursor } from "./cursor-storage.ts";
+export { cursorKey, memoryStorage, webStorage } from "./cursor-storage.ts";
+export type { TopicEvent } from "./events.ts";
+export { isEventType } from "./events.ts";
+export type { HeartbeatOptions } from "./heartbeat.ts";
+export type { MeshClient, MeshClientOptions } from "./mesh-client.ts";
+export { createMeshClient } from "./mesh-client.ts";
+export type { PublishEvent, Publisher, PublisherOptions, PublishOptions, RetryOptions } from "./publisher.ts";
+export { createPublisher, PublishError } from "./publisher.ts";
+export type { SubscribeOptions, SubscriptionError } from "./subscription.ts";
+export { Subscription } from "./subscription.ts";
+export type { SubscriptionState } from "./subscription-state.ts";

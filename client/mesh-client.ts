@@ -1,0 +1,70 @@
+import type { BackoffPolicy } from "../protocol/backoff.ts";
+import { isValidTopicName, TOPIC_NAME_RULE } from "../protocol/topic-name.ts";
+import type { CursorStorage } from "./cursor-storage.ts";
+import type { HeartbeatOptions } from "./heartbeat.ts";
+import { type ConnectionSettings, type SubscribeOptions, Subscription } from "./subscription.ts";
+
+export interface MeshClientOptions {
+  /** Where the mesh is: `https://mesh.example.com`, `http://127.0.0.1:8787`, or a `ws(s)://` URL; a path prefix is kept. */
+  url: string;
+  /** A WebSocket class; browsers have one, Node 20 needs one (e.g. `WebSocket` from `ws`). */
+  WebSocket?: unknown;
+  /** Reconnect backoff with full jitter (default: first delay up to 500 ms, doubling, at most 15 s). */
+  backoff?: Partial<BackoffPolicy>;
+  /** Heartbeat timing, or `false` for none (default: ping every 25 s, dead after 10 s of silence). */
+  heartbeat?: HeartbeatOptions | false;
+  /** How long one connection attempt may take before it is abandoned (default 10,000 ms). */
+  connectionTimeoutMs?: number;
+  /** The default `storage` of every subscription. */
+  storage?: CursorStorage;
+}
+
+export interface MeshClient {
+  /** Follows a topic live, resuming after every disconnect. */
+  subscribe<T extends string = string>(topic: string, options: SubscribeOptions<T>): Subscription<T>;
+  /** Closes every subscription made by this client. */
+  close(): void;
+}
+
+const DEFAULT_BACKOFF: BackoffPolicy = { firstDelayMs: 500, maxDelayMs: 15_000, factor: 2 };
+
+/** A client for the mesh's live topics, in browsers and in Node 20. */
+export function createMeshClient(options: MeshClientOptions): MeshClient {
+  const url = new URL(options.url);
+  if (!["http:", "https:", "ws:", "wss:"].includes(url.protocol)) {
+    throw new TypeError(`url must be http(s) or ws(s), got "${options.url}"`);
+  }
+  const settings: ConnectionSettings = {
+    protocol: url.protocol === "https:" || url.protocol === "wss:" ? "wss" : "ws",
+    host: url.host,
+    prefix: url.pathname.replace(/^\/+|\/+$/g, ""),
+    WebSocket: options.WebSocket,
+    backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
+    heartbeat: options.heartbeat === false ? false : (options.heartbeat ?? {}),
+    connectionTimeoutMs: options.connectionTimeoutMs ?? 10_000,
+  };
+  const open = new Set<{ close(): void }>();
+  return {
+    subscribe<T extends string = string>(topic: string, subscribeOptions: SubscribeOptions<T>): Subscription<T> {
+      if (!isValidTopicName(topic)) throw new TypeError(`invalid topic name "${topic}": ${TOPIC_NAME_RULE}`);
+      const onStateChange = subscribeOptions.onStateChange;
+      const subscription: Subscription<T> = new Subscription<T>(
+        topic,
+        {
+          ...subscribeOptions,
+          storage: subscribeOptions.storage ?? options.storage,
+          onStateChange: (state, previous) => {
+            if (state === "closed") open.delete(subscription);
+            onStateChange?.(state, previous);
+          },
+        },
+        settings,
+      );
+      open.add(subscription);
+      return subscription;
+    },
+    close() {
+      for (const subscription of [...open]) subscription.close();
+    },
+  };
+}
