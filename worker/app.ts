@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { demoRoutes } from "./demo/routes.ts";
 import type { Env } from "./env.ts";
 import { errorResponse, MeshError } from "./mesh-error.ts";
+import { deadLetterRoutes } from "./routes/dead-letters.ts";
 import { liveRoutes } from "./routes/live.ts";
 import { publishRoutes } from "./routes/publish.ts";
 import { schemaRoutes } from "./routes/schemas.ts";
@@ -23,6 +24,11 @@ const ALLOWED: Record<string, string[]> = {
   "/v1/topics/:topic/subscriptions/:name/seek": ["POST"],
   "/v1/topics/:topic/subscriptions/:name/dead-letters": ["GET"],
   "/v1/topics/:topic/subscriptions/:name/dead-letters/redrive": ["POST"],
+  "/v1/dead-letters": ["GET"],
+  // Before the :id entry, so other methods on it answer with POST as the allowed one.
+  "/v1/dead-letters/redrive": ["POST"],
+  "/v1/dead-letters/:id": ["GET", "DELETE"],
+  "/v1/dead-letters/:id/redrive": ["POST"],
   "/demo/users": ["GET", "POST"],
   "/demo/outbox": ["GET"],
   "/demo/notification-service": ["GET", "PUT"],
@@ -36,6 +42,7 @@ export function createApp(): Hono<{ Bindings: Env }> {
   liveRoutes(app);
   schemaRoutes(app);
   subscriptionRoutes(app);
+  deadLetterRoutes(app);
   demoRoutes(app);
   for (const [path, methods] of Object.entries(ALLOWED)) {
     app.all(path, (c) => {

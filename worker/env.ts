@@ -1,3 +1,5 @@
+import type { ConsumerLedger } from "../durable-objects/consumer-ledger.ts";
+import type { DeadLetterStore } from "../durable-objects/dead-letter-store.ts";
 import type { DemoNotifications } from "../durable-objects/demo-notifications.ts";
 import type { DemoUsers } from "../durable-objects/demo-users.ts";
 import type { TopicDirectory } from "../durable-objects/topic-directory.ts";
@@ -12,6 +14,11 @@ export interface Env {
   DEMO_USERS: DurableObjectNamespace<DemoUsers>;
   DEMO_NOTIFICATIONS: DurableObjectNamespace<DemoNotifications>;
   DELIVERY_QUEUE: Queue;
+  /** Queue consumers: one idempotency ledger per consumer, and the queue dead letters (docs/queues.md). */
+  CONSUMER_LEDGER: DurableObjectNamespace<ConsumerLedger>;
+  DEAD_LETTERS: DurableObjectNamespace<DeadLetterStore>;
+  QUEUE_RETRY_FIRST_DELAY_SECONDS?: string;
+  QUEUE_RETRY_MAX_DELAY_SECONDS?: string;
   MAX_EVENT_BYTES?: string;
   MAX_BATCH_EVENTS?: string;
   MAX_BODY_BYTES?: string;

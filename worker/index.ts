@@ -1,6 +1,9 @@
 import { createApp } from "./app.ts";
 import type { Env } from "./env.ts";
+import { handleQueue } from "./queue-handler.ts";
 
+export { ConsumerLedger } from "../durable-objects/consumer-ledger.ts";
+export { DeadLetterStore } from "../durable-objects/dead-letter-store.ts";
 export { DemoNotifications } from "../durable-objects/demo-notifications.ts";
 export { DemoUsers } from "../durable-objects/demo-users.ts";
 export { TopicDirectory } from "../durable-objects/topic-directory.ts";
@@ -10,4 +13,5 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
+  queue: (batch, env) => handleQueue(batch, env),
 } satisfies ExportedHandler<Env>;

@@ -1,0 +1,59 @@
+import * as v from "valibot";
+import { CONSUMER_NAME_RULE, isValidConsumerName } from "./consumer-name.ts";
+import type { DeadLetter } from "./dead-letters.ts";
+import { isValidSubscriptionName, SUBSCRIPTION_NAME_RULE } from "./subscriptions.ts";
+import { isValidTopicName, TOPIC_NAME_RULE } from "./topic-name.ts";
+
+export const DEAD_LETTER_LIST_LIMITS = { defaultLimit: 100, maxLimit: 1000 } as const;
+/** A redrive names at most this many dead letters. */
+export const MAX_REDRIVE_IDS = 100;
+
+/** Query of `GET /v1/dead-letters`: every filter is optional, and they combine. */
+export const DeadLetterListQuerySchema = v.pipe(
+  v.object({
+    topic: v.optional(v.pipe(v.string(), v.check(isValidTopicName, TOPIC_NAME_RULE))),
+    subscription: v.optional(v.pipe(v.string(), v.check(isValidSubscriptionName, SUBSCRIPTION_NAME_RULE))),
+    consumer: v.optional(v.pipe(v.string(), v.check(isValidConsumerName, CONSUMER_NAME_RULE))),
+    kind: v.optional(v.picklist(["subscription", "queue"], 'kind must be "subscription" or "queue"')),
+    limit: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^\d{1,6}$/, "limit must be a positive integer"),
+        v.transform(Number),
+        v.minValue(1, "limit must be at least 1"),
+        v.maxValue(DEAD_LETTER_LIST_LIMITS.maxLimit, `limit is at most ${DEAD_LETTER_LIST_LIMITS.maxLimit}`),
+      ),
+    ),
+  }),
+  // A subscription filter selects subscription dead letters and a consumer filter queue ones.
+  v.check(
+    (q) => !(q.subscription !== undefined && (q.consumer !== undefined || q.kind === "queue")),
+    "subscription selects subscription dead letters: it cannot be combined with consumer or kind=queue",
+  ),
+  v.check(
+    (q) => !(q.consumer !== undefined && q.kind === "subscription"),
+    "consumer selects queue dead letters: it cannot be combined with kind=subscription",
+  ),
+);
+export type DeadLetterListQuery = v.InferOutput<typeof DeadLetterListQuerySchema>;
+
+/** Body of `POST /v1/dead-letters/redrive`. */
+export const RedriveBodySchema = v.object({
+  ids: v.pipe(
+    v.array(v.string("ids must be strings"), "ids must be an array of dead-letter ids"),
+    v.minLength(1, "ids names at least one dead letter"),
+    v.maxLength(MAX_REDRIVE_IDS, `ids names at most ${MAX_REDRIVE_IDS} dead letters`),
+  ),
+});
+
+/** `GET /v1/dead-letters`: newest failure first. */
+export interface DeadLetterList {
+  deadLetters: DeadLetter[];
+  /** True when more dead letters match than `limit`. */
+  more: boolean;
+}
+
+/** Answer of a redrive: the dead letters sent again to where they failed. */
+export interface RedriveResponse {
+  redriven: string[];
+}
