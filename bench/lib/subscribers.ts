@@ -1,0 +1,95 @@
+import WebSocket from "ws";
+import { sleep } from "./stats.ts";
+
+/** What each received text message is handed to; `index` says which subscriber got it. */
+export type OnMessage = (text: string, index: number) => void;
+
+/**
+ * N WebSocket clients to one URL, all in this process. `ready` is the text a subscriber must see
+ * before it counts as connected (the mesh's `caught-up` frame; nothing for the peers).
+ */
+export class Subscribers {
+  private sockets: WebSocket[] = [];
+  onMessage: OnMessage = () => {};
+
+  static async open(url: string, count: number, ready: RegExp | null, timeoutMs = 60_000): Promise<Subscribers> {
+    const subs = new Subscribers();
+    const deadline = Date.now() + timeoutMs;
+    // A few at a time: a thousand simultaneous upgrades would measure the accept queue, not the mesh.
+    const parallel = 50;
+    for (let start = 0; start < count; start += parallel) {
+      const batch = Array.from({ length: Math.min(parallel, count - start) }, (_, i) =>
+        subs.openOne(url, start + i, ready, deadline),
+      );
+      subs.sockets.push(...(await Promise.all(batch)));
+    }
+    return subs;
+  }
+
+  private openOne(url: string, index: number, ready: RegExp | null, deadline: number): Promise<WebSocket> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { perMessageDeflate: false });
+      const timer = setTimeout(
+        () => {
+          ws.terminate();
+          reject(new Error(`subscriber ${index} to ${url} was not ready in time`));
+        },
+        Math.max(1, deadline - Date.now()),
+      );
+      let isReady = false;
+      const markReady = () => {
+        isReady = true;
+        clearTimeout(timer);
+        resolve(ws);
+      };
+      ws.on("message", (data: WebSocket.RawData) => {
+        const text = data.toString();
+        if (!isReady) {
+          if (ready?.test(text)) markReady();
+          return;
+        }
+        this.onMessage(text, index);
+      });
+      ws.once("open", () => {
+        if (ready === null) markReady();
+      });
+      ws.once("error", (err) => {
+        clearTimeout(timer);
+        if (!isReady) reject(new Error(`subscriber ${index} to ${url}: ${err.message}`));
+      });
+      ws.once("close", (code) => {
+        clearTimeout(timer);
+        if (!isReady) reject(new Error(`subscriber ${index} to ${url} closed with ${code} before it was ready`));
+      });
+    });
+  }
+
+  get count(): number {
+    return this.sockets.length;
+  }
+
+  /** Closes every socket and waits (bounded) for the closes to finish. */
+  async close(): Promise<void> {
+    const closing = this.sockets.map(
+      (ws) =>
+        new Promise<void>((resolve) => {
+          if (ws.readyState === WebSocket.CLOSED) return resolve();
+          ws.once("close", () => resolve());
+          ws.close(1000, "bench done");
+        }),
+    );
+    await Promise.race([Promise.all(closing), sleep(5_000)]);
+    for (const ws of this.sockets) ws.terminate();
+    this.sockets = [];
+  }
+}
+
+/** Polls `done` until it holds or `timeoutMs` passes; true when it held. */
+export async function waitFor(done: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() >= deadline) return false;
+    await sleep(2);
+  }
+  return true;
+}

@@ -1,0 +1,185 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, release, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import Redis from "ioredis";
+import { connect } from "nats";
+import type { BenchContext } from "./lib/context.ts";
+import { closeHttp } from "./lib/http.ts";
+import type { Row } from "./lib/rows.ts";
+import { parseOptions } from "./options.ts";
+import { markdownReport } from "./report/markdown.ts";
+import type { BenchResults } from "./report/results.ts";
+import { latencyChartSvg } from "./report/svg.ts";
+import { textTable } from "./report/table.ts";
+import { startNats } from "./setup/nats.ts";
+import { startNodePeer } from "./setup/node-peers.ts";
+import { startRedis } from "./setup/redis.ts";
+import { ensureServers, versionOf } from "./setup/system-packages.ts";
+import { startCeiling, startMesh } from "./setup/workers.ts";
+import { catchupSuite } from "./suites/catchup.ts";
+import { fanoutSuite } from "./suites/fanout.ts";
+import { type LatencySeries, latencySuite } from "./suites/latency.ts";
+import { memorySuite } from "./suites/memory.ts";
+import { throughputSuite } from "./suites/throughput.ts";
+
+// The launcher runs this from the repository root (wrangler.toml is read from there).
+const buildDir = dirname(fileURLToPath(import.meta.url));
+const options = parseOptions(process.argv.slice(2), join("bench", "results"), join("bench", "results", "tmp", "quick"));
+const startedAt = Date.now();
+const log = (line: string) =>
+  console.log(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(3)} s] ${line}`);
+
+/** Everything started, stopped in reverse order whatever happens. */
+const stops: { name: string; stop: () => Promise<unknown> }[] = [];
+let stopping: Promise<void> | null = null;
+function stopAll(): Promise<void> {
+  stopping ??= (async () => {
+    for (const { name, stop } of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        console.error(`stopping ${name} failed: ${String(err)}`);
+      }
+    }
+    closeHttp();
+  })();
+  return stopping;
+}
+
+// A last bound on the whole run, beyond each loop's own: stop everything and fail.
+const WATCHDOG_MS = (options.quick ? 4 : 14) * 60_000;
+const watchdog = setTimeout(() => {
+  console.error(`bench: still running after ${WATCHDOG_MS / 60_000} minutes; stopping everything`);
+  void stopAll().then(() => process.exit(1));
+}, WATCHDOG_MS);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => void stopAll().then(() => process.exit(130)));
+}
+
+function packageVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join("node_modules", name, "package.json"), "utf8")) as { version: string })
+      .version;
+  } catch {
+    return "unknown";
+  }
+}
+
+/** `YYYY-MM-DD`, with `-2`, `-3` … when a run of that day is already there. */
+function resultName(outDir: string): string {
+  const day = new Date().toISOString().slice(0, 10);
+  let name = day;
+  for (let n = 2; existsSync(join(outDir, `${name}.json`)); n++) name = `${day}-${n}`;
+  return name;
+}
+
+/** The newest earlier results of the same kind (full or quick), for the before/after section. */
+function previousResults(outDir: string, quick: boolean): BenchResults | null {
+  if (!existsSync(outDir)) return null;
+  const all = readdirSync(outDir)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => {
+      try {
+        return JSON.parse(readFileSync(join(outDir, f), "utf8")) as BenchResults;
+      } catch {
+        return null;
+      }
+    })
+    .filter((r): r is BenchResults => r !== null && r.quick === quick && Array.isArray(r.rows));
+  all.sort((a, b) => a.date.localeCompare(b.date));
+  return all.at(-1) ?? null;
+}
+
+async function main(): Promise<void> {
+  log(`${options.quick ? "quick smoke run" : "full run"}; results go to ${options.outDir}`);
+  const servers = ensureServers(log);
+  const natsServer = await startNats(servers.nats);
+  stops.push({ name: "nats-server", stop: () => natsServer.stop() });
+  const redisServer = await startRedis(servers.redis);
+  stops.push({ name: "redis-server", stop: () => redisServer.stop() });
+  const broadcaster = await startNodePeer(buildDir, "ws-broadcaster");
+  stops.push({ name: "ws broadcaster", stop: () => broadcaster.stop() });
+  const mesh = await startMesh();
+  stops.push({ name: "mesh", stop: () => mesh.stop() });
+  const ceiling = await startCeiling();
+  stops.push({ name: "ceiling worker", stop: () => ceiling.stop() });
+  const nats = await connect({ servers: natsServer.url });
+  stops.push({ name: "nats client", stop: () => nats.close() });
+  const redis = new Redis({ host: "127.0.0.1", port: redisServer.port, lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  stops.push({ name: "redis client", stop: async () => redis.disconnect() });
+  log(`started nats-server, redis-server, ws broadcaster, mesh (${mesh.url}) and ceiling worker (${ceiling.url})`);
+
+  const ctx: BenchContext = {
+    options,
+    mesh,
+    ceiling,
+    nats,
+    natsUrl: natsServer.url,
+    redis,
+    broadcaster,
+    startBridge: async (stream) => startNodePeer(buildDir, "jetstream-bridge", [natsServer.url, stream]),
+    log,
+  };
+
+  const rows: Row[] = [];
+  rows.push(...(await throughputSuite(ctx)));
+  const latency: { rows: Row[]; series: LatencySeries[] } = await latencySuite(ctx);
+  rows.push(...latency.rows);
+  rows.push(...(await fanoutSuite(ctx)));
+  rows.push(...(await catchupSuite(ctx)));
+  rows.push(...(await memorySuite(ctx)));
+
+  mkdirSync(options.outDir, { recursive: true });
+  const previous = previousResults(options.outDir, options.quick);
+  const name = resultName(options.outDir);
+  const { outDir: _outDir, ...settings } = options;
+  const cpu = cpus();
+  const results: BenchResults = {
+    name,
+    date: new Date().toISOString(),
+    quick: options.quick,
+    durationSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
+    machine: {
+      cpus: cpu.length,
+      cpuModel: cpu[0]?.model.trim() ?? "unknown",
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      os: `${process.platform} ${release()}`,
+      node: process.version,
+      wrangler: packageVersion("wrangler"),
+      workerd: packageVersion("workerd"),
+      natsServer: versionOf(servers.nats),
+      redisServer: versionOf(servers.redis),
+    },
+    settings,
+    rows,
+    latency: latency.series,
+  };
+  const charts = options.latency.rates.map((rate) => ({ rate, file: `${name}-latency-${rate}.svg` }));
+  for (const chart of charts) {
+    const series = latency.series
+      .filter((s) => s.rate === chart.rate)
+      .map((s) => ({ name: s.target, points: s.points }));
+    const title = `publish → WebSocket receive at ${chart.rate} events/s, ${options.latency.subscribers} subscribers`;
+    writeFileSync(join(options.outDir, chart.file), latencyChartSvg(title, series));
+  }
+  writeFileSync(join(options.outDir, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(options.outDir, `${name}.md`), markdownReport(results, charts, previous));
+
+  console.log(`\n${textTable(rows)}\n`);
+  log(`wrote ${join(options.outDir, `${name}.json`)}, ${name}.md and ${charts.length} chart(s)`);
+}
+
+let exitCode = 0;
+try {
+  await main();
+} catch (err) {
+  console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  exitCode = 1;
+} finally {
+  await stopAll();
+  clearTimeout(watchdog);
+}
+log(`done in ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
+process.exit(exitCode);

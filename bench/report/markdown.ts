@@ -1,0 +1,99 @@
+import { advantage, type Row } from "../lib/rows.ts";
+import { formatRatio, formatValue, SECTION_TITLES } from "./format.ts";
+import type { BenchResults } from "./results.ts";
+
+const WHAT: Record<Row["section"], string> = {
+  throughput:
+    "Events acknowledged per second by a closed loop of concurrent publishers (HTTP keep-alive). The mesh answers after the events are committed to the topic's SQLite log. JetStream: acked publish to a file-storage stream per topic, with a message id for dedup like the mesh's (source, id). Runtime ceiling: a bench-only Worker on the same workerd that parses the body and answers, with no Durable Object.",
+  latency:
+    "Publish → receive on every subscriber, measured from each event's scheduled send time (open loop at a fixed rate, so a stall counts against every event it delays), recorded in an HDR histogram. Node ws broadcaster: no storage, no validation (the floor). JetStream bridge: acked publish, then an ordered consumer in a Node process forwards each message to its WebSockets.",
+  fanout:
+    "One publisher (4 single-event POSTs in flight) to many WebSocket subscribers of one topic; every delivered copy counts, from the first publish to the last delivery. The delivered ratio must be 1.0.",
+  catchup:
+    "A reader that is the whole topic behind, events/s until it holds every event: mesh WebSocket replay (until `caught-up`) and history API pages of 1,000; Redis Streams XRANGE pages of 1,000; a JetStream ordered consumer.",
+  memory:
+    "Resident memory (RSS) of the local runtime's processes before and after idle subscribers connect to one topic, scaled to 1,000 subscribers; one sample. Peer: the Node ws broadcaster's process.",
+};
+
+function sectionTable(rows: Row[]): string {
+  const lines = [
+    "| measure | unit | mesh | peer | peer value | mesh/peer | mesh runs | peer runs |",
+    "|---|---|---:|---|---:|---:|---|---|",
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.measure} | ${r.unit} | ${formatValue(r.mesh)} | ${r.peer} | ${formatValue(r.peerValue)} | ${formatRatio(r)} | ${r.meshRuns.map(formatValue).join(", ")} | ${r.peerRuns.map(formatValue).join(", ")} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** Mesh figures of this run next to the previous run's, so a change to the mesh shows its before/after. */
+function comparison(current: BenchResults, previous: BenchResults): string {
+  const before = new Map(previous.rows.map((r) => [`${r.section}|${r.measure}`, r.mesh]));
+  const seen = new Set<string>();
+  const lines = [
+    `Mesh figures of this run next to [${previous.name}](${previous.name}.md) (same harness; peers are re-measured each run, so compare the ratios above too).`,
+    "",
+    "| measure | unit | before | after | change |",
+    "|---|---|---:|---:|---:|",
+  ];
+  for (const r of current.rows) {
+    const key = `${r.section}|${r.measure}`;
+    if (seen.has(key) || !before.has(key)) continue;
+    seen.add(key);
+    const old = before.get(key) as number;
+    const change = old === 0 ? Number.NaN : (r.mesh / old - 1) * 100;
+    const sign = change > 0 ? "+" : "";
+    lines.push(
+      `| ${r.measure} | ${r.unit} | ${formatValue(old)} | ${formatValue(r.mesh)} | ${Number.isFinite(change) ? `${sign}${change.toFixed(0)}%` : "n/a"} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** The Markdown report of one run; `charts` are the SVG file names written beside it, by rate. */
+export function markdownReport(
+  results: BenchResults,
+  charts: { rate: number; file: string }[],
+  previous: BenchResults | null,
+): string {
+  const m = results.machine;
+  const out: string[] = [
+    `# Benchmark ${results.name}${results.quick ? " (quick smoke run: figures are not meaningful)" : ""}`,
+    "",
+    "The mesh runs locally under **workerd** (wrangler dev, state persisted to a temporary folder) on this one machine, next to its peers on 127.0.0.1, with the load generator and all WebSocket clients in one Node process. These figures compare designs on equal hardware; they are **not** Cloudflare's network, where each topic's Durable Object runs on its own machine near its users and the Worker runs in many places at once.",
+    "",
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}; wrangler ${m.wrangler} (workerd ${m.workerd}); ${m.natsServer}; ${m.redisServer}. Run took ${Math.round(results.durationSeconds)} s on ${results.date}.`,
+    "",
+    `Each figure is the median of ${results.settings.repetitions} repetition(s), mesh and peer interleaved in the same run; payloads are 128 bytes of \`data\` in a CloudEvent (one 16 KiB variant). The ratio is mesh/peer: for events/s above 1 favours the mesh, for latency and memory below 1 does.`,
+    "",
+  ];
+  for (const section of Object.keys(SECTION_TITLES) as Row["section"][]) {
+    const rows = results.rows.filter((r) => r.section === section);
+    if (rows.length === 0) continue;
+    out.push(`## ${SECTION_TITLES[section]}`, "", WHAT[section], "", sectionTable(rows), "");
+    if (section === "latency") {
+      for (const chart of charts) out.push(`![latency distribution at ${chart.rate} events/s](${chart.file})`, "");
+      out.push("| target | rate | delivered | expected |", "|---|---:|---:|---:|");
+      for (const s of results.latency) out.push(`| ${s.target} | ${s.rate}/s | ${s.delivered} | ${s.expected} |`);
+      out.push("");
+    }
+  }
+  const behind = [...results.rows]
+    .filter((r) => Number.isFinite(r.ratio) && r.unit !== "ratio")
+    .sort((a, b) => advantage(a) - advantage(b))
+    .slice(0, 6);
+  out.push(
+    "## Where the mesh is furthest behind",
+    "",
+    "The rows with the poorest mesh/peer factor (how many times better the peer is) in this run: the first places to make the mesh faster.",
+    "",
+    "| measure | peer | peer is better by |",
+    "|---|---|---:|",
+    ...behind.map((r) => `| ${r.measure} | ${r.peer} | ${(1 / advantage(r)).toFixed(1)}× |`),
+    "",
+  );
+  if (previous) out.push("## Before / after", "", comparison(results, previous), "");
+  return `${out.join("\n")}\n`;
+}

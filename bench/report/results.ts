@@ -1,0 +1,37 @@
+import type { Row } from "../lib/rows.ts";
+import type { BenchOptions } from "../options.ts";
+import type { LatencySeries } from "../suites/latency.ts";
+
+/** What one run writes to bench/results/<name>.json (the Markdown report is made from it). */
+export interface BenchResults {
+  name: string;
+  date: string;
+  quick: boolean;
+  durationSeconds: number;
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGiB: number;
+    os: string;
+    node: string;
+    wrangler: string;
+    workerd: string;
+    natsServer: string;
+    redisServer: string;
+  };
+  settings: Omit<BenchOptions, "outDir">;
+  rows: Row[];
+  latency: LatencySeries[];
+}
+
+/** The keys every results file has (the smoke test checks them). */
+export const RESULT_KEYS = [
+  "name",
+  "date",
+  "quick",
+  "durationSeconds",
+  "machine",
+  "settings",
+  "rows",
+  "latency",
+] as const;

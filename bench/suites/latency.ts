@@ -1,0 +1,169 @@
+import type { Histogram } from "hdr-histogram-js";
+import { StorageType } from "nats";
+import { type BenchContext, MESH_EVENT_TYPE, PAYLOAD_BYTES } from "../lib/context.ts";
+import { eventText, makeEvent, nowMs, scheduledTimeOf } from "../lib/events.ts";
+import { postOk } from "../lib/http.ts";
+import { openLoop } from "../lib/load.ts";
+import { makeRow, type Row } from "../lib/rows.ts";
+import { latencyHistogram, median } from "../lib/stats.ts";
+import { Subscribers, waitFor } from "../lib/subscribers.ts";
+
+/** Percentiles drawn in the latency charts (HDR style: the tail gets the room). */
+export const CHART_PERCENTILES = [0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100];
+
+export interface LatencySeries {
+  target: string;
+  rate: number;
+  /** All repetitions merged. */
+  points: { percentile: number; ms: number }[];
+  delivered: number;
+  expected: number;
+}
+
+interface Target {
+  name: string;
+  open(count: number): Promise<Subscribers>;
+  send(scheduledMs: number): Promise<void>;
+}
+
+const REPORTED = [
+  { label: "p50", percentile: 50 },
+  { label: "p99", percentile: 99 },
+  { label: "p99.9", percentile: 99.9 },
+];
+
+/**
+ * 2. End-to-end latency publish → WebSocket receive, at fixed rates to many subscribers, from
+ * each event's scheduled send time. Peers: a plain Node ws broadcaster (no persistence: the floor)
+ * and JetStream acked publish followed by a WebSocket bridge.
+ */
+export async function latencySuite(ctx: BenchContext): Promise<{ rows: Row[]; series: LatencySeries[] }> {
+  const o = ctx.options.latency;
+  const jsm = await ctx.nats.jetstreamManager();
+  await jsm.streams.add({ name: "LAT", subjects: ["lat.>"], storage: StorageType.File });
+  const js = ctx.nats.jetstream();
+  const encoder = new TextEncoder();
+  const bridge = await ctx.startBridge("LAT");
+
+  const targets: Target[] = [
+    {
+      name: "mesh",
+      open: (n) => Subscribers.open(`${ctx.mesh.wsUrl}/v1/topics/lat/ws?token=${ctx.mesh.token}`, n, /"caught-up"/),
+      send: async (due) => {
+        await postOk(
+          `${ctx.mesh.url}/v1/topics/lat/events`,
+          { ...ctx.mesh.headers, "content-type": MESH_EVENT_TYPE },
+          eventText(PAYLOAD_BYTES, due),
+        );
+      },
+    },
+    {
+      name: "Node ws broadcaster (floor)",
+      open: (n) => Subscribers.open(ctx.broadcaster.wsUrl, n, null),
+      send: async (due) => {
+        await postOk(`${ctx.broadcaster.url}/publish`, {}, eventText(PAYLOAD_BYTES, due));
+      },
+    },
+    {
+      name: "JetStream + WebSocket bridge",
+      open: (n) => Subscribers.open(bridge.wsUrl, n, null),
+      send: async (due) => {
+        const event = makeEvent(PAYLOAD_BYTES, due);
+        await js.publish("lat.bench", encoder.encode(JSON.stringify(event)), { msgID: String(event.id) });
+      },
+    },
+  ];
+
+  const perRep = new Map<string, number[]>();
+  const series: LatencySeries[] = [];
+  try {
+    for (const target of targets) {
+      const subs = await target.open(o.subscribers);
+      try {
+        for (const rate of o.rates) {
+          const merged = latencyHistogram();
+          let delivered = 0;
+          let expected = 0;
+          for (let rep = 0; rep < ctx.options.repetitions; rep++) {
+            const result = await measureOnce(subs, rate, o.seconds, o.drainSeconds, target.send);
+            if (result.errors > 0)
+              throw new Error(`${target.name} at ${rate}/s: ${result.errors} sends failed: ${result.firstError}`);
+            merged.add(result.histogram);
+            delivered += result.delivered;
+            expected += result.expected;
+            for (const { label, percentile } of REPORTED) {
+              const key = `${target.name}/${rate}/${label}`;
+              perRep.set(key, [...(perRep.get(key) ?? []), result.histogram.getValueAtPercentile(percentile) / 1000]);
+            }
+            result.histogram.destroy();
+          }
+          series.push({
+            target: target.name,
+            rate,
+            points: CHART_PERCENTILES.map((percentile) => ({
+              percentile,
+              ms: merged.getValueAtPercentile(percentile) / 1000,
+            })),
+            delivered,
+            expected,
+          });
+          ctx.log(
+            `latency ${target.name} at ${rate}/s: p50 ${median(perRep.get(`${target.name}/${rate}/p50`) ?? []).toFixed(2)} ms, p99 ${median(perRep.get(`${target.name}/${rate}/p99`) ?? []).toFixed(2)} ms, delivered ${delivered}/${expected}`,
+          );
+          merged.destroy();
+        }
+      } finally {
+        await subs.close();
+      }
+    }
+  } finally {
+    await bridge.stop();
+  }
+
+  const rows: Row[] = [];
+  for (const rate of o.rates) {
+    for (const { label } of REPORTED) {
+      for (const peer of targets.slice(1)) {
+        rows.push(
+          makeRow(
+            {
+              section: "latency",
+              measure: `publish → receive ${label} at ${rate} events/s, ${o.subscribers} subscribers`,
+              unit: "ms",
+              better: "lower",
+            },
+            perRep.get(`mesh/${rate}/${label}`) ?? [],
+            peer.name,
+            perRep.get(`${peer.name}/${rate}/${label}`) ?? [],
+          ),
+        );
+      }
+    }
+  }
+  return { rows, series };
+}
+
+async function measureOnce(
+  subs: Subscribers,
+  rate: number,
+  seconds: number,
+  drainSeconds: number,
+  send: (due: number) => Promise<void>,
+): Promise<{ histogram: Histogram; delivered: number; expected: number; errors: number; firstError: string | null }> {
+  const histogram = latencyHistogram();
+  let delivered = 0;
+  // Events of earlier runs carry earlier scheduled times and are ignored.
+  let since = Number.POSITIVE_INFINITY;
+  subs.onMessage = (text) => {
+    const scheduled = scheduledTimeOf(text);
+    if (scheduled === null || scheduled < since) return;
+    histogram.recordValue(Math.max(1, Math.round((nowMs() - scheduled) * 1000)));
+    delivered += 1;
+  };
+  since = nowMs();
+  const result = await openLoop(rate, seconds, send);
+  const expected = result.total * subs.count;
+  await waitFor(() => delivered >= expected, drainSeconds * 1000);
+  subs.onMessage = () => {};
+  return { histogram, delivered, expected, errors: result.errors, firstError: result.firstError };
+}

@@ -1,0 +1,126 @@
+import { RetentionPolicy, StorageType } from "nats";
+import {
+  type BenchContext,
+  LARGE_PAYLOAD_BYTES,
+  MESH_BATCH_TYPE,
+  MESH_EVENT_TYPE,
+  PAYLOAD_BYTES,
+} from "../lib/context.ts";
+import { batchText, eventText, makeEvent } from "../lib/events.ts";
+import { postOk } from "../lib/http.ts";
+import { closedLoop } from "../lib/load.ts";
+import { makeRow, type Row } from "../lib/rows.ts";
+
+interface Case {
+  key: string;
+  label: string;
+  batch: number;
+  topics: number;
+  payload: number;
+}
+
+type Publisher = (c: Case, topic: number) => Promise<void>;
+
+/**
+ * 1. Publish throughput (events/s acknowledged): single events and batches, one topic and many.
+ * Peers: JetStream acked publish (file storage, dedup by message id like the mesh's (source, id))
+ * and the bench-only Worker that answers without a Durable Object.
+ */
+export async function throughputSuite(ctx: BenchContext): Promise<Row[]> {
+  const o = ctx.options.throughput;
+  const cases: Case[] = [
+    { key: "single-1", label: "single events, 1 topic", batch: 1, topics: 1, payload: PAYLOAD_BYTES },
+    { key: "single-n", label: `single events, ${o.topics} topics`, batch: 1, topics: o.topics, payload: PAYLOAD_BYTES },
+    {
+      key: "batch-1",
+      label: `batches of ${o.batchSize}, 1 topic`,
+      batch: o.batchSize,
+      topics: 1,
+      payload: PAYLOAD_BYTES,
+    },
+    {
+      key: "batch-n",
+      label: `batches of ${o.batchSize}, ${o.topics} topics`,
+      batch: o.batchSize,
+      topics: o.topics,
+      payload: PAYLOAD_BYTES,
+    },
+    { key: "large-1", label: "single 16 KiB events, 1 topic", batch: 1, topics: 1, payload: LARGE_PAYLOAD_BYTES },
+  ];
+
+  const jsm = await ctx.nats.jetstreamManager();
+  const js = ctx.nats.jetstream();
+  for (const c of cases) {
+    for (let t = 0; t < c.topics; t++) {
+      await jsm.streams.add({
+        name: `TP_${c.key}_${t}`.replace(/-/g, "_"),
+        subjects: [`tp.${c.key}.${t}`],
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+      });
+    }
+  }
+
+  const encoder = new TextEncoder();
+  const http =
+    (base: string, headers: Record<string, string>): Publisher =>
+    async (c, topic) => {
+      const single = c.batch === 1;
+      const body = single ? eventText(c.payload) : batchText(c.batch, c.payload);
+      await postOk(
+        `${base}/v1/topics/tp-${c.key}-${topic}/events`,
+        { ...headers, "content-type": single ? MESH_EVENT_TYPE : MESH_BATCH_TYPE },
+        body,
+      );
+    };
+  const jetstream: Publisher = async (c, topic) => {
+    const sends = Array.from({ length: c.batch }, () => {
+      const event = makeEvent(c.payload);
+      return js.publish(`tp.${c.key}.${topic}`, encoder.encode(JSON.stringify(event)), { msgID: String(event.id) });
+    });
+    await Promise.all(sends);
+  };
+  const targets: { name: string; publish: Publisher }[] = [
+    { name: "mesh", publish: http(ctx.mesh.url, ctx.mesh.headers) },
+    { name: "JetStream acked publish (file)", publish: jetstream },
+    { name: "Worker without a DO (runtime ceiling)", publish: http(ctx.ceiling.url, {}) },
+  ];
+
+  const runs = new Map<string, number[]>();
+  for (const c of cases) {
+    // First touch of every topic (the mesh creates a Durable Object per topic) is not measured.
+    for (const target of targets) {
+      for (let t = 0; t < c.topics; t++) await target.publish(c, t);
+    }
+    for (let rep = 0; rep < ctx.options.repetitions; rep++) {
+      // Interleaved, so drift on a shared machine touches every target alike.
+      for (const target of targets) {
+        const rate = await closedLoop(
+          { concurrency: o.concurrency, seconds: o.seconds, maxEvents: o.maxEvents, eventsPerOp: c.batch },
+          (n) => target.publish(c, n % c.topics),
+        );
+        const key = `${c.key}/${target.name}`;
+        runs.set(key, [...(runs.get(key) ?? []), rate]);
+      }
+    }
+    ctx.log(
+      `throughput ${c.label}: ${targets.map((t) => `${t.name} ${Math.round(runs.get(`${c.key}/${t.name}`)?.[0] ?? 0)}`).join(", ")} events/s`,
+    );
+  }
+
+  const rows: Row[] = [];
+  for (const c of cases) {
+    const meshRuns = runs.get(`${c.key}/mesh`) ?? [];
+    for (const target of targets.slice(1)) {
+      rows.push(
+        makeRow(
+          { section: "throughput", measure: `publish, ${c.label}`, unit: "events/s", better: "higher" },
+          meshRuns,
+          target.name,
+          runs.get(`${c.key}/${target.name}`) ?? [],
+        ),
+      );
+    }
+  }
+  return rows;
+}
