@@ -1,21 +1,28 @@
 import type { JsonObject } from "../protocol/json.ts";
 import type { QueueMessage } from "../protocol/queue-message.ts";
-import type { StoredRow } from "./log-store.ts";
 import type { SendResult } from "./webhook-sender.ts";
 
 /** Cloudflare Queues take at most 256 KB per sendBatch; stay below it with room for overhead. */
 const MAX_BATCH_BYTES = 240 * 1024;
 const encoder = new TextEncoder();
 
-/** The Queue producer binding of that name, or null when the Worker has none. */
-export function queueBinding(env: object, name: string): Queue<QueueMessage> | null {
-  const binding = (env as Record<string, unknown>)[name];
-  const isQueue = typeof binding === "object" && binding !== null && "sendBatch" in binding;
-  return isQueue ? (binding as Queue<QueueMessage>) : null;
+/** What delivery needs of a Queue producer binding (declared here so the module runs outside workerd too). */
+interface QueueProducer {
+  sendBatch(messages: { body: QueueMessage; contentType: "json" }[]): Promise<unknown>;
 }
 
+/** The Queue producer binding of that name, or null when the Worker has none. */
+export function queueBinding(env: object, name: string): QueueProducer | null {
+  const binding = (env as Record<string, unknown>)[name];
+  const isQueue = typeof binding === "object" && binding !== null && "sendBatch" in binding;
+  return isQueue ? (binding as QueueProducer) : null;
+}
+
+/** An event as delivery reads it: its seq and its stored JSON. */
+type EventRow = { seq: number; body: string };
+
 /** One queue message per event: queues keep no order and no headers, so seq and trace ride in the body. */
-export function queueMessages(topic: string, subscription: string, rows: StoredRow[]): QueueMessage[] {
+export function queueMessages(topic: string, subscription: string, rows: EventRow[]): QueueMessage[] {
   return rows.map((row) => {
     const event = JSON.parse(row.body) as JsonObject & QueueMessage["event"];
     const message: QueueMessage = { topic, seq: row.seq, subscription, event };
@@ -52,7 +59,7 @@ export async function sendToQueue(
   queueName: string,
   topic: string,
   subscription: string,
-  rows: StoredRow[],
+  rows: EventRow[],
 ): Promise<SendResult> {
   const queue = queueBinding(env, queueName);
   if (!queue) return { ok: false, error: `the Worker has no Queue binding named ${queueName}` };

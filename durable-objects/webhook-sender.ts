@@ -20,7 +20,7 @@ export interface WebhookRequest {
 /** How much of a refusing receiver's answer is kept in `lastError`. */
 const ERROR_BODY_CHARS = 200;
 
-function base64ToBytes(base64: string): Uint8Array {
+function base64ToBytes(base64: string): Uint8Array<ArrayBuffer> {
   const binary = atob(base64);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
