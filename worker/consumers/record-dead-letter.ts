@@ -21,7 +21,10 @@ export async function recordDeadLetter(
 ): Promise<void> {
   const { consumer: _redriveTarget, ...resend } = message;
   const now = new Date().toISOString();
-  for (const consumer of targetConsumers(message, registry)) {
+  const consumers = targetConsumers(message, registry);
+  // Only a deployment that dropped the type's consumers since the message was sent gets here.
+  if (consumers.length === 0) logLine("dead letter has no consumer", messageFields(message, dlqAttempt));
+  for (const consumer of consumers) {
     const status = await consumerLedger(env, consumer).status(message.event.source, message.event.id);
     const fields = { ...messageFields(message, dlqAttempt), consumer };
     if (status?.state === "done") {
