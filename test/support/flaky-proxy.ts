@@ -83,11 +83,10 @@ export class FlakyProxy {
       return;
     }
     // fetch has already decoded the body: its encoding and length headers no longer apply.
-    const headers = Object.fromEntries(
-      [...upstream.headers].filter(
-        ([name]) => !["content-encoding", "content-length", "transfer-encoding"].includes(name),
-      ),
-    );
+    const headers: Record<string, string> = {};
+    upstream.headers.forEach((value, name) => {
+      if (!["content-encoding", "content-length", "transfer-encoding"].includes(name)) headers[name] = value;
+    });
     res.writeHead(upstream.status, headers);
     res.end(answer);
   }
