@@ -68,6 +68,8 @@ check("lint", "npx", ["biome", "check", "."]);
 check("deploy dry-run", "npx", ["wrangler", "deploy", "--dry-run", "--outdir", "dist"]);
 vitest("unit", "vitest.unit.config.ts");
 vitest("workers", "vitest.workers.config.ts");
+// The browser tests need a Chromium: installed here when missing (no-op with CHROMIUM_PATH).
+check("chromium", process.execPath, ["scripts/ensure-chromium.mjs"]);
 if (existsSync("vitest.e2e.config.ts")) vitest("e2e", "vitest.e2e.config.ts");
 
 if (failures.length > 0) console.log(`\nfailed: ${failures.join(", ")}`);
