@@ -99,10 +99,10 @@ export class SubscriptionDispatcher {
     const { store } = this.ctx;
     const sub = store.get(name);
     if (sub?.state !== "active") return false;
-    const due = store.dueRedrives(name, Math.max(cutoff, Date.now()), sub.config.batchSize);
+    const due = store.deadLetters.dueRedrives(name, Math.max(cutoff, Date.now()), sub.config.batchSize);
     if (due.length === 0) return false;
     const seqs = due.map((d) => d.seq);
-    store.setRedriveAt(name, seqs, Date.now() + leaseMs(sub.config));
+    store.deadLetters.setRedriveAt(name, seqs, Date.now() + leaseMs(sub.config));
     await this.ctx.arm();
     const attempt = due[0].redriveAttempts + 1;
     const rows: StoredRow[] = due.map((d) => ({ seq: d.seq, type: "", body: d.event }));
@@ -110,7 +110,7 @@ export class SubscriptionDispatcher {
     const now = Date.now();
     const range = { topic: this.ctx.topic(), subscription: name, seqs, attempt };
     if (result.ok) {
-      store.deleteDeadLetters(name, seqs);
+      store.deadLetters.delete(name, seqs);
       logLine("redrive delivered", range);
       return true;
     }
@@ -122,7 +122,7 @@ export class SubscriptionDispatcher {
       this.ctx.random,
     );
     const nextAttemptAt = outcome.kind === "retry" ? outcome.nextAttemptAt : null;
-    store.redriveFailed(name, seqs, { attempts: outcome.attempts, nextAttemptAt }, result.error, now);
+    store.deadLetters.redriveFailed(name, seqs, { attempts: outcome.attempts, nextAttemptAt }, result.error, now);
     logLine(nextAttemptAt === null ? "redrive gave up" : "redrive failed", { ...range, error: result.error });
     return false;
   }

@@ -8,7 +8,8 @@ import {
 } from "../protocol/subscriptions.ts";
 import { cursorFor } from "./delivery-planner.ts";
 import type { LogStore } from "./log-store.ts";
-import type { DeadLetterRow, SubscriptionRow, SubscriptionStore } from "./subscription-store.ts";
+import type { DeadLetterRow } from "./subscription-dead-letters.ts";
+import type { SubscriptionRow, SubscriptionStore } from "./subscription-store.ts";
 import { generateWebhookSecret } from "./webhook-sender.ts";
 
 export type SubscriptionNotFound = { ok: false; code: "subscription_not_found"; message: string };
@@ -69,7 +70,7 @@ export class SubscriptionManager {
     const head = this.log.head;
     return {
       ok: true,
-      subscriptions: this.store.list().map((row) => toView(topic, row, head, this.store.deadLetterCount(row.name))),
+      subscriptions: this.store.list().map((row) => toView(topic, row, head, this.store.deadLetters.count(row.name))),
     };
   }
 
@@ -105,20 +106,20 @@ export class SubscriptionManager {
   /** Dead letters of one subscription, or of every subscription of the topic. */
   deadLetters(topic: string, subscription?: string): DeadLettersResult {
     if (subscription !== undefined && !this.store.get(subscription)) return notFound(topic, subscription);
-    return { ok: true, deadLetters: this.store.deadLetters(subscription).map((row) => toDeadLetter(topic, row)) };
+    return { ok: true, deadLetters: this.store.deadLetters.list(subscription).map((row) => toDeadLetter(topic, row)) };
   }
 
   /** Queues dead letters (all, or `seqs`) to be delivered again, in seq order, by the alarm. */
   redrive(topic: string, subscription: string, seqs: number[] | undefined, now: number): RedriveResult {
     const refused = this.checkDeadLetters(topic, subscription, seqs);
     if (refused) return refused;
-    return { ok: true, redriven: this.store.requestRedrive(subscription, seqs, now) };
+    return { ok: true, redriven: this.store.deadLetters.requestRedrive(subscription, seqs, now) };
   }
 
   deleteDeadLetters(topic: string, subscription: string, seqs: number[]): DeleteDeadLettersResult {
     const refused = this.checkDeadLetters(topic, subscription, seqs);
     if (refused) return refused;
-    return { ok: true, deleted: this.store.deleteDeadLetters(subscription, seqs) };
+    return { ok: true, deleted: this.store.deadLetters.delete(subscription, seqs) };
   }
 
   /** Refuses the whole request when the subscription or any named dead letter does not exist. */
@@ -129,7 +130,7 @@ export class SubscriptionManager {
   ): SubscriptionNotFound | DeadLetterNotFound | null {
     if (!this.store.get(subscription)) return notFound(topic, subscription);
     if (seqs === undefined) return null;
-    const missing = this.store.missingDeadLetters(subscription, seqs);
+    const missing = this.store.deadLetters.missing(subscription, seqs);
     if (missing.length === 0) return null;
     return {
       ok: false,
@@ -141,7 +142,7 @@ export class SubscriptionManager {
 
   private view(topic: string, name: string): SubscriptionView {
     const row = this.store.get(name) as SubscriptionRow;
-    return toView(topic, row, this.log.head, this.store.deadLetterCount(name));
+    return toView(topic, row, this.log.head, this.store.deadLetters.count(name));
   }
 }
 

@@ -1,5 +1,6 @@
 import type { SubscriptionConfig } from "../protocol/subscriptions.ts";
 import type { StoredRow } from "./log-store.ts";
+import { SubscriptionDeadLetters } from "./subscription-dead-letters.ts";
 
 /** A subscription as stored: its config (with the webhook secret) and its delivery state. */
 export interface SubscriptionRow {
@@ -26,20 +27,6 @@ export interface SubscriptionRow {
   updatedAt: number;
 }
 
-export interface DeadLetterRow {
-  subscription: string;
-  seq: number;
-  /** The event's stored JSON. */
-  event: string;
-  attempts: number;
-  firstFailureAt: number;
-  lastFailureAt: number;
-  lastError: string;
-  /** When a requested redrive is due; null when none is pending. */
-  redriveAt: number | null;
-  redriveAttempts: number;
-}
-
 type SqlRow = Record<string, SqlStorageValue>;
 
 const SUBSCRIPTION_COLUMNS = `name, config, state, paused_reason AS pausedReason, cursor, attempts, batch_end AS batchEnd,
@@ -47,36 +34,28 @@ const SUBSCRIPTION_COLUMNS = `name, config, state, paused_reason AS pausedReason
   last_error_at AS lastErrorAt, last_delivered_at AS lastDeliveredAt, delivered, version,
   created_at AS createdAt, updated_at AS updatedAt`;
 
-const DEAD_LETTER_COLUMNS = `subscription, seq, event, attempts, first_failure_at AS firstFailureAt,
-  last_failure_at AS lastFailureAt, last_error AS lastError, redrive_at AS redriveAt, redrive_attempts AS redriveAttempts`;
-
-/** `?, ?, ?` for a list of values. */
-const marks = (values: readonly unknown[]) => values.map(() => "?").join(",");
-
 /**
- * Subscriptions and their dead letters in the topic Durable Object's SQLite. Due times live here
+ * Subscriptions in the topic Durable Object's SQLite (their dead letters beside them). Due times live here
  * (not in memory), so after a restart or eviction the alarm finds overdue work and simply runs it.
  * Every write that concludes a delivery checks the row's `version`, so it is dropped if the user
  * paused, sought, updated or deleted the subscription while the delivery was in flight.
  */
 export class SubscriptionStore {
+  readonly deadLetters: SubscriptionDeadLetters;
+
   constructor(
     private readonly sql: SqlStorage,
     private readonly storage: DurableObjectStorage,
   ) {
+    // Created first: the due-time queries below read both tables.
+    this.deadLetters = new SubscriptionDeadLetters(sql);
     sql.exec(`CREATE TABLE IF NOT EXISTS subscriptions (
         name TEXT PRIMARY KEY, config TEXT NOT NULL, state TEXT NOT NULL, paused_reason TEXT,
         cursor INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, batch_end INTEGER,
         first_failure_at INTEGER, next_attempt_at INTEGER, last_error TEXT, last_error_at INTEGER,
         last_delivered_at INTEGER, delivered INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 0,
         created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
-      CREATE INDEX IF NOT EXISTS subscriptions_due ON subscriptions (next_attempt_at);
-      CREATE TABLE IF NOT EXISTS subscription_dead_letters (
-        subscription TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL, attempts INTEGER NOT NULL,
-        first_failure_at INTEGER NOT NULL, last_failure_at INTEGER NOT NULL, last_error TEXT NOT NULL,
-        redrive_at INTEGER, redrive_attempts INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (subscription, seq));
-      CREATE INDEX IF NOT EXISTS subscription_dead_letters_redrive ON subscription_dead_letters (redrive_at);`);
+      CREATE INDEX IF NOT EXISTS subscriptions_due ON subscriptions (next_attempt_at);`);
   }
 
   get(name: string): SubscriptionRow | null {
@@ -154,7 +133,7 @@ export class SubscriptionStore {
   /** Deletes the subscription and its dead letters. */
   delete(name: string): boolean {
     return this.storage.transactionSync(() => {
-      this.sql.exec("DELETE FROM subscription_dead_letters WHERE subscription = ?", name);
+      this.deadLetters.deleteAll(name);
       return this.sql.exec("DELETE FROM subscriptions WHERE name = ?", name).rowsWritten > 0;
     });
   }
@@ -293,133 +272,9 @@ export class SubscriptionStore {
           name,
           version,
         ).rowsWritten > 0;
-      if (!moved) return false;
-      for (const row of rows) {
-        // A replayed event that dies again replaces its earlier dead letter, adding up the attempts.
-        this.sql.exec(
-          `INSERT INTO subscription_dead_letters (subscription, seq, event, attempts, first_failure_at, last_failure_at, last_error)
-           VALUES (?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (subscription, seq) DO UPDATE SET event = excluded.event,
-             attempts = attempts + excluded.attempts, last_failure_at = excluded.last_failure_at,
-             last_error = excluded.last_error, redrive_at = NULL, redrive_attempts = 0`,
-          name,
-          row.seq,
-          row.body,
-          failure.attempts,
-          failure.firstFailureAt,
-          now,
-          error,
-        );
-      }
-      return true;
+      if (moved) this.deadLetters.record(name, rows, failure, error, now);
+      return moved;
     });
-  }
-
-  deadLetters(subscription?: string): DeadLetterRow[] {
-    const query = `SELECT ${DEAD_LETTER_COLUMNS} FROM subscription_dead_letters`;
-    const rows =
-      subscription === undefined
-        ? this.sql.exec<SqlRow>(`${query} ORDER BY subscription, seq`)
-        : this.sql.exec<SqlRow>(`${query} WHERE subscription = ? ORDER BY seq`, subscription);
-    return rows.toArray() as unknown as DeadLetterRow[];
-  }
-
-  deadLetterCount(subscription: string): number {
-    return this.sql
-      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM subscription_dead_letters WHERE subscription = ?", subscription)
-      .one().n;
-  }
-
-  /** Of the given seqs, those that are not dead letters of the subscription. */
-  missingDeadLetters(subscription: string, seqs: readonly number[]): number[] {
-    const found = new Set(
-      this.sql
-        .exec<{ seq: number }>(
-          `SELECT seq FROM subscription_dead_letters WHERE subscription = ? AND seq IN (${marks(seqs)})`,
-          subscription,
-          ...seqs,
-        )
-        .toArray()
-        .map((r) => r.seq),
-    );
-    return seqs.filter((s) => !found.has(s));
-  }
-
-  /** Queues dead letters (all, or the given seqs) for redelivery now; returns their seqs in order. */
-  requestRedrive(subscription: string, seqs: readonly number[] | undefined, now: number): number[] {
-    const filter = seqs === undefined ? "" : ` AND seq IN (${marks(seqs)})`;
-    const args = seqs ?? [];
-    this.sql.exec(
-      `UPDATE subscription_dead_letters SET redrive_at = ?, redrive_attempts = 0 WHERE subscription = ?${filter}`,
-      now,
-      subscription,
-      ...args,
-    );
-    return this.sql
-      .exec<{ seq: number }>(
-        `SELECT seq FROM subscription_dead_letters WHERE subscription = ? AND redrive_at IS NOT NULL${filter} ORDER BY seq`,
-        subscription,
-        ...args,
-      )
-      .toArray()
-      .map((r) => r.seq);
-  }
-
-  /** Redrives due at or before `cutoff`, lowest seq first. */
-  dueRedrives(subscription: string, cutoff: number, limit: number): DeadLetterRow[] {
-    return this.sql
-      .exec<SqlRow>(
-        `SELECT ${DEAD_LETTER_COLUMNS} FROM subscription_dead_letters
-         WHERE subscription = ? AND redrive_at <= ? ORDER BY seq LIMIT ?`,
-        subscription,
-        cutoff,
-        limit,
-      )
-      .toArray() as unknown as DeadLetterRow[];
-  }
-
-  /** Moves redrive due times (a lease before sending, or the next retry after a failure). */
-  setRedriveAt(subscription: string, seqs: readonly number[], at: number): void {
-    this.sql.exec(
-      `UPDATE subscription_dead_letters SET redrive_at = ? WHERE subscription = ? AND seq IN (${marks(seqs)})`,
-      at,
-      subscription,
-      ...seqs,
-    );
-  }
-
-  redriveFailed(
-    subscription: string,
-    seqs: readonly number[],
-    outcome: { attempts: number; nextAttemptAt: number | null },
-    error: string,
-    now: number,
-  ): void {
-    // Giving up ends the redrive; the dead letter stays, its attempts counting every try.
-    this.sql.exec(
-      `UPDATE subscription_dead_letters SET redrive_at = ?, redrive_attempts = ?,
-         attempts = attempts + 1, last_failure_at = ?, last_error = ?
-       WHERE subscription = ? AND seq IN (${marks(seqs)})`,
-      outcome.nextAttemptAt,
-      outcome.nextAttemptAt === null ? 0 : outcome.attempts,
-      now,
-      error,
-      subscription,
-      ...seqs,
-    );
-  }
-
-  /** Removes dead letters; returns the seqs that were removed. */
-  deleteDeadLetters(subscription: string, seqs: readonly number[]): number[] {
-    return this.sql
-      .exec<{ seq: number }>(
-        `DELETE FROM subscription_dead_letters WHERE subscription = ? AND seq IN (${marks(seqs)}) RETURNING seq`,
-        subscription,
-        ...seqs,
-      )
-      .toArray()
-      .map((r) => r.seq)
-      .sort((a, b) => a - b);
   }
 }
 
