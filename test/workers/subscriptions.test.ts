@@ -466,5 +466,9 @@ describe("the API", () => {
     expect(missing.status).toBe(404);
     const badSeek = await api(`/v1/topics/${topic}/subscriptions/nope/seek`, json("POST", { to: -1 }));
     expect(badSeek.status).toBe(400);
+    const huge = { target: { type: "queue", queue: "DELIVERY_QUEUE" }, types: ["x".repeat(70_000)] };
+    const tooLarge = await api(`/v1/topics/${topic}/subscriptions/s`, json("PUT", huge));
+    expect(tooLarge.status).toBe(413);
+    expect(await tooLarge.json()).toMatchObject({ error: { code: "body_too_large" } });
   });
 });

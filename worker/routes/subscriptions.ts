@@ -1,4 +1,5 @@
 import type { Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import * as v from "valibot";
 import { queueBinding } from "../../durable-objects/queue-sender.ts";
 import type { ErrorCode } from "../../protocol/error-codes.ts";
@@ -19,6 +20,8 @@ import { checkWebhookUrl } from "../webhook-url-policy.ts";
 type Ctx = Context<{ Bindings: Env }>;
 
 const BASE = "/v1/topics/:topic/subscriptions";
+/** Bodies here are small configs and seq lists; a larger one is refused while it streams in. */
+const MAX_BODY_BYTES = 64 * 1024;
 
 /** The topic and subscription named in the path, both checked. */
 function target(c: Ctx): { topic: string; name: string; stub: ReturnType<typeof topicStub> } {
@@ -60,6 +63,18 @@ function refused<T extends { ok: false; code: ErrorCode; message: string }>(resu
  * subscription's dead letters. Delivery itself runs in the topic's Durable Object.
  */
 export function subscriptionRoutes(app: Hono<{ Bindings: Env }>): void {
+  app.use(
+    `${BASE}/*`,
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new MeshError("body_too_large", `a subscription request body is at most ${MAX_BODY_BYTES} bytes`, {
+          limit: MAX_BODY_BYTES,
+        });
+      },
+    }),
+  );
+
   app.get(BASE, async (c) => {
     const topic = checkTopic(c.req.param("topic"));
     const { subscriptions } = await topicStub(c.env, topic).listSubscriptions(topic);
