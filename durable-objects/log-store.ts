@@ -38,6 +38,7 @@ export interface RetentionPolicy {
  * The topic log in the Durable Object's SQLite: `events` holds each event's JSON by seq, `dedup`
  * remembers `(source, id)` for the dedup window (longer or shorter than event retention), and
  * `meta` keeps the head (so trimming every event never resets the sequence) and the epoch.
+ * `events_at` lets the alarm find the age cut without reading every retained row each minute.
  */
 export class LogStore {
   constructor(
@@ -47,7 +48,8 @@ export class LogStore {
     sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, type TEXT NOT NULL, at INTEGER NOT NULL, body TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS dedup (source TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (source, id));
-      CREATE INDEX IF NOT EXISTS dedup_at ON dedup (at);`);
+      CREATE INDEX IF NOT EXISTS dedup_at ON dedup (at);
+      CREATE INDEX IF NOT EXISTS events_at ON events (at);`);
     if (this.getMeta("epoch") === null) this.setMeta("epoch", crypto.randomUUID());
   }
 
