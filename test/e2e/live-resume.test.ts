@@ -118,7 +118,9 @@ describe("live resume with the real client in Node", () => {
     // A late subscriber replays all 2,000 (40 pages) while being cut every 40 ms.
     const late = follow(proxy.url, "cuts");
     let lateCuts = 0;
+    const deadline = Date.now() + 60_000;
     while (late.seqs.length < 2_000 || late.subscription.state !== "live") {
+      expect(Date.now()).toBeLessThan(deadline);
       await sleep(40);
       if (late.subscription.state === "replaying" && late.seqs.length < 2_000) {
         lateCuts += proxy.reset() > 0 ? 1 : 0;
