@@ -6,6 +6,9 @@ import { sendToQueue } from "./queue-sender.ts";
 import type { SubscriptionRow, SubscriptionStore } from "./subscription-store.ts";
 import { type SendResult, sendWebhook } from "./webhook-sender.ts";
 
+/** An event as it is sent: its seq and its stored JSON. */
+type EventRow = Pick<StoredRow, "seq" | "body">;
+
 /** Batches one subscription may deliver in one alarm run before yielding to the next run. */
 const MAX_BATCHES_PER_RUN = 20;
 /** Beyond a send's own timeout: how long a claimed delivery waits before it counts as lost. */
@@ -105,7 +108,7 @@ export class SubscriptionDispatcher {
     store.deadLetters.setRedriveAt(name, seqs, Date.now() + leaseMs(sub.config));
     await this.ctx.arm();
     const attempt = due[0].redriveAttempts + 1;
-    const rows: StoredRow[] = due.map((d) => ({ seq: d.seq, type: "", body: d.event }));
+    const rows = due.map((d) => ({ seq: d.seq, body: d.event }));
     const result = await this.send(sub, rows, attempt);
     const now = Date.now();
     const range = { topic: this.ctx.topic(), subscription: name, seqs, attempt };
@@ -127,7 +130,7 @@ export class SubscriptionDispatcher {
     return false;
   }
 
-  private send(sub: SubscriptionRow, rows: StoredRow[], attempt: number): Promise<SendResult> {
+  private send(sub: SubscriptionRow, rows: EventRow[], attempt: number): Promise<SendResult> {
     const topic = this.ctx.topic();
     const { target } = sub.config;
     if (target.type === "queue") return sendToQueue(this.ctx.env, target.queue, topic, sub.name, rows);
