@@ -23,6 +23,9 @@ export function notificationTopic(userId: string): string {
   return `notifications.${userId}`;
 }
 
+/** The error of every Notification Service attempt made while its failure switch is on. */
+export const SWITCH_ERROR = "the notification service is failing (demo failure switch is on)";
+
 /** A stored user of the demo's User Service. */
 export interface DemoUser {
   userId: string;

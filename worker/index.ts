@@ -1,6 +1,8 @@
 import { createApp } from "./app.ts";
 import type { Env } from "./env.ts";
 import { handleQueue } from "./queue-handler.ts";
+// Registers the demo's Notification Service as a queue consumer.
+import "./demo/notification-service.ts";
 
 export { ConsumerLedger } from "../durable-objects/consumer-ledger.ts";
 export { DeadLetterStore } from "../durable-objects/dead-letter-store.ts";
