@@ -65,6 +65,8 @@ check("typecheck: browser", "npx", ["tsc", "-p", "client/tsconfig.json"]);
 check("typecheck: workers tests", "npx", ["tsc", "-p", "test/tsconfig.workers.json"]);
 check("typecheck: node tests", "npx", ["tsc", "-p", "test/tsconfig.node.json"]);
 check("lint", "npx", ["biome", "check", "."]);
+// The demo pages are assets of the Worker: built first, so the dry-run and the browser tests see them.
+check("build demo assets", process.execPath, ["scripts/build-assets.mjs"]);
 check("deploy dry-run", "npx", ["wrangler", "deploy", "--dry-run", "--outdir", "dist"]);
 vitest("unit", "vitest.unit.config.ts");
 vitest("workers", "vitest.workers.config.ts");

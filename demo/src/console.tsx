@@ -1,0 +1,88 @@
+import { render } from "preact";
+import { useCallback, useEffect, useState } from "preact/hooks";
+import type { DeadLetterList } from "../../protocol/dead-letter-api.ts";
+import type { TopicInfo } from "../../protocol/responses.ts";
+import type { SubscriptionView } from "../../protocol/subscriptions.ts";
+import { api } from "./api.ts";
+import { TopBar } from "./components/top-bar.tsx";
+import { DeadLettersCard } from "./console/dead-letters-card.tsx";
+import { LiveTail, TAIL_BACKLOG, type TailSelection } from "./console/live-tail.tsx";
+import { SubscriptionsCard } from "./console/subscriptions-card.tsx";
+import { TopicsCard } from "./console/topics-card.tsx";
+import { useLoad } from "./use-load.ts";
+
+/** How often the tables are read again while "auto-refresh" is on. */
+const REFRESH_MS = 2_000;
+
+const topicPath = (topic: string) => `/v1/topics/${encodeURIComponent(topic)}`;
+
+const loadTopics = () => api<{ topics: TopicInfo[] }>("/v1/topics").then((b) => b.topics);
+
+/** Every subscription of every topic (the API lists them per topic). */
+async function loadSubscriptions(): Promise<SubscriptionView[]> {
+  const topics = await loadTopics();
+  const lists = await Promise.all(
+    topics.map((t) => api<{ subscriptions: SubscriptionView[] }>(`${topicPath(t.topic)}/subscriptions`)),
+  );
+  return lists.flatMap((l) => l.subscriptions);
+}
+
+/** The operator console: only the public HTTP and WebSocket API of the mesh. */
+function ConsolePage() {
+  const [tick, setTick] = useState(0);
+  const [auto, setAuto] = useState(true);
+  const [tail, setTail] = useState<TailSelection | null>(null);
+  const refresh = useCallback(() => setTick((n) => n + 1), []);
+
+  const topics = useLoad(loadTopics, tick);
+  const subs = useLoad(loadSubscriptions, tick);
+  const letters = useLoad(() => api<DeadLetterList>("/v1/dead-letters").then((b) => b.deadLetters), tick);
+
+  useEffect(() => {
+    if (!auto) return;
+    const timer = setInterval(refresh, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [auto, refresh]);
+
+  async function follow(topic: string) {
+    let head = topics.data?.find((t) => t.topic === topic)?.head;
+    if (head === undefined)
+      head = await api<TopicInfo>(topicPath(topic)).then(
+        (i) => i.head,
+        () => 0,
+      );
+    setTail({ topic, after: Math.max(0, head - TAIL_BACKLOG) });
+  }
+
+  return (
+    <>
+      <TopBar page="console">
+        <label class="badge" style={{ cursor: "pointer" }}>
+          <input type="checkbox" checked={auto} onChange={(e) => setAuto(e.currentTarget.checked)} />
+          auto-refresh
+        </label>
+        <button type="button" class="btn small secondary" onClick={refresh}>
+          Refresh
+        </button>
+      </TopBar>
+      <main class="page">
+        <section class="hero">
+          <h1>Operator console</h1>
+          <p>
+            Where every topic, subscription and dead letter stands, read through the mesh's public HTTP API, and a live
+            tail of any topic over its WebSocket API.
+          </p>
+        </section>
+        <div class="console-grid">
+          <TopicsCard topics={topics} onTail={follow} />
+          <SubscriptionsCard subs={subs} onChanged={refresh} />
+          <DeadLettersCard letters={letters} onChanged={refresh} />
+          <LiveTail selection={tail} onTopic={follow} />
+        </div>
+      </main>
+    </>
+  );
+}
+
+const root = document.getElementById("app");
+if (root) render(<ConsolePage />, root);

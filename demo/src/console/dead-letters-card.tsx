@@ -1,0 +1,109 @@
+import { useState } from "preact/hooks";
+import type { DeadLetter } from "../../../protocol/dead-letters.ts";
+import { api, errorMessage } from "../api.ts";
+import { Empty, ErrorBox, Loading } from "../components/states.tsx";
+import { relativeTime } from "../format.ts";
+import type { Loaded } from "../use-load.ts";
+
+/** Events that ran out of attempts, from subscriptions and queue consumers alike; redrive sends one again. */
+export function DeadLettersCard({ letters, onChanged }: { letters: Loaded<DeadLetter[]>; onChanged: () => void }) {
+  const [busy, setBusy] = useState<string | null>(null);
+  const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
+
+  async function redrive(letter: DeadLetter) {
+    setBusy(letter.id);
+    setNotice(null);
+    try {
+      await api(`/v1/dead-letters/${encodeURIComponent(letter.id)}/redrive`, { method: "POST" });
+      setNotice({
+        ok: true,
+        text: `Redriven: ${letter.event.type as string} (${letter.topic} #${letter.seq}) is on its way again.`,
+      });
+      onChanged();
+    } catch (err) {
+      setNotice({ ok: false, text: `Cannot redrive ${letter.id}: ${errorMessage(err)}` });
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  return (
+    <section class="card" aria-labelledby="dl-title" data-testid="dead-letters-card">
+      <div class="card-head">
+        <h2 id="dl-title">Dead letters</h2>
+        <span class="hint">{letters.data ? `${letters.data.length} waiting` : ""}</span>
+      </div>
+      <p class="card-sub">Nothing is dropped: an event that exhausted its retries waits here with its last error.</p>
+      <div class="card-body">
+        {notice &&
+          (notice.ok ? (
+            <div class="notice ok" role="status" data-testid="redrive-notice">
+              {notice.text}
+            </div>
+          ) : (
+            <ErrorBox message={notice.text} />
+          ))}
+        {letters.error && !letters.data ? (
+          <ErrorBox message={`Cannot list dead letters: ${letters.error}`} onRetry={letters.reload} />
+        ) : letters.loading && !letters.data ? (
+          <Loading label="Loading dead letters" />
+        ) : !letters.data || letters.data.length === 0 ? (
+          <Empty title="No dead letters">
+            Every event so far was delivered. Turn on the failure switch to see one.
+          </Empty>
+        ) : (
+          <div class="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th>Event</th>
+                  <th>Where it failed</th>
+                  <th class="num">Attempts</th>
+                  <th>Last error</th>
+                  <th>Failed</th>
+                  <th>
+                    <span class="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {letters.data.map((letter) => (
+                  <tr key={letter.id} data-testid="dead-letter-row" data-id={letter.id}>
+                    <td>
+                      <div>
+                        <b>{String(letter.event.type)}</b>
+                      </div>
+                      <div class="faint mono">
+                        {letter.topic} #{letter.seq}
+                      </div>
+                    </td>
+                    <td class="muted">
+                      {letter.kind === "queue" ? `consumer ${letter.consumer}` : `subscription ${letter.subscription}`}
+                    </td>
+                    <td class="num">{letter.attempts}</td>
+                    <td>
+                      <div class="error-text">{letter.lastError}</div>
+                    </td>
+                    <td>{relativeTime(letter.lastFailureAt)}</td>
+                    <td>
+                      <div class="row-actions">
+                        <button
+                          type="button"
+                          class="btn small"
+                          disabled={busy === letter.id}
+                          onClick={() => redrive(letter)}
+                        >
+                          {busy === letter.id ? "Redriving…" : "Redrive"}
+                        </button>
+                      </div>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </div>
+    </section>
+  );
+}

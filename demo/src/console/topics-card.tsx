@@ -1,0 +1,60 @@
+import type { TopicInfo } from "../../../protocol/responses.ts";
+import { Empty, ErrorBox, Loading } from "../components/states.tsx";
+import type { Loaded } from "../use-load.ts";
+
+/** Every topic with where its log stands; "Tail" follows it live below. */
+export function TopicsCard({ topics, onTail }: { topics: Loaded<TopicInfo[]>; onTail: (topic: string) => void }) {
+  return (
+    <section class="card" aria-labelledby="topics-title" data-testid="topics-card">
+      <div class="card-head">
+        <h2 id="topics-title">Topics</h2>
+        <span class="hint">{topics.data ? `${topics.data.length} topics` : ""}</span>
+      </div>
+      <p class="card-sub">Each topic is one ordered log; head is its newest seq, oldest the first one still kept.</p>
+      <div class="card-body">
+        {topics.error && !topics.data ? (
+          <ErrorBox message={`Cannot list topics: ${topics.error}`} onRetry={topics.reload} />
+        ) : topics.loading && !topics.data ? (
+          <Loading label="Loading topics" />
+        ) : !topics.data || topics.data.length === 0 ? (
+          <Empty title="No topics yet">A topic appears when the first event is published to it.</Empty>
+        ) : (
+          <div class="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th>Topic</th>
+                  <th class="num">Head</th>
+                  <th class="num">Oldest</th>
+                  <th class="num">Events kept</th>
+                  <th class="num">Dedup window</th>
+                  <th>
+                    <span class="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {topics.data.map((t) => (
+                  <tr key={t.topic} data-testid="topic-row" data-topic={t.topic}>
+                    <td class="mono">{t.topic}</td>
+                    <td class="num">{t.head}</td>
+                    <td class="num">{t.head === 0 ? "—" : t.oldest}</td>
+                    <td class="num">{t.eventCount}</td>
+                    <td class="num">{Math.round(t.dedupWindowSeconds / 3600)} h</td>
+                    <td>
+                      <div class="row-actions">
+                        <button type="button" class="btn small secondary" onClick={() => onTail(t.topic)}>
+                          Tail
+                        </button>
+                      </div>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </div>
+    </section>
+  );
+}
