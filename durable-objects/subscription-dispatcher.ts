@@ -12,7 +12,7 @@ type EventRow = Pick<StoredRow, "seq" | "body">;
 /** Batches one subscription may deliver in one alarm run before yielding to the next run. */
 const MAX_BATCHES_PER_RUN = 20;
 /** Beyond a send's own timeout: how long a claimed delivery waits before it counts as lost. */
-const LEASE_MARGIN_MS = 30_000;
+const LEASE_MARGIN_MS = 5_000;
 const QUEUE_SEND_LEASE_MS = 30_000;
 
 export interface DispatcherContext {

@@ -116,7 +116,8 @@ it("keeps retrying across a server restart and delivers once the target recovers
   const topic = "e2e-restart";
   const url = receiver.endpoint("restart", { failAll: true });
   await subscribe(topic, "ledger", {
-    target: { type: "webhook", url },
+    // A delivery cut by the restart is sent again once its lease (timeout + 5 s) runs out.
+    target: { type: "webhook", url, timeoutMs: 2000 },
     retry: { maxAttempts: 50, firstDelayMs: 200, maxDelayMs: 500 },
   });
   await publish(topic, 1, 3);
