@@ -5,6 +5,11 @@ export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/** A scheduled time as events carry it (microsecond precision), usable as a map key. */
+export function scheduledKey(scheduledMs: number): number {
+  return Math.round(scheduledMs * 1000) / 1000;
+}
+
 let counter = 0;
 const runId = Math.random().toString(36).slice(2, 10);
 
@@ -14,7 +19,7 @@ const runId = Math.random().toString(36).slice(2, 10);
  */
 export function makeEvent(payloadBytes: number, scheduledMs = 0): Record<string, unknown> {
   counter += 1;
-  const t = Math.round(scheduledMs * 1000) / 1000;
+  const t = scheduledKey(scheduledMs);
   const base = JSON.stringify({ t, p: "" }).length;
   const data = { t, p: "x".repeat(Math.max(0, payloadBytes - base)) };
   return { specversion: "1.0", id: `${runId}-${counter}`, source: "/bench", type: "bench.tick", data };

@@ -35,15 +35,17 @@ export async function openLoop(
   seconds: number,
   send: (scheduledMs: number) => Promise<void>,
   maxInFlight = 2_000,
-): Promise<{ t0: number; total: number; errors: number; firstError: string | null }> {
+): Promise<{ scheduled: number[]; errors: number; firstError: string | null }> {
   const total = Math.max(1, Math.round(rate * seconds));
   const interval = 1000 / rate;
   const t0 = nowMs() + 20;
+  const scheduled: number[] = [];
   const inFlight = new Set<Promise<void>>();
   let errors = 0;
   let firstError: string | null = null;
   for (let i = 0; i < total; i++) {
     const due = t0 + i * interval;
+    scheduled.push(due);
     const wait = due - nowMs();
     if (wait > 1) await sleep(wait - 0.5);
     if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
@@ -56,5 +58,5 @@ export async function openLoop(
     inFlight.add(p);
   }
   await Promise.all(inFlight);
-  return { t0, total, errors, firstError };
+  return { scheduled, errors, firstError };
 }

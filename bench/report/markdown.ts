@@ -62,7 +62,7 @@ export function markdownReport(
   const out: string[] = [
     `# Benchmark ${results.name}${results.quick ? " (quick smoke run: figures are not meaningful)" : ""}`,
     "",
-    "The mesh runs locally under **workerd** (wrangler dev, state persisted to a temporary folder) on this one machine, next to its peers on 127.0.0.1, with the load generator and all WebSocket clients in one Node process. These figures compare designs on equal hardware; they are **not** Cloudflare's network, where each topic's Durable Object runs on its own machine near its users and the Worker runs in many places at once.",
+    "The mesh runs locally under **workerd** (Miniflare with wrangler's own bundle and config, state persisted to a temporary folder) on this one machine, next to its peers on 127.0.0.1, with the load generator and all WebSocket clients in one Node process. These figures compare designs on equal hardware; they are **not** Cloudflare's network, where each topic's Durable Object runs on its own machine near its users and the Worker runs in many places at once.",
     "",
     `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}; wrangler ${m.wrangler} (workerd ${m.workerd}); ${m.natsServer}; ${m.redisServer}. Run took ${Math.round(results.durationSeconds)} s on ${results.date}.`,
     "",
@@ -75,8 +75,15 @@ export function markdownReport(
     out.push(`## ${SECTION_TITLES[section]}`, "", WHAT[section], "", sectionTable(rows), "");
     if (section === "latency") {
       for (const chart of charts) out.push(`![latency distribution at ${chart.rate} events/s](${chart.file})`, "");
-      out.push("| target | rate | delivered | expected |", "|---|---:|---:|---:|");
-      for (const s of results.latency) out.push(`| ${s.target} | ${s.rate}/s | ${s.delivered} | ${s.expected} |`);
+      out.push(
+        "Copies not delivered when the drain window closed are counted at the time they had waited (a lower bound).",
+        "",
+        "| target | rate | delivered | expected | failed publishes |",
+        "|---|---:|---:|---:|---:|",
+      );
+      for (const s of results.latency) {
+        out.push(`| ${s.target} | ${s.rate}/s | ${s.delivered} | ${s.expected} | ${s.sendErrors} |`);
+      }
       out.push("");
     }
   }

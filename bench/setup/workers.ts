@@ -1,11 +1,11 @@
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { unstable_startWorker } from "wrangler";
+import { dirname, join, resolve } from "node:path";
+import { Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { descendantsNamed } from "./processes.ts";
-
-type Worker = Awaited<ReturnType<typeof unstable_startWorker>>;
 
 /** A Worker running locally under workerd, with the PIDs of the workerd processes it added. */
 export interface LocalWorker {
@@ -20,52 +20,90 @@ export interface LocalWorker {
 }
 
 /** Limits far above anything the bench sends, so rate limiting never shapes a figure. */
-const UNLIMITED = { limit: 1_000_000_000, period: 60 as const };
+const UNLIMITED = { simple: { limit: 1_000_000_000, period: 60 as const } };
 
 /**
- * The mesh under wrangler's dev server (workerd) on 127.0.0.1, state persisted to a temporary
- * folder. It gets its own all-scope key and token secret, and rate limiters raised out of reach.
+ * The mesh under workerd on 127.0.0.1, state persisted to a temporary folder. It gets its own
+ * all-scope key and token secret, and rate limiters raised out of reach.
  */
 export async function startMesh(): Promise<LocalWorker> {
   const secret = randomBytes(32).toString("hex");
   const keys = [{ id: "bench", secret, topics: ["*"], ops: ["publish", "history", "subscribe", "mint", "admin"] }];
   return startLocal(
     "wrangler.toml",
-    {
-      MESH_KEYS: { type: "secret_text", value: JSON.stringify(keys) },
-      MESH_TOKEN_SECRET: { type: "secret_text", value: randomBytes(32).toString("hex") },
-      KEY_RATE_LIMITER: { type: "ratelimit", namespace_id: "9001", simple: UNLIMITED },
-      ADDRESS_RATE_LIMITER: { type: "ratelimit", namespace_id: "9002", simple: UNLIMITED },
-    },
+    { MESH_KEYS: JSON.stringify(keys), MESH_TOKEN_SECRET: randomBytes(32).toString("hex") },
+    { KEY_RATE_LIMITER: UNLIMITED, ADDRESS_RATE_LIMITER: UNLIMITED },
     secret,
   );
 }
 
 /** The bench-only Worker that answers publishes without a Durable Object: the runtime's HTTP ceiling. */
 export function startCeiling(): Promise<LocalWorker> {
-  return startLocal("bench/ceiling/wrangler.toml", {}, "");
+  return startLocal(join("bench", "ceiling", "wrangler.toml"), {}, {}, "");
 }
 
+/** Bundles a Worker exactly as `wrangler deploy` would, without deploying it. */
+function bundle(config: string, outDir: string): string {
+  const wrangler = resolve("node_modules", "wrangler", "bin", "wrangler.js");
+  const result = spawnSync(
+    process.execPath,
+    [wrangler, "deploy", "--dry-run", "--config", config, "--outdir", outDir],
+    {
+      encoding: "utf8",
+    },
+  );
+  if (result.status !== 0) throw new Error(`bundling ${config} failed:\n${result.stdout}\n${result.stderr}`);
+  return join(outDir, "index.js");
+}
+
+/**
+ * Runs a Worker on workerd through Miniflare, with the options wrangler derives from its config
+ * (bindings, Durable Objects, queues, assets), on a bundle made once at the start. Unlike
+ * `wrangler dev`, nothing watches the source tree (an edit elsewhere cannot restart the mesh in
+ * the middle of a run) and no dev proxy sits in front of the Worker.
+ */
 async function startLocal(
   config: string,
-  bindings: NonNullable<Parameters<typeof unstable_startWorker>[0]["bindings"]>,
+  secrets: Record<string, string>,
+  ratelimits: Record<string, typeof UNLIMITED>,
   secret: string,
 ): Promise<LocalWorker> {
-  const persistDir = mkdtempSync(join(tmpdir(), "bench-workerd-"));
+  const dir = mkdtempSync(join(tmpdir(), "bench-workerd-"));
+  const scriptPath = bundle(config, join(dir, "bundle"));
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
   const before = new Set(descendantsNamed(process.pid, "workerd"));
-  const worker: Worker = await unstable_startWorker({
-    config,
-    bindings,
-    dev: {
-      server: { hostname: "127.0.0.1", port: 0 },
-      inspector: false,
-      persist: persistDir,
-      watch: false,
-      logLevel: "warn",
+  let errors = "";
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    defaultPersistRoot: join(dir, "state"),
+    durableObjectsPersist: join(dir, "state", "do"),
+    // Worker logs are read and dropped: their cost stays in the figures, their lines stay out of the table.
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.resume();
+      stderr.on("data", (chunk: Buffer) => {
+        errors = (errors + chunk.toString()).slice(-4000);
+      });
     },
+    workers: [
+      {
+        ...workerOptions,
+        name: "bench",
+        modules: true,
+        modulesRoot: dirname(scriptPath),
+        scriptPath,
+        bindings: { ...workerOptions.bindings, ...secrets },
+        ratelimits: { ...workerOptions.ratelimits, ...ratelimits },
+      },
+    ],
   });
-  await worker.ready;
-  const url = (await worker.url).origin;
+  let url: string;
+  try {
+    url = (await mf.ready).origin;
+  } catch (err) {
+    await mf.dispose().catch(() => {});
+    throw new Error(`${config} did not start under workerd: ${String(err)}\n${errors}`);
+  }
   const workerdPids = descendantsNamed(process.pid, "workerd").filter((pid) => !before.has(pid));
   return {
     url,
@@ -74,8 +112,8 @@ async function startLocal(
     token: secret,
     workerdPids,
     async stop() {
-      await worker.dispose();
-      rmSync(persistDir, { recursive: true, force: true });
+      await mf.dispose();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
