@@ -7,6 +7,6 @@ export type { MeshClient, MeshClientOptions } from "./mesh-client.ts";
 export { createMeshClient } from "./mesh-client.ts";
 export type { PublishEvent, Publisher, PublisherOptions, PublishOptions, RetryOptions } from "./publisher.ts";
 export { createPublisher, PublishError } from "./publisher.ts";
-export type { SubscribeOptions, SubscriptionError } from "./subscription.ts";
+export type { SubscribeOptions, SubscriptionError, TokenSource } from "./subscription.ts";
 export { Subscription } from "./subscription.ts";
 export type { SubscriptionState } from "./subscription-state.ts";

@@ -2,7 +2,7 @@ import type { BackoffPolicy } from "../protocol/backoff.ts";
 import { isValidTopicName, TOPIC_NAME_RULE } from "../protocol/topic-name.ts";
 import type { CursorStorage } from "./cursor-storage.ts";
 import type { HeartbeatOptions } from "./heartbeat.ts";
-import { type ConnectionSettings, type SubscribeOptions, Subscription } from "./subscription.ts";
+import { type ConnectionSettings, type SubscribeOptions, Subscription, type TokenSource } from "./subscription.ts";
 
 export interface MeshClientOptions {
   /** Where the mesh is: `https://mesh.example.com`, `http://127.0.0.1:8787`, or a `ws(s)://` URL; a path prefix is kept. */
@@ -17,6 +17,11 @@ export interface MeshClientOptions {
   connectionTimeoutMs?: number;
   /** The default `storage` of every subscription. */
   storage?: CursorStorage;
+  /**
+   * A subscriber token from your backend (`POST /v1/tokens`), or an async function returning a
+   * fresh one: it is called before every connection and when the server says the token expired.
+   */
+  token?: TokenSource;
 }
 
 export interface MeshClient {
@@ -42,6 +47,7 @@ export function createMeshClient(options: MeshClientOptions): MeshClient {
     backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
     heartbeat: options.heartbeat === false ? false : (options.heartbeat ?? {}),
     connectionTimeoutMs: options.connectionTimeoutMs ?? 10_000,
+    token: options.token,
   };
   const open = new Set<{ close(): void }>();
   return {

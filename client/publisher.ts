@@ -46,7 +46,9 @@ export interface PublisherOptions {
   /** The fetch to use (default: the global one). */
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
   retry?: RetryOptions;
-  /** Extra headers on every request, e.g. `{ authorization: "Bearer <key>" }`. */
+  /** A publisher key allowed to publish to the topics (sent as `Authorization: Bearer <key>`). */
+  key?: string;
+  /** Extra headers on every request. */
   headers?: Record<string, string>;
 }
 
@@ -117,6 +119,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
         method: "POST",
         headers: {
           ...options.headers,
+          ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
           "content-type": batch ? "application/cloudevents-batch+json" : "application/cloudevents+json",
         },
         body: JSON.stringify(batch ? prepared : prepared[0]),

@@ -1,6 +1,6 @@
 import PartySocket from "partysocket";
 import { type BackoffPolicy, backoffDelay } from "../protocol/backoff.ts";
-import { isTerminalCloseCode } from "../protocol/close-codes.ts";
+import { CLOSE, isTerminalCloseCode } from "../protocol/close-codes.ts";
 import type { MeshEvent } from "../protocol/envelope.ts";
 import {
   type ErrorFrame,
@@ -52,7 +52,11 @@ export interface ConnectionSettings {
   backoff: BackoffPolicy;
   heartbeat: HeartbeatOptions | false;
   connectionTimeoutMs: number;
+  token?: TokenSource;
 }
+
+/** A subscriber token (or key), or a function that fetches a fresh one; it is asked on every connection. */
+export type TokenSource = string | (() => string | Promise<string>);
 
 /**
  * One topic followed live. It resumes after every disconnect from `lastSeq` (partysocket asks for
@@ -109,7 +113,7 @@ export class Subscription<T extends string = string> {
       connectionTimeout: settings.connectionTimeoutMs,
       // Pings queued while disconnected would be stale; never queue.
       maxEnqueuedMessages: 0,
-      shouldReconnectOnClose: (event) => !isTerminalCloseCode(event.code),
+      shouldReconnectOnClose: (event) => !this.isTerminal(event.code),
     });
     this.socket.addEventListener("open", () => this.onOpen());
     this.socket.addEventListener("message", (event) => this.onMessage(event.data));
@@ -178,9 +182,37 @@ export class Subscription<T extends string = string> {
     this.started = true;
     this.immediate = false;
     const query: Record<string, string> = { after: String(this.cursor.lastSeq) };
+    const token = await this.freshToken();
+    if (token !== undefined) query.token = token;
     if (this.options.types && this.options.types.length > 0) query.types = this.options.types.join(",");
     if (this.cursor.epoch !== undefined) query.epoch = this.cursor.epoch;
     return query;
+  }
+
+  /** Asks the token source; a failing token function is retried with the same backoff. */
+  private async freshToken(): Promise<string | undefined> {
+    const source = this.settings.token;
+    if (typeof source !== "function") return source;
+    for (;;) {
+      try {
+        return await source();
+      } catch (err) {
+        this.report({ code: "token_error", message: `the token function failed: ${String(err)}`, terminal: false });
+        if (this.current === "closed") return undefined;
+        this.attempt += 1;
+        const delay = backoffDelay(this.attempt, this.settings.backoff);
+        await new Promise<void>((resolve) => {
+          this.wait = { timer: setTimeout(resolve, delay), resolve };
+        });
+        this.wait = null;
+      }
+    }
+  }
+
+  /** Terminal codes stop the subscription, except an expired token when a fresh one can be fetched. */
+  private isTerminal(code: number): boolean {
+    if (code === CLOSE.tokenExpired && typeof this.settings.token === "function") return false;
+    return isTerminalCloseCode(code);
   }
 
   private endWait(): void {
@@ -237,7 +269,20 @@ export class Subscription<T extends string = string> {
   private onClose(code: number, reason: string): void {
     this.heartbeat?.stop();
     if (this.current === "closed") return;
-    if (isTerminalCloseCode(code)) {
+    if (code === CLOSE.tokenExpired && !this.isTerminal(code)) {
+      // Reconnect at once: the query asks the token function for a fresh token.
+      this.pendingError = null;
+      this.immediate = true;
+      this.report({
+        code: "token_expired",
+        message: "the token expired; fetching a fresh one",
+        closeCode: code,
+        terminal: false,
+      });
+      this.transition("drop");
+      return;
+    }
+    if (this.isTerminal(code)) {
       const frame = this.pendingError;
       this.pendingError = null;
       this.transition("terminal");
