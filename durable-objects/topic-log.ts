@@ -66,7 +66,7 @@ export class TopicLog extends DurableObject<Env> {
 
   /** Appends the events of one publish call atomically; answers once the write is durable. */
   async publish(topic: string, events: JsonObject[]): Promise<PublishResult> {
-    await this.rememberTopic(topic);
+    await this.rememberTopic(topic, true);
     const now = Date.now();
     const { outcomes, appended } = this.store.append(events, now, this.config.dedupWindowSeconds);
     this.sockets.broadcast(topic, appended);
@@ -142,7 +142,7 @@ export class TopicLog extends DurableObject<Env> {
   }
 
   async putSubscription(topic: string, name: string, config: SubscriptionConfig): Promise<PutSubscriptionResult> {
-    await this.rememberTopic(topic);
+    await this.rememberTopic(topic, true);
     return this.armedAfter(this.subscriptions.put(topic, name, config, Date.now()));
   }
 
@@ -233,10 +233,14 @@ export class TopicLog extends DurableObject<Env> {
     return this.ctx.storage.sql.exec("SELECT 1 FROM dedup LIMIT 1").toArray().length > 0;
   }
 
-  /** Records the topic's name and lists it in the directory, once per topic. */
-  private async rememberTopic(topic: string): Promise<void> {
+  /**
+   * Records the topic's name and, on writes, lists it in the directory once per topic, so reading
+   * a topic that does not exist does not list it.
+   */
+  private async rememberTopic(topic: string, write = false): Promise<void> {
     if (!topic || this.registered) return;
     if (this.store.getMeta("topic") === null) this.store.setMeta("topic", topic);
+    if (!write) return;
     if (this.store.getMeta("registered") === null) {
       try {
         await topicDirectory(this.env).register(topic);
