@@ -25,7 +25,7 @@ import { throughputSuite } from "./suites/throughput.ts";
 
 // The launcher runs this from the repository root (wrangler.toml is read from there).
 const buildDir = dirname(fileURLToPath(import.meta.url));
-const options = parseOptions(process.argv.slice(2), join("bench", "results"), join("bench", "results", "tmp", "quick"));
+const options = parseOptions(process.argv.slice(2), join("bench", "results"), join("bench", "results", "tmp"));
 const startedAt = Date.now();
 const log = (line: string) =>
   console.log(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(3)} s] ${line}`);
@@ -74,8 +74,8 @@ function resultName(outDir: string): string {
   return name;
 }
 
-/** The newest earlier results of the same kind (full or quick), for the before/after section. */
-function previousResults(outDir: string, quick: boolean): BenchResults | null {
+/** The newest earlier results of the same kind (full or quick, same suites), for the before/after section. */
+function previousResults(outDir: string, quick: boolean, suites: string[]): BenchResults | null {
   if (!existsSync(outDir)) return null;
   const all = readdirSync(outDir)
     .filter((f) => f.endsWith(".json"))
@@ -86,13 +86,18 @@ function previousResults(outDir: string, quick: boolean): BenchResults | null {
         return null;
       }
     })
-    .filter((r): r is BenchResults => r !== null && r.quick === quick && Array.isArray(r.rows));
+    .filter(
+      (r): r is BenchResults =>
+        r !== null && r.quick === quick && Array.isArray(r.rows) && r.settings?.suites?.join() === suites.join(),
+    );
   all.sort((a, b) => a.date.localeCompare(b.date));
   return all.at(-1) ?? null;
 }
 
 async function main(): Promise<void> {
-  log(`${options.quick ? "quick smoke run" : "full run"}; results go to ${options.outDir}`);
+  log(
+    `${options.quick ? "quick smoke run" : "full run"} of ${options.suites.join(", ")}; results go to ${options.outDir}`,
+  );
   const servers = ensureServers(log);
   const natsServer = await startNats(servers.nats);
   stops.push({ name: "nats-server", stop: () => natsServer.stop() });
@@ -119,20 +124,24 @@ async function main(): Promise<void> {
     natsUrl: natsServer.url,
     redis,
     broadcaster,
+    startBroadcaster: () => startNodePeer(buildDir, "ws-broadcaster"),
     startBridge: async (stream) => startNodePeer(buildDir, "jetstream-bridge", [natsServer.url, stream]),
     log,
   };
 
   const rows: Row[] = [];
-  rows.push(...(await throughputSuite(ctx)));
-  const latency: { rows: Row[]; series: LatencySeries[] } = await latencySuite(ctx);
+  const run = options.suites;
+  if (run.includes("throughput")) rows.push(...(await throughputSuite(ctx)));
+  const latency: { rows: Row[]; series: LatencySeries[] } = run.includes("latency")
+    ? await latencySuite(ctx)
+    : { rows: [], series: [] };
   rows.push(...latency.rows);
-  rows.push(...(await fanoutSuite(ctx)));
-  rows.push(...(await catchupSuite(ctx)));
-  rows.push(...(await memorySuite(ctx)));
+  if (run.includes("fanout")) rows.push(...(await fanoutSuite(ctx)));
+  if (run.includes("catchup")) rows.push(...(await catchupSuite(ctx)));
+  if (run.includes("memory")) rows.push(...(await memorySuite(ctx)));
 
   mkdirSync(options.outDir, { recursive: true });
-  const previous = previousResults(options.outDir, options.quick);
+  const previous = previousResults(options.outDir, options.quick, options.suites);
   const name = resultName(options.outDir);
   const { outDir: _outDir, ...settings } = options;
   const cpu = cpus();
@@ -156,7 +165,9 @@ async function main(): Promise<void> {
     rows,
     latency: latency.series,
   };
-  const charts = options.latency.rates.map((rate) => ({ rate, file: `${name}-latency-${rate}.svg` }));
+  const charts = run.includes("latency")
+    ? options.latency.rates.map((rate) => ({ rate, file: `${name}-latency-${rate}.svg` }))
+    : [];
   for (const chart of charts) {
     const series = latency.series
       .filter((s) => s.rate === chart.rate)

@@ -2,9 +2,14 @@
  * Every count and time bound of a run. The full run fits in under 10 minutes on a 2-core machine;
  * the quick run exercises every code path in well under a minute (CI keeps the harness working).
  */
+export const SUITES = ["throughput", "latency", "fanout", "catchup", "memory"] as const;
+export type SuiteName = (typeof SUITES)[number];
+
 export interface BenchOptions {
   quick: boolean;
   outDir: string;
+  /** The suites to run (all unless `--only` names some). */
+  suites: SuiteName[];
   /** Repetitions of each measurement; the reported figure is their median. */
   repetitions: number;
   throughput: { seconds: number; maxEvents: number; concurrency: number; topics: number; batchSize: number };
@@ -15,7 +20,9 @@ export interface BenchOptions {
   memorySubscribers: number;
 }
 
-const FULL: Omit<BenchOptions, "quick" | "outDir"> = {
+type Preset = Omit<BenchOptions, "quick" | "outDir" | "suites">;
+
+const FULL: Preset = {
   repetitions: 3,
   throughput: { seconds: 2, maxEvents: 200_000, concurrency: 8, topics: 100, batchSize: 100 },
   latency: { rates: [100, 500], seconds: 3, subscribers: 100, drainSeconds: 5 },
@@ -30,7 +37,7 @@ const FULL: Omit<BenchOptions, "quick" | "outDir"> = {
   memorySubscribers: 1000,
 };
 
-const QUICK: Omit<BenchOptions, "quick" | "outDir"> = {
+const QUICK: Preset = {
   repetitions: 1,
   throughput: { seconds: 0.3, maxEvents: 5_000, concurrency: 4, topics: 10, batchSize: 100 },
   latency: { rates: [100], seconds: 0.5, subscribers: 5, drainSeconds: 5 },
@@ -45,16 +52,33 @@ const QUICK: Omit<BenchOptions, "quick" | "outDir"> = {
   memorySubscribers: 50,
 };
 
-/** Reads `--quick` and `--out DIR`; anything else is refused so a typo does not run the long bench. */
-export function parseOptions(argv: string[], defaultOutDir: string, quickOutDir: string): BenchOptions {
+/**
+ * Reads `--quick`, `--out DIR` and `--only suite[,suite]`; anything else is refused so a typo does
+ * not start the long run.
+ */
+export function parseOptions(argv: string[], defaultOutDir: string, scratchOutDir: string): BenchOptions {
   let quick = false;
   let outDir: string | null = null;
+  let suites: SuiteName[] = [...SUITES];
+  const value = (arg: string, i: number, name: string): [string, number] => {
+    if (arg.startsWith(`${name}=`)) return [arg.slice(name.length + 1), i];
+    if (i + 1 < argv.length) return [argv[i + 1], i + 1];
+    throw new Error(`${name} needs a value`);
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--quick") quick = true;
-    else if (arg === "--out" && i + 1 < argv.length) outDir = argv[++i];
-    else if (arg.startsWith("--out=")) outDir = arg.slice("--out=".length);
-    else throw new Error(`unknown bench option "${arg}" (use --quick and/or --out DIR)`);
+    else if (arg === "--out" || arg.startsWith("--out=")) [outDir, i] = value(arg, i, "--out");
+    else if (arg === "--only" || arg.startsWith("--only=")) {
+      let list: string;
+      [list, i] = value(arg, i, "--only");
+      const names = list.split(",").map((s) => s.trim());
+      const unknown = names.filter((n) => !(SUITES as readonly string[]).includes(n));
+      if (unknown.length > 0) throw new Error(`unknown suite(s) ${unknown.join(", ")}; use ${SUITES.join(", ")}`);
+      suites = SUITES.filter((s) => names.includes(s));
+    } else throw new Error(`unknown bench option "${arg}" (use --quick, --out DIR, --only ${SUITES.join(",")})`);
   }
-  return { ...(quick ? QUICK : FULL), quick, outDir: outDir ?? (quick ? quickOutDir : defaultOutDir) };
+  // Smoke runs and partial runs stay out of bench/results unless told otherwise.
+  const partial = quick || suites.length < SUITES.length;
+  return { ...(quick ? QUICK : FULL), quick, outDir: outDir ?? (partial ? scratchOutDir : defaultOutDir), suites };
 }

@@ -19,6 +19,8 @@ export interface BenchContext {
   natsUrl: string;
   redis: Redis;
   broadcaster: NodePeer;
+  /** Starts a fresh Node ws broadcaster; the suite stops it. */
+  startBroadcaster(): Promise<NodePeer & { stop(): Promise<void> }>;
   /** Starts the JetStream → WebSocket bridge following `stream`; the suite stops it. */
   startBridge(stream: string): Promise<NodePeer & { stop(): Promise<void> }>;
   log(line: string): void;

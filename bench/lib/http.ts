@@ -8,8 +8,28 @@ export interface HttpResult {
   body: string;
 }
 
-/** One HTTP request to 127.0.0.1 with a string body; the whole answer is read. */
-export function httpRequest(
+/**
+ * One HTTP request to 127.0.0.1 with a string body; the whole answer is read. A request whose
+ * kept-alive connection was closed under it (the server's idle close racing the reuse) is sent
+ * once more on a fresh connection, as any HTTP client does; publishes to the mesh are idempotent.
+ */
+export async function httpRequest(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body?: string,
+  timeoutMs = 30_000,
+): Promise<HttpResult> {
+  try {
+    return await requestOnce(method, url, headers, body, timeoutMs);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "ECONNRESET" && code !== "EPIPE") throw err;
+    return requestOnce(method, url, headers, body, timeoutMs);
+  }
+}
+
+function requestOnce(
   method: string,
   url: string,
   headers: Record<string, string>,

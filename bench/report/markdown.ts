@@ -12,7 +12,7 @@ const WHAT: Record<Row["section"], string> = {
   catchup:
     "A reader that is the whole topic behind, events/s until it holds every event: mesh WebSocket replay (until `caught-up`) and history API pages of 1,000; Redis Streams XRANGE pages of 1,000; a JetStream ordered consumer.",
   memory:
-    "Resident memory (RSS) of the local runtime's processes before and after idle subscribers connect to one topic, scaled to 1,000 subscribers; one sample. Peer: the Node ws broadcaster's process.",
+    "Resident memory (RSS) of a fresh local runtime before and after idle subscribers connect to one topic, scaled to 1,000 subscribers; read 2 s after connecting and again after the topic's Durable Object could hibernate; one sample each. Peers: a fresh Node ws broadcaster process, and the bench-only Worker accepting the WebSockets itself with no Durable Object (what workerd spends per connection on its own).",
 };
 
 function sectionTable(rows: Row[]): string {

@@ -1,44 +1,98 @@
-import type { BenchContext } from "../lib/context.ts";
+import type { BenchContext, NodePeer } from "../lib/context.ts";
 import { makeRow, type Row } from "../lib/rows.ts";
 import { sleep } from "../lib/stats.ts";
 import { Subscribers } from "../lib/subscribers.ts";
 import { rssBytes } from "../setup/processes.ts";
+import { type LocalWorker, startCeiling, startMesh } from "../setup/workers.ts";
 
 /** Time for the runtime to settle after the connections open, before memory is read. */
 const SETTLE_MS = 2_000;
+/** Long enough idle for a local Durable Object to hibernate (about 10 s), keeping its sockets. */
+const HIBERNATE_MS = 15_000;
+/** Subscribers opened and closed before the baseline is read. */
+const WARM_UP = 10;
 
 /**
- * 5. Memory of the local runtime per 1,000 idle subscribers: resident memory of the mesh's
- * workerd processes before and after the subscribers connect (one topic), scaled to 1,000.
- * Peer: the Node ws broadcaster's process. One sample each: memory is not reclaimed in a way
- * that makes back-to-back repetitions independent.
+ * 5. Memory of the local runtime per 1,000 idle subscribers: resident memory of a fresh mesh's
+ * workerd process before and after the subscribers connect to one topic, scaled to 1,000; read
+ * once settled and again once the topic's Durable Object could hibernate. Peers: a fresh Node ws
+ * broadcaster process, and the bench-only Worker accepting WebSockets itself (the runtime's own
+ * cost per connection). Fresh processes, so garbage from earlier suites does not blur the deltas;
+ * one sample each, since memory is not handed back in a way that makes repetitions independent.
  */
 export async function memorySuite(ctx: BenchContext): Promise<Row[]> {
   const n = ctx.options.memorySubscribers;
-  const meshRss = () => ctx.mesh.workerdPids.reduce((sum, pid) => sum + rssBytes(pid), 0);
-  const peerRss = () => rssBytes(ctx.broadcaster.pid);
-  const measure = async (rss: () => number, open: () => Promise<Subscribers>) => {
-    await sleep(SETTLE_MS / 2);
-    const before = rss();
-    const subs = await open();
-    try {
-      await sleep(SETTLE_MS);
-      return ((rss() - before) / 2 ** 20) * (1000 / n);
-    } finally {
-      await subs.close();
-    }
-  };
-  const mesh = await measure(meshRss, () =>
-    Subscribers.open(`${ctx.mesh.wsUrl}/v1/topics/idle/ws?token=${ctx.mesh.token}`, n, /"caught-up"/),
-  );
-  const peer = await measure(peerRss, () => Subscribers.open(ctx.broadcaster.wsUrl, n, null));
-  ctx.log(`memory per 1,000 idle subscribers: mesh ${mesh.toFixed(1)} MiB, Node ws ${peer.toFixed(1)} MiB`);
-  return [
-    makeRow(
-      { section: "memory", measure: "resident memory per 1,000 idle subscribers", unit: "MiB", better: "lower" },
-      [mesh],
-      "Node ws broadcaster",
-      [peer],
-    ),
-  ];
+  const hibernateMs = ctx.options.quick ? SETTLE_MS : HIBERNATE_MS;
+  let mesh: LocalWorker | null = null;
+  let ceiling: LocalWorker | null = null;
+  let peer: (NodePeer & { stop(): Promise<void> }) | null = null;
+  try {
+    mesh = await startMesh();
+    ceiling = await startCeiling();
+    peer = await ctx.startBroadcaster();
+    const m = mesh;
+    const c = ceiling;
+    const p = peer;
+    const meshFigures = await measure(
+      () => m.workerdPids.reduce((sum, pid) => sum + rssBytes(pid), 0),
+      (count) => Subscribers.open(`${m.wsUrl}/v1/topics/idle/ws?token=${m.token}`, count, /"caught-up"/),
+      n,
+      hibernateMs,
+    );
+    const peerFigures = await measure(
+      () => rssBytes(p.pid),
+      (count) => Subscribers.open(p.wsUrl, count, null),
+      n,
+      hibernateMs,
+    );
+    const floorFigures = await measure(
+      () => c.workerdPids.reduce((sum, pid) => sum + rssBytes(pid), 0),
+      (count) => Subscribers.open(`${c.wsUrl}/ws`, count, /"ready"/),
+      n,
+      hibernateMs,
+    );
+    ctx.log(
+      `memory per 1,000 idle subscribers: mesh ${meshFigures.settled.toFixed(1)} MiB (${meshFigures.idle.toFixed(1)} MiB after ${hibernateMs / 1000} s idle), Node ws ${peerFigures.settled.toFixed(1)} MiB (${peerFigures.idle.toFixed(1)} MiB), Worker WebSocket without a DO ${floorFigures.settled.toFixed(1)} MiB (${floorFigures.idle.toFixed(1)} MiB)`,
+    );
+    const base = { section: "memory" as const, unit: "MiB", better: "lower" as const };
+    const settled = { ...base, measure: "resident memory per 1,000 idle subscribers, 2 s after connecting" };
+    const idle = {
+      ...base,
+      measure: `resident memory per 1,000 idle subscribers, after ${hibernateMs / 1000} s idle (DO may hibernate)`,
+    };
+    const floor = "Worker WebSocket without a DO (runtime floor)";
+    return [
+      makeRow(settled, [meshFigures.settled], "Node ws broadcaster", [peerFigures.settled]),
+      makeRow(settled, [meshFigures.settled], floor, [floorFigures.settled]),
+      makeRow(idle, [meshFigures.idle], "Node ws broadcaster", [peerFigures.idle]),
+      makeRow(idle, [meshFigures.idle], floor, [floorFigures.idle]),
+    ];
+  } finally {
+    await peer?.stop();
+    await ceiling?.stop();
+    await mesh?.stop();
+  }
+}
+
+async function measure(
+  rss: () => number,
+  open: (count: number) => Promise<Subscribers>,
+  n: number,
+  idleMs: number,
+): Promise<{ settled: number; idle: number }> {
+  // One-time costs (the topic's Durable Object starting, first code paths) are not per subscriber.
+  const warm = await open(WARM_UP);
+  await warm.close();
+  await sleep(SETTLE_MS);
+  const before = rss();
+  const subs = await open(n);
+  const perThousand = (bytes: number) => ((bytes - before) / 2 ** 20) * (1000 / n);
+  try {
+    await sleep(SETTLE_MS);
+    const settled = perThousand(rss());
+    await sleep(Math.max(0, idleMs - SETTLE_MS));
+    return { settled, idle: perThousand(rss()) };
+  } finally {
+    await subs.close();
+  }
 }
