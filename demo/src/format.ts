@@ -27,3 +27,8 @@ export function relativeTime(iso: string | null, now = Date.now()): string {
 export function shortId(id: string, keep = 14): string {
   return id.length <= keep ? id : `…${id.slice(-keep)}`;
 }
+
+/** "1 topic", "3 topics". */
+export function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}

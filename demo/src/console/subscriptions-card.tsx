@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import type { SubscriptionView } from "../../../protocol/subscriptions.ts";
 import { api, errorMessage } from "../api.ts";
 import { Empty, ErrorBox, Loading } from "../components/states.tsx";
-import { relativeTime } from "../format.ts";
+import { count, relativeTime } from "../format.ts";
 import type { Loaded } from "../use-load.ts";
 
 function target(sub: SubscriptionView): string {
@@ -34,7 +34,7 @@ export function SubscriptionsCard({ subs, onChanged }: { subs: Loaded<Subscripti
     <section class="card" aria-labelledby="subs-title" data-testid="subscriptions-card">
       <div class="card-head">
         <h2 id="subs-title">Subscriptions</h2>
-        <span class="hint">{subs.data ? `${subs.data.length} subscriptions` : ""}</span>
+        <span class="hint">{subs.data ? count(subs.data.length, "subscription") : ""}</span>
       </div>
       <p class="card-sub">
         A stored cursor per subscription; lag is how many events are not yet past it. Failed deliveries retry with

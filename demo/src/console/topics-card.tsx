@@ -1,5 +1,6 @@
 import type { TopicInfo } from "../../../protocol/responses.ts";
 import { Empty, ErrorBox, Loading } from "../components/states.tsx";
+import { count } from "../format.ts";
 import type { Loaded } from "../use-load.ts";
 
 /** Every topic with where its log stands; "Tail" follows it live below. */
@@ -8,7 +9,7 @@ export function TopicsCard({ topics, onTail }: { topics: Loaded<TopicInfo[]>; on
     <section class="card" aria-labelledby="topics-title" data-testid="topics-card">
       <div class="card-head">
         <h2 id="topics-title">Topics</h2>
-        <span class="hint">{topics.data ? `${topics.data.length} topics` : ""}</span>
+        <span class="hint">{topics.data ? count(topics.data.length, "topic") : ""}</span>
       </div>
       <p class="card-sub">Each topic is one ordered log; head is its newest seq, oldest the first one still kept.</p>
       <div class="card-body">

@@ -43,6 +43,7 @@ const BADGE: Record<string, string> = {
  * the event that caused it (its `causationid`), indented under it.
  */
 export function FlowPanel({ events, waiting }: { events: FlowEvent[]; waiting: boolean }) {
+  const emailSent = events.some((e) => e.type === "WelcomeEmailSent");
   if (events.length === 0) {
     return (
       <Empty title={waiting ? "Waiting for the first event…" : "No events yet"}>
@@ -98,6 +99,12 @@ export function FlowPanel({ events, waiting }: { events: FlowEvent[]; waiting: b
           </li>
         );
       })}
+      {waiting && !emailSent && (
+        <li class="flow-pending" data-testid="flow-pending">
+          <span class="dot pulse" /> Waiting for the Notification Service: the event travels through the subscription
+          and the queue…
+        </li>
+      )}
     </ol>
   );
 }
