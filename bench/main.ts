@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
 import { dirname, join } from "node:path";
@@ -57,6 +58,14 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => void stopAll().then(() => process.exit(130)));
 }
 
+/** The commit the mesh is bundled from; `dirty` when mesh sources differ from it. */
+function sourceState(): { commit: string; dirty: boolean } {
+  const git = (args: string[]) => spawnSync("git", args, { encoding: "utf8" });
+  const commit = git(["rev-parse", "HEAD"]).stdout.trim() || "unknown";
+  const status = git(["status", "--porcelain", "--", "worker", "durable-objects", "protocol", "wrangler.toml"]);
+  return { commit, dirty: status.stdout.trim().length > 0 };
+}
+
 function packageVersion(name: string): string {
   try {
     return (JSON.parse(readFileSync(join("node_modules", name, "package.json"), "utf8")) as { version: string })
@@ -95,6 +104,8 @@ function previousResults(outDir: string, quick: boolean, suites: string[]): Benc
 }
 
 async function main(): Promise<void> {
+  // Read before the mesh is bundled, so it names the code that was measured.
+  const source = sourceState();
   log(
     `${options.quick ? "quick smoke run" : "full run"} of ${options.suites.join(", ")}; results go to ${options.outDir}`,
   );
@@ -161,6 +172,7 @@ async function main(): Promise<void> {
       natsServer: versionOf(servers.nats),
       redisServer: versionOf(servers.redis),
     },
+    source,
     settings,
     rows,
     latency: latency.series,

@@ -64,7 +64,7 @@ export function markdownReport(
     "",
     "The mesh runs locally under **workerd** (Miniflare with wrangler's own bundle and config, state persisted to a temporary folder) on this one machine, next to its peers on 127.0.0.1, with the load generator and all WebSocket clients in one Node process. These figures compare designs on equal hardware; they are **not** Cloudflare's network, where each topic's Durable Object runs on its own machine near its users and the Worker runs in many places at once.",
     "",
-    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}; wrangler ${m.wrangler} (workerd ${m.workerd}); ${m.natsServer}; ${m.redisServer}. Run took ${Math.round(results.durationSeconds)} s on ${results.date}.`,
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}; wrangler ${m.wrangler} (workerd ${m.workerd}); ${m.natsServer}; ${m.redisServer}. Run took ${Math.round(results.durationSeconds)} s on ${results.date}, mesh bundled from commit \`${results.source.commit.slice(0, 12)}\`${results.source.dirty ? " with uncommitted changes" : ""}.`,
     "",
     `Each figure is the median of ${results.settings.repetitions} repetition(s), mesh and peer interleaved in the same run; payloads are 128 bytes of \`data\` in a CloudEvent (one 16 KiB variant). The ratio is mesh/peer: for events/s above 1 favours the mesh, for latency and memory below 1 does.`,
     "",

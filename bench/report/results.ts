@@ -19,6 +19,8 @@ export interface BenchResults {
     natsServer: string;
     redisServer: string;
   };
+  /** The commit the mesh was bundled from, and whether the work tree had changes on top of it. */
+  source: { commit: string; dirty: boolean };
   settings: Omit<BenchOptions, "outDir">;
   rows: Row[];
   latency: LatencySeries[];
