@@ -8,7 +8,7 @@ const WHAT: Record<Row["section"], string> = {
   latency:
     "Publish → receive on every subscriber, measured from each event's scheduled send time (open loop at a fixed rate, so a stall counts against every event it delays), recorded in an HDR histogram. Node ws broadcaster: no storage, no validation (the floor). JetStream bridge: acked publish, then an ordered consumer in a Node process forwards each message to its WebSockets.",
   fanout:
-    "One publisher (4 single-event POSTs in flight) to many WebSocket subscribers of one topic; every delivered copy counts, from the first publish to the last delivery. The delivered ratio must be 1.0.",
+    "One publisher (4 single-event POSTs in flight) to many WebSocket subscribers of one topic; every delivered copy counts, from the first publish to the last delivery. The delivered ratio must be 1.0. Peers: the Node ws broadcaster, and a bench-only Durable Object on the same workerd that only relays each POST to its hibernatable sockets (no storage, no validation): the runtime's own floor for fan-out.",
   catchup:
     "A reader that is the whole topic behind, events/s until it holds every event: mesh WebSocket replay (until `caught-up`) and history API pages of 1,000; Redis Streams XRANGE pages of 1,000; a JetStream ordered consumer.",
   memory:
