@@ -71,8 +71,8 @@ export function latencyChartSvg(title: string, series: ChartSeries[]): string {
     for (const p of s.points) {
       parts.push(`<circle cx="${x(p.percentile).toFixed(1)}" cy="${y(p.ms).toFixed(1)}" r="2.5" fill="${color}"/>`);
     }
-    const ly = HEIGHT - 30 + Math.floor(i / 3) * 16;
-    const lx = MARGIN.left + (i % 3) * 220;
+    const ly = HEIGHT - 38 + Math.floor(i / 2) * 18;
+    const lx = MARGIN.left + (i % 2) * 320;
     parts.push(
       `<line x1="${lx}" x2="${lx + 20}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="3"/>`,
       `<text x="${lx + 26}" y="${ly}" dominant-baseline="middle">${escapeXml(s.name)}</text>`,

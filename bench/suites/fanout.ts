@@ -35,7 +35,7 @@ export async function fanoutSuite(ctx: BenchContext): Promise<Row[]> {
       },
     },
     {
-      name: "Durable Object relay, no storage (runtime floor)",
+      name: "DO relay without storage (runtime floor)",
       open: (topic, n) => Subscribers.open(`${ctx.ceiling.wsUrl}/room/${topic}`, n, /"ready"/),
       publish: async (topic) => {
         await postOk(`${ctx.ceiling.url}/room/${topic}`, {}, eventText(PAYLOAD_BYTES));

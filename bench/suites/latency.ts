@@ -60,6 +60,13 @@ export async function latencySuite(ctx: BenchContext): Promise<{ rows: Row[]; se
       },
     },
     {
+      name: "DO relay without storage (runtime floor)",
+      open: (n) => Subscribers.open(`${ctx.ceiling.wsUrl}/room/lat`, n, /"ready"/),
+      send: async (due) => {
+        await postOk(`${ctx.ceiling.url}/room/lat`, {}, eventText(PAYLOAD_BYTES, due));
+      },
+    },
+    {
       name: "Node ws broadcaster (floor)",
       open: (n) => Subscribers.open(ctx.broadcaster.wsUrl, n, null),
       send: async (due) => {
