@@ -36,6 +36,11 @@ export class Room {
     this.state.acceptWebSocket(pair[1]);
     return accepted(pair[1], pair[0]);
   }
+
+  /** Completes the client's close handshake, as the mesh does. */
+  webSocketClose(ws: WebSocket, code: number): void {
+    ws.close(code === 1005 || code === 1006 ? 1000 : code);
+  }
 }
 
 /**
@@ -53,6 +58,7 @@ export default {
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
       const pair = new WebSocketPair();
       pair[1].accept();
+      pair[1].addEventListener("close", (event) => pair[1].close(event.code === 1005 ? 1000 : event.code));
       return accepted(pair[1], pair[0]);
     }
     if (request.method !== "POST") return new Response("POST or WebSocket only", { status: 405 });

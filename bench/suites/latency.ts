@@ -85,54 +85,50 @@ export async function latencySuite(ctx: BenchContext): Promise<{ rows: Row[]; se
 
   const perRep = new Map<string, number[]>();
   const series: LatencySeries[] = [];
+  const open: Subscribers[] = [];
   try {
-    for (const target of targets) {
-      const subs = await target.open(o.subscribers);
-      try {
-        for (const rate of o.rates) {
-          const merged = latencyHistogram();
-          let delivered = 0;
-          let expected = 0;
-          let sendErrors = 0;
-          for (let rep = 0; rep < ctx.options.repetitions; rep++) {
-            const result = await measureOnce(subs, rate, o.seconds, o.drainSeconds, target.send);
-            if (result.errors > 0) {
-              ctx.log(
-                `latency ${target.name} at ${rate}/s: ${result.errors} sends failed, first: ${result.firstError}`,
-              );
-            }
-            sendErrors += result.errors;
-            merged.add(result.histogram);
-            delivered += result.delivered;
-            expected += result.expected;
-            for (const { label, percentile } of REPORTED) {
-              const key = `${target.name}/${rate}/${label}`;
-              perRep.set(key, [...(perRep.get(key) ?? []), result.histogram.getValueAtPercentile(percentile) / 1000]);
-            }
-            result.histogram.destroy();
+    // Every target keeps its subscribers for the whole suite, so repetitions can interleave the
+    // targets and drift on a shared machine touches all of them alike.
+    for (const target of targets) open.push(await target.open(o.subscribers));
+    for (const rate of o.rates) {
+      const merged = targets.map(() => latencyHistogram());
+      const totals = targets.map(() => ({ delivered: 0, expected: 0, sendErrors: 0 }));
+      for (let rep = 0; rep < ctx.options.repetitions; rep++) {
+        for (const [i, target] of targets.entries()) {
+          const result = await measureOnce(open[i], rate, o.seconds, o.drainSeconds, target.send);
+          if (result.errors > 0) {
+            ctx.log(`latency ${target.name} at ${rate}/s: ${result.errors} sends failed, first: ${result.firstError}`);
           }
-          series.push({
-            target: target.name,
-            rate,
-            points: CHART_PERCENTILES.map((percentile) => ({
-              percentile,
-              // HDR's 0th percentile is 0; the fastest delivery is the honest left end.
-              ms: (percentile === 0 ? merged.minNonZeroValue : merged.getValueAtPercentile(percentile)) / 1000,
-            })),
-            delivered,
-            expected,
-            sendErrors,
-          });
-          ctx.log(
-            `latency ${target.name} at ${rate}/s: p50 ${median(perRep.get(`${target.name}/${rate}/p50`) ?? []).toFixed(2)} ms, p99 ${median(perRep.get(`${target.name}/${rate}/p99`) ?? []).toFixed(2)} ms, delivered ${delivered}/${expected}`,
-          );
-          merged.destroy();
+          totals[i].sendErrors += result.errors;
+          totals[i].delivered += result.delivered;
+          totals[i].expected += result.expected;
+          merged[i].add(result.histogram);
+          for (const { label, percentile } of REPORTED) {
+            const key = `${target.name}/${rate}/${label}`;
+            perRep.set(key, [...(perRep.get(key) ?? []), result.histogram.getValueAtPercentile(percentile) / 1000]);
+          }
+          result.histogram.destroy();
         }
-      } finally {
-        await subs.close();
+      }
+      for (const [i, target] of targets.entries()) {
+        series.push({
+          target: target.name,
+          rate,
+          points: CHART_PERCENTILES.map((percentile) => ({
+            percentile,
+            // HDR's 0th percentile is 0; the fastest delivery is the honest left end.
+            ms: (percentile === 0 ? merged[i].minNonZeroValue : merged[i].getValueAtPercentile(percentile)) / 1000,
+          })),
+          ...totals[i],
+        });
+        merged[i].destroy();
+        ctx.log(
+          `latency ${target.name} at ${rate}/s: p50 ${median(perRep.get(`${target.name}/${rate}/p50`) ?? []).toFixed(2)} ms, p99 ${median(perRep.get(`${target.name}/${rate}/p99`) ?? []).toFixed(2)} ms, delivered ${totals[i].delivered}/${totals[i].expected}`,
+        );
       }
     }
   } finally {
+    for (const subs of open) await subs.close();
     await bridge.stop();
   }
 
