@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { AUTH_VARS } from "./test/support/credentials.ts";
 
 /** Route, Durable Object and queue tests inside workerd, with the real wrangler.toml bindings. */
 export default defineConfig({
@@ -9,7 +10,19 @@ export default defineConfig({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
         // Small replay pages so WebSocket replays in tests really span several pages.
-        bindings: { RETENTION_MAX_EVENTS: "1000000", REPLAY_PAGE_SIZE: "10", QUEUE_RETRY_FIRST_DELAY_SECONDS: "0" },
+        bindings: {
+          RETENTION_MAX_EVENTS: "1000000",
+          REPLAY_PAGE_SIZE: "10",
+          QUEUE_RETRY_FIRST_DELAY_SECONDS: "0",
+          // Test keys and token secret (test/support/credentials.ts); webhooks may reach the local receiver.
+          ...AUTH_VARS,
+          WEBHOOK_ALLOWED_HOSTS: "127.0.0.1,localhost",
+        },
+        // Rate limits are exercised against a real server in test/e2e/rate-limits.test.ts.
+        ratelimits: {
+          KEY_RATE_LIMITER: { simple: { limit: 1_000_000, period: 10 } },
+          ADDRESS_RATE_LIMITER: { simple: { limit: 1_000_000, period: 10 } },
+        },
         // These replace wrangler.toml's consumers: same retries and DLQ, shorter batch wait.
         queueConsumers: {
           "mesh-deliveries": {

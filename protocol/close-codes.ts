@@ -42,6 +42,8 @@ export function closeCodeForError(code: string): number {
       return CLOSE.forbidden;
     case "token_expired":
       return CLOSE.tokenExpired;
+    case "rate_limited":
+      return CLOSE.tryAgainLater;
     default:
       return CLOSE.internalError;
   }

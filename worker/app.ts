@@ -1,14 +1,17 @@
 import { Hono } from "hono";
+import { guardRoutes } from "./auth/route-policy.ts";
 import { demoRoutes } from "./demo/routes.ts";
-import type { Env } from "./env.ts";
+import type { AppEnv } from "./env.ts";
 import { errorResponse, MeshError } from "./mesh-error.ts";
 import { deadLetterRoutes } from "./routes/dead-letters.ts";
 import { liveRoutes } from "./routes/live.ts";
 import { publishRoutes } from "./routes/publish.ts";
 import { schemaRoutes } from "./routes/schemas.ts";
 import { subscriptionRoutes } from "./routes/subscriptions.ts";
+import { tokenRoutes } from "./routes/tokens.ts";
 import { topicRoutes } from "./routes/topics.ts";
 import { topicListRoutes } from "./routes/topics-list.ts";
+import { refuseSocket } from "./socket-refusal.ts";
 
 /** Paths and the methods they take, so any other method gets a 405 with an Allow header. */
 const ALLOWED: Record<string, string[]> = {
@@ -16,6 +19,7 @@ const ALLOWED: Record<string, string[]> = {
   "/v1/topics/:topic": ["GET"],
   "/v1/topics/:topic/ws": ["GET"],
   "/v1/schemas": ["GET"],
+  "/v1/tokens": ["POST"],
   "/v1/topics": ["GET"],
   "/v1/topics/:topic/subscriptions": ["GET"],
   "/v1/topics/:topic/subscriptions/:name": ["GET", "PUT", "DELETE"],
@@ -31,11 +35,14 @@ const ALLOWED: Record<string, string[]> = {
   "/v1/dead-letters/:id/redrive": ["POST"],
   "/demo/users": ["GET", "POST"],
   "/demo/outbox": ["GET"],
+  "/demo/token": ["GET"],
   "/demo/notification-service": ["GET", "PUT"],
 };
 
-export function createApp(): Hono<{ Bindings: Env }> {
-  const app = new Hono<{ Bindings: Env }>();
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  guardRoutes(app);
+  tokenRoutes(app);
   publishRoutes(app);
   topicListRoutes(app);
   topicRoutes(app);
@@ -59,6 +66,11 @@ export function createApp(): Hono<{ Bindings: Env }> {
   app.notFound((c) =>
     errorResponse(new MeshError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)),
   );
-  app.onError((err) => errorResponse(err));
+  // A WebSocket client cannot read an HTTP 4xx, only a close code: upgrades are refused on the socket.
+  app.onError((err, c) =>
+    err instanceof MeshError && c.req.header("upgrade")?.toLowerCase() === "websocket"
+      ? refuseSocket(err.code, err.message)
+      : errorResponse(err),
+  );
   return app;
 }

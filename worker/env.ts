@@ -4,6 +4,7 @@ import type { DemoNotifications } from "../durable-objects/demo-notifications.ts
 import type { DemoUsers } from "../durable-objects/demo-users.ts";
 import type { TopicDirectory } from "../durable-objects/topic-directory.ts";
 import type { TopicLog } from "../durable-objects/topic-log.ts";
+import type { AuthVariables } from "./auth/access.ts";
 
 /** Bindings and vars of the Worker (declared in wrangler.toml). */
 export interface Env {
@@ -33,6 +34,11 @@ export interface Env {
   MESH_TOKEN_SECRET?: string;
   /** Comma-separated topic patterns anyone may subscribe to and read; empty by default. */
   PUBLIC_TOPICS?: string;
+  /** Comma-separated hosts a webhook may target even though they are private or loopback (local development). */
+  WEBHOOK_ALLOWED_HOSTS?: string;
   KEY_RATE_LIMITER: RateLimit;
   ADDRESS_RATE_LIMITER: RateLimit;
 }
+
+/** The hono app's environment: bindings plus what middleware sets for the handlers. */
+export type AppEnv = { Bindings: Env; Variables: AuthVariables };

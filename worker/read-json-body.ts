@@ -4,7 +4,10 @@ import { MeshError } from "./mesh-error.ts";
 export async function readJsonBody(request: Request): Promise<unknown> {
   const media = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
   if (media !== "application/json") {
-    throw new MeshError("unsupported_media_type", `content type "${media || "(none)"}" is not supported: use application/json`);
+    throw new MeshError(
+      "unsupported_media_type",
+      `content type "${media || "(none)"}" is not supported: use application/json`,
+    );
   }
   const text = await request.text();
   try {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unstable_startWorker } from "wrangler";
+import { AUTH_VARS } from "./credentials.ts";
 
 process.env.WRANGLER_SEND_METRICS = "false";
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
@@ -12,6 +13,8 @@ type Worker = Awaited<ReturnType<typeof unstable_startWorker>>;
 export interface LocalServerOptions {
   /** Extra plain-text vars, overriding wrangler.toml (e.g. a small RETENTION_MAX_EVENTS). */
   vars?: Record<string, string>;
+  /** Another wrangler config (default wrangler.toml), e.g. one with tiny rate limits. */
+  config?: string;
 }
 
 /**
@@ -27,11 +30,13 @@ export class LocalServer {
   constructor(private readonly options: LocalServerOptions = {}) {}
 
   async start(): Promise<this> {
+    // Auth on, with the test keys; webhooks may reach receivers on this machine.
+    const vars = { ...AUTH_VARS, WEBHOOK_ALLOWED_HOSTS: "127.0.0.1,localhost", ...this.options.vars };
     const bindings = Object.fromEntries(
-      Object.entries(this.options.vars ?? {}).map(([name, value]) => [name, { type: "plain_text" as const, value }]),
+      Object.entries(vars).map(([name, value]) => [name, { type: "plain_text" as const, value }]),
     );
     this.worker = await unstable_startWorker({
-      config: "wrangler.toml",
+      config: this.options.config ?? "wrangler.toml",
       bindings,
       dev: {
         server: { hostname: "127.0.0.1", port: this.port },

@@ -1,9 +1,10 @@
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { deadLetterStore } from "../../durable-objects/dead-letter-store.ts";
 import type { DeadLetterList } from "../../protocol/dead-letter-api.ts";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
 import type { QueueMessage } from "../../protocol/queue-message.ts";
+import { meshFetch } from "./support/mesh-fetch.ts";
 import {
   callsOf,
   captureLogs,
@@ -14,7 +15,7 @@ import {
   welcomeMessage,
 } from "./support/test-consumers.ts";
 
-const api = (path: string, init?: RequestInit) => exports.default.fetch(`http://mesh${path}`, init);
+const api = (path: string, init?: RequestInit) => meshFetch(`http://mesh${path}`, init);
 const errorCode = async (res: Response) => (await res.json<{ error: { code: string } }>()).error.code;
 
 /** Puts a queue dead letter straight into the store, as the DLQ consumer would. */

@@ -1,5 +1,5 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { demoNotifications } from "../../durable-objects/demo-notifications.ts";
 import type { DeadLetterList } from "../../protocol/dead-letter-api.ts";
@@ -17,11 +17,12 @@ import type { HistoryPage } from "../../protocol/responses.ts";
 import type { SubscriptionView } from "../../protocol/subscriptions.ts";
 import type { ConsumerContext } from "../../worker/consumers/define-consumer.ts";
 import { notificationService } from "../../worker/demo/notification-service.ts";
+import { meshFetch } from "./support/mesh-fetch.ts";
 
 const BASE = "http://mesh";
 
 function call(path: string, method = "GET", body?: unknown, contentType = "application/json"): Promise<Response> {
-  return exports.default.fetch(`${BASE}${path}`, {
+  return meshFetch(`${BASE}${path}`, {
     method,
     headers: body === undefined ? {} : { "content-type": contentType },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),

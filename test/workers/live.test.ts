@@ -1,67 +1,19 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TopicLog } from "../../durable-objects/topic-log.ts";
 import { CLOSE } from "../../protocol/close-codes.ts";
-import { HEARTBEAT_PING, HEARTBEAT_PONG, parseServerFrame, type ServerFrame } from "../../protocol/frames.ts";
+import { HEARTBEAT_PING, HEARTBEAT_PONG, type ServerFrame } from "../../protocol/frames.ts";
+import { meshFetch } from "./support/mesh-fetch.ts";
+import { collect, type Socket, summary } from "./support/socket.ts";
 
 // REPLAY_PAGE_SIZE is 10 in vitest.workers.config.ts, so every replay below spans several pages.
 
-interface Socket {
-  ws: WebSocket;
-  frames: ServerFrame[];
-  texts: string[];
-  closed: Promise<{ code: number; reason: string }>;
-  /** Resolves once `predicate` holds for the frames received so far. */
-  until(predicate: (frames: ServerFrame[]) => boolean, label?: string): Promise<void>;
-}
-
 async function connect(topic: string, query = ""): Promise<Socket> {
-  const res = await exports.default.fetch(`http://mesh/v1/topics/${topic}/ws${query}`, {
+  const res = await meshFetch(`http://mesh/v1/topics/${topic}/ws${query}`, {
     headers: { upgrade: "websocket" },
   });
   return collect(res);
-}
-
-/** Accepts the client end of a 101 response and records every frame it receives. */
-function collect(res: Response): Socket {
-  expect(res.status).toBe(101);
-  const ws = res.webSocket;
-  if (!ws) throw new Error("no webSocket on the 101 response");
-  const frames: ServerFrame[] = [];
-  const texts: string[] = [];
-  const waiters = new Set<() => void>();
-  ws.addEventListener("message", (e) => {
-    const text = String(e.data);
-    texts.push(text);
-    const frame = parseServerFrame(text);
-    if (frame) frames.push(frame);
-    for (const check of waiters) check();
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
-    ws.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason }));
-  });
-  ws.accept();
-  const until = (predicate: (frames: ServerFrame[]) => boolean, label = "frames") =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`timed out waiting for ${label}; got ${JSON.stringify(frames.map(summary))}`));
-      }, 10_000);
-      const check = () => {
-        if (!predicate(frames)) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve();
-      };
-      waiters.add(check);
-      check();
-    });
-  return { ws, frames, texts, closed, until };
-}
-
-function summary(frame: ServerFrame): string | number {
-  return frame.type === "event" ? frame.event.sequence : frame.type;
 }
 
 function seqs(frames: ServerFrame[]): number[] {
@@ -73,7 +25,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 async function publish(topic: string, ids: number[], type = "Thing"): Promise<void> {
   for (let i = 0; i < ids.length; i += 100) {
     const batch = ids.slice(i, i + 100).map((n) => ({ id: `e${n}`, source: "live-test", type, specversion: "1.0" }));
-    const res = await exports.default.fetch(`http://mesh/v1/topics/${topic}/events`, {
+    const res = await meshFetch(`http://mesh/v1/topics/${topic}/events`, {
       method: "POST",
       headers: { "content-type": "application/cloudevents-batch+json" },
       body: JSON.stringify(batch),
@@ -197,7 +149,7 @@ describe("gaps", () => {
   it("sends a gap frame naming the oldest seq when retention trimmed the requested range", async () => {
     await publish("trimmed", range(1, 20));
     await expire("trimmed", 12);
-    const info = await (await exports.default.fetch("http://mesh/v1/topics/trimmed")).json();
+    const info = await (await meshFetch("http://mesh/v1/topics/trimmed")).json();
     expect(info).toMatchObject({ oldest: 13, head: 20 });
 
     const sock = await connect("trimmed", "?after=5");
@@ -277,10 +229,10 @@ describe("refusals on the socket", () => {
   });
 
   it("answers a plain HTTP request with a JSON refusal", async () => {
-    const plain = await exports.default.fetch("http://mesh/v1/topics/plain/ws");
+    const plain = await meshFetch("http://mesh/v1/topics/plain/ws");
     expect(plain.status).toBe(426);
     expect(await plain.json()).toMatchObject({ error: { code: "upgrade_required" } });
-    const bad = await exports.default.fetch("http://mesh/v1/topics/plain/ws?after=x");
+    const bad = await meshFetch("http://mesh/v1/topics/plain/ws?after=x");
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: "invalid_query", param: "after" } });
   });

@@ -1,6 +1,6 @@
-import { exports } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { createPublisher } from "../../client/publisher.ts";
+import { meshFetch } from "./support/mesh-fetch.ts";
 import { BASE, freshTopic, history } from "./topic-client.ts";
 
 // The publisher SDK inside workerd (a Worker publishing to the mesh through a service binding).
@@ -9,7 +9,7 @@ it("publishes from a Worker and the events are stored with the filled attributes
   const publisher = createPublisher({
     baseUrl: BASE,
     source: "/worker",
-    fetch: (url, init) => exports.default.fetch(url, init),
+    fetch: (url, init) => meshFetch(url, init),
   });
   const answer = await publisher.publish(topic, [
     { type: "UserRegistered", data: { userId: "u1", name: "Ada", email: "ada@example.com" } },

@@ -1,8 +1,9 @@
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { consumerLedger } from "../../durable-objects/consumer-ledger.ts";
 import type { DeadLetterList } from "../../protocol/dead-letter-api.ts";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
+import { meshFetch } from "./support/mesh-fetch.ts";
 import {
   AUDIT,
   callsOf,
@@ -19,7 +20,7 @@ import {
 const WAIT = { timeout: 15_000, interval: 20 };
 
 async function deadLettersOf(consumer: string, topic = "queue-tests"): Promise<DeadLetter[]> {
-  const res = await exports.default.fetch(`http://mesh/v1/dead-letters?consumer=${consumer}&topic=${topic}`);
+  const res = await meshFetch(`http://mesh/v1/dead-letters?consumer=${consumer}&topic=${topic}`);
   expect(res.status).toBe(200);
   return (await res.json<DeadLetterList>()).deadLetters;
 }
@@ -122,16 +123,16 @@ describe("queue consumers on the real queue path", () => {
     expect(dead.id).toMatch(new RegExp(`^queue:${MAILER}:\\d+$`));
     // The consumer that succeeded has no dead letter for it.
     expect((await deadLettersOf(AUDIT)).filter((d) => d.event.id === id)).toEqual([]);
-    const inspected = await exports.default.fetch(`http://mesh/v1/dead-letters/${dead.id}`);
+    const inspected = await meshFetch(`http://mesh/v1/dead-letters/${dead.id}`);
     expect(await inspected.json()).toEqual(dead);
 
     fix(MAILER, id);
-    const res = await exports.default.fetch(`http://mesh/v1/dead-letters/${dead.id}/redrive`, { method: "POST" });
+    const res = await meshFetch(`http://mesh/v1/dead-letters/${dead.id}/redrive`, { method: "POST" });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ redriven: [dead.id] });
 
     await vi.waitFor(async () => {
-      expect((await exports.default.fetch(`http://mesh/v1/dead-letters/${dead.id}`)).status).toBe(404);
+      expect((await meshFetch(`http://mesh/v1/dead-letters/${dead.id}`)).status).toBe(404);
     }, WAIT);
     await drainQueue(logs);
     expect(effectsOf(MAILER, id)).toBe(1);
@@ -141,7 +142,7 @@ describe("queue consumers on the real queue path", () => {
     expect(logs.about("consumer dispatch", id).at(-1)).toMatchObject({ redrive: true, consumers: [MAILER] });
 
     // A second redrive of the same entry is refused: it left the store.
-    const again = await exports.default.fetch(`http://mesh/v1/dead-letters/${dead.id}/redrive`, { method: "POST" });
+    const again = await meshFetch(`http://mesh/v1/dead-letters/${dead.id}/redrive`, { method: "POST" });
     expect(again.status).toBe(404);
   });
 
@@ -156,7 +157,7 @@ describe("queue consumers on the real queue path", () => {
       return found as DeadLetter;
     }, WAIT);
     fix(MAILER, id);
-    await exports.default.fetch(`http://mesh/v1/dead-letters/${dead.id}/redrive`, { method: "POST" });
+    await meshFetch(`http://mesh/v1/dead-letters/${dead.id}/redrive`, { method: "POST" });
     await vi.waitFor(() => expect(effectsOf(MAILER, id)).toBe(1), WAIT);
 
     for (const msg of [

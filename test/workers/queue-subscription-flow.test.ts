@@ -1,11 +1,12 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { DeadLetterList } from "../../protocol/dead-letter-api.ts";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
+import { meshFetch } from "./support/mesh-fetch.ts";
 import { captureLogs, effectsOf, type LogCapture, MAILER } from "./support/test-consumers.ts";
 
-const api = (path: string, init?: RequestInit) => exports.default.fetch(`http://mesh${path}`, init);
+const api = (path: string, init?: RequestInit) => meshFetch(`http://mesh${path}`, init);
 const json = (method: string, body: unknown): RequestInit => ({
   method,
   headers: { "content-type": "application/json" },

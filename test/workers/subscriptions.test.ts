@@ -1,15 +1,16 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
 import type { PutSubscriptionResponse, SubscriptionView } from "../../protocol/subscriptions.ts";
+import { meshFetch } from "./support/mesh-fetch.ts";
 import { ReceiverEndpoint } from "./webhook-receiver-client.ts";
 
 // Every test uses its own topic, so tests never see each other's events or alarms.
 const uniqueTopic = (name: string) => `subs-${name}-${crypto.randomUUID().slice(0, 8)}`;
 
 function api(path: string, init?: RequestInit): Promise<Response> {
-  return exports.default.fetch(`http://mesh${path}`, init);
+  return meshFetch(`http://mesh${path}`, init);
 }
 
 function json(method: string, body: unknown): RequestInit {

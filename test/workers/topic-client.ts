@@ -1,6 +1,7 @@
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import type { JsonObject } from "../../protocol/json.ts";
 import type { HistoryPage, PublishResponse, TopicInfo } from "../../protocol/responses.ts";
+import { meshFetch } from "./support/mesh-fetch.ts";
 
 /**
  * Requests to the real Worker (exports.default) for the topic-log tests: one place that knows the
@@ -12,7 +13,7 @@ const COMMON_HEADERS: Record<string, string> = {};
 export function request(path: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   for (const [name, value] of Object.entries(COMMON_HEADERS)) if (!headers.has(name)) headers.set(name, value);
-  return exports.default.fetch(`${BASE}${path}`, { ...init, headers });
+  return meshFetch(`${BASE}${path}`, { ...init, headers });
 }
 
 /** A valid CloudEvent of an uncatalogued type. */

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { type Operation, TOKEN_OPERATIONS, topicMatches } from "../../protocol/auth.ts";
-import type { Env } from "../env.ts";
+import type { AppEnv, Env } from "../env.ts";
 import { MeshError } from "../mesh-error.ts";
 import { checkTopic } from "../topic-param.ts";
 import { findKey, parseKeys } from "./keys.ts";
@@ -16,7 +16,6 @@ export interface Principal {
 }
 
 export type AuthVariables = { principal: Principal };
-type AuthEnv = { Bindings: Env; Variables: AuthVariables };
 
 function publicPatterns(env: Env): string[] {
   return (env.PUBLIC_TOPICS ?? "")
@@ -26,7 +25,7 @@ function publicPatterns(env: Env): string[] {
 }
 
 /** The bearer credential: the Authorization header, or `?token=` where browsers cannot set headers (WebSocket). */
-function presentedCredential(c: Context<AuthEnv>, allowQuery: boolean): string | null {
+function presentedCredential(c: Context<AppEnv>, allowQuery: boolean): string | null {
   const header = c.req.header("authorization");
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -38,7 +37,7 @@ function presentedCredential(c: Context<AuthEnv>, allowQuery: boolean): string |
 }
 
 /** Resolves the caller, or throws 401/503. Nothing here calls a Durable Object. */
-async function authenticate(c: Context<AuthEnv>, allowQuery: boolean): Promise<Principal | null> {
+async function authenticate(c: Context<AppEnv>, allowQuery: boolean): Promise<Principal | null> {
   const credential = presentedCredential(c, allowQuery);
   if (credential === null) return null;
   const keys = parseKeys(c.env.MESH_KEYS);
@@ -69,7 +68,7 @@ export function allows(principal: Principal, op: Operation, topic?: string): boo
  * PUBLIC_TOPICS; everything else needs a credential.
  */
 export function requireAccess(op: Operation, options: { topicScoped?: boolean; queryToken?: boolean } = {}) {
-  const handler: MiddlewareHandler<AuthEnv> = async (c, next) => {
+  const handler: MiddlewareHandler<AppEnv> = async (c, next) => {
     const topic = options.topicScoped ? checkTopic(c.req.param("topic")) : undefined;
     const principal = await authenticate(c, options.queryToken ?? false);
     if (principal === null) {

@@ -1,7 +1,6 @@
 import type { MiddlewareHandler } from "hono";
-import type { Env } from "../env.ts";
+import type { AppEnv } from "../env.ts";
 import { MeshError } from "../mesh-error.ts";
-import type { AuthVariables } from "./access.ts";
 
 /** The window of the Workers rate limiting bindings in wrangler.toml (10 or 60 seconds). */
 const WINDOW_SECONDS = 10;
@@ -10,7 +9,7 @@ const WINDOW_SECONDS = 10;
  * Limits a route per credential and per client address with the Workers rate limiting bindings
  * (counted at Cloudflare's edge in production, in memory under wrangler dev).
  */
-export function rateLimit(kind: "publish" | "mint"): MiddlewareHandler<{ Bindings: Env; Variables: AuthVariables }> {
+export function rateLimit(kind: "publish" | "mint"): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const principal = c.get("principal");
     const address = c.req.header("cf-connecting-ip") ?? "local";

@@ -4,8 +4,10 @@ import * as v from "valibot";
 import { demoNotifications } from "../../durable-objects/demo-notifications.ts";
 import { demoUsers } from "../../durable-objects/demo-users.ts";
 import { FailureSwitchRequestSchema, SignupSchema } from "../../protocol/demo.ts";
-import type { Env } from "../env.ts";
+import type { AppEnv } from "../env.ts";
 import { MeshError } from "../mesh-error.ts";
+import { checkTopic } from "../topic-param.ts";
+import { demoToken } from "./demo-token.ts";
 import { registerUser } from "./user-service.ts";
 
 /** Demo request bodies are a few fields: anything larger is refused before it is parsed. */
@@ -43,12 +45,14 @@ async function readBody<T extends v.GenericSchema>(c: Context, schema: T): Promi
  * The demo's services: `POST /demo/users` (User Service), the outbox and the failure switch of
  * the Notification Service. They are ordinary backends of the mesh, not part of its API.
  */
-export function demoRoutes(app: Hono<{ Bindings: Env }>): void {
+export function demoRoutes(app: Hono<AppEnv>): void {
   app.post("/demo/users", limitBody, async (c) => {
     const signup = await readBody(c, SignupSchema);
     const result = await registerUser(c.env, signup);
     return c.json(result, result.created ? 201 : 200);
   });
+
+  app.get("/demo/token", async (c) => c.json(await demoToken(c.env, checkTopic(c.req.query("topic")))));
 
   app.get("/demo/users", async (c) => c.json({ users: await demoUsers(c.env).list() }));
 

@@ -9,7 +9,7 @@ import {
 } from "../../protocol/dead-letter-api.ts";
 import { type DeadLetterRef, parseDeadLetterId } from "../../protocol/dead-letter-id.ts";
 import { deleteDeadLetter, getDeadLetter, listDeadLetters, redriveDeadLetters } from "../dead-letters/sources.ts";
-import type { Env } from "../env.ts";
+import type { AppEnv } from "../env.ts";
 import { MeshError } from "../mesh-error.ts";
 import { readJsonBody } from "../read-json-body.ts";
 import { parseQuery } from "./topics.ts";
@@ -33,7 +33,7 @@ function notFound(ids: string[]): MeshError {
  * One API for the dead letters of both sources: subscriptions (kept in their topic's Durable
  * Object) and queue consumers (kept in the dead-letter store). List, inspect, redrive, delete.
  */
-export function deadLetterRoutes(app: Hono<{ Bindings: Env }>): void {
+export function deadLetterRoutes(app: Hono<AppEnv>): void {
   app.get("/v1/dead-letters", async (c) => {
     const query = parseQuery(DeadLetterListQuerySchema, c.req.url);
     const limit = query.limit ?? DEAD_LETTER_LIST_LIMITS.defaultLimit;

@@ -2,13 +2,13 @@ import type { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { PublishResponse } from "../../protocol/responses.ts";
 import { readConfig } from "../config.ts";
-import type { Env } from "../env.ts";
+import type { AppEnv } from "../env.ts";
 import { MeshError } from "../mesh-error.ts";
 import { parsePublishRequest } from "../publish-parser.ts";
 import { checkTopic, topicStub } from "../topic-param.ts";
 
 /** `POST /v1/topics/:topic/events`: structured, batch or binary CloudEvents. */
-export function publishRoutes(app: Hono<{ Bindings: Env }>): void {
+export function publishRoutes(app: Hono<AppEnv>): void {
   app.post(
     "/v1/topics/:topic/events",
     async (c, next) => {

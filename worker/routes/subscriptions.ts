@@ -11,13 +11,13 @@ import {
   SUBSCRIPTION_NAME_RULE,
   SubscriptionConfigSchema,
 } from "../../protocol/subscriptions.ts";
-import type { Env } from "../env.ts";
+import type { AppEnv } from "../env.ts";
 import { MeshError } from "../mesh-error.ts";
 import { readJsonBody } from "../read-json-body.ts";
 import { checkTopic, topicStub } from "../topic-param.ts";
-import { checkWebhookUrl } from "../webhook-url-policy.ts";
+import { allowedWebhookHosts, checkWebhookUrl } from "../webhook-url-policy.ts";
 
-type Ctx = Context<{ Bindings: Env }>;
+type Ctx = Context<AppEnv>;
 
 const BASE = "/v1/topics/:topic/subscriptions";
 /** Bodies here are small configs and seq lists; a larger one is refused while it streams in. */
@@ -62,7 +62,7 @@ function refused<T extends { ok: false; code: ErrorCode; message: string }>(resu
  * Durable subscriptions of a topic: create or update, read, delete, pause, resume, seek, and the
  * subscription's dead letters. Delivery itself runs in the topic's Durable Object.
  */
-export function subscriptionRoutes(app: Hono<{ Bindings: Env }>): void {
+export function subscriptionRoutes(app: Hono<AppEnv>): void {
   app.use(
     `${BASE}/*`,
     bodyLimit({
@@ -85,7 +85,7 @@ export function subscriptionRoutes(app: Hono<{ Bindings: Env }>): void {
     const { topic, name, stub } = target(c);
     const config = checkBody(SubscriptionConfigSchema, await readJsonBody(c.req.raw));
     if (config.target.type === "webhook") {
-      const allowed = checkWebhookUrl(config.target.url);
+      const allowed = checkWebhookUrl(config.target.url, allowedWebhookHosts(c.env.WEBHOOK_ALLOWED_HOSTS));
       if (!allowed.ok) throw new MeshError("webhook_url_not_allowed", allowed.message, { field: "target.url" });
     } else if (!queueBinding(c.env, config.target.queue)) {
       throw new MeshError("unknown_queue", `the Worker has no Queue binding named ${config.target.queue}`, {

@@ -1,18 +1,18 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
-import { patternWithin, type TokenResponse, TokenRequestSchema } from "../../protocol/auth.ts";
-import type { AuthVariables } from "../auth/access.ts";
-import { requireAccess } from "../auth/access.ts";
+import { patternWithin, TokenRequestSchema, type TokenResponse } from "../../protocol/auth.ts";
 import { parseKeys } from "../auth/keys.ts";
-import { rateLimit } from "../auth/rate-limit.ts";
 import { mintToken } from "../auth/tokens.ts";
-import type { Env } from "../env.ts";
+import type { AppEnv } from "../env.ts";
 import { MeshError } from "../mesh-error.ts";
 import { readJsonBody } from "../read-json-body.ts";
 
-/** `POST /v1/tokens`: a backend key with `mint` issues a short-lived subscriber token for browsers. */
-export function tokenRoutes(app: Hono<{ Bindings: Env; Variables: AuthVariables }>): void {
-  app.post("/v1/tokens", requireAccess("mint"), rateLimit("mint"), async (c) => {
+/**
+ * `POST /v1/tokens`: a backend key with `mint` (checked by the route policy) issues a short-lived
+ * subscriber token for browsers, never wider than the key's own topics.
+ */
+export function tokenRoutes(app: Hono<AppEnv>): void {
+  app.post("/v1/tokens", async (c) => {
     const secret = c.env.MESH_TOKEN_SECRET;
     if (!secret) throw new MeshError("auth_not_configured", "tokens are not enabled (MESH_TOKEN_SECRET is unset)");
     const parsed = v.safeParse(TokenRequestSchema, await readJsonBody(c.req.raw));

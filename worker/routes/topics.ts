@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
 import { HISTORY_LIMITS, HistoryQuerySchema } from "../../protocol/query.ts";
-import type { Env } from "../env.ts";
+import type { AppEnv } from "../env.ts";
 import { MeshError } from "../mesh-error.ts";
 import { checkTopic, topicStub } from "../topic-param.ts";
 
@@ -18,7 +18,7 @@ export function parseQuery<T extends v.GenericSchema>(schema: T, url: string): v
 }
 
 /** `GET /v1/topics/:topic` (where the log stands) and `GET /v1/topics/:topic/events` (history pages). */
-export function topicRoutes(app: Hono<{ Bindings: Env }>): void {
+export function topicRoutes(app: Hono<AppEnv>): void {
   app.get("/v1/topics/:topic", async (c) => {
     const topic = checkTopic(c.req.param("topic"));
     return c.json(await topicStub(c.env, topic).info(topic));
