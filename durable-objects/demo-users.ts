@@ -47,6 +47,10 @@ export class DemoUsers extends DurableObject<Env> {
       .map(toUser);
   }
 
+  async exists(userId: string): Promise<boolean> {
+    return this.ctx.storage.sql.exec("SELECT 1 FROM users WHERE user_id = ?", userId).toArray().length > 0;
+  }
+
   private byEmail(email: string): DemoUser | null {
     const row = this.ctx.storage.sql.exec<UserRow>("SELECT * FROM users WHERE email = ?", email).toArray()[0];
     return row ? toUser(row) : null;

@@ -3,6 +3,7 @@
 // http://127.0.0.1:8787. Signals go to wrangler, which stops its workerd processes with it.
 import { spawn, spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
+import { ensureDevVars } from "./dev-vars.mjs";
 
 const env = {
   ...process.env,
@@ -14,8 +15,7 @@ const env = {
 const build = spawnSync(process.execPath, ["scripts/build-assets.mjs"], { stdio: "inherit", env });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
-// Local secrets (keys for publishing and signing tokens) are prepared here, before wrangler
-// reads .dev.vars.
+const adminKey = ensureDevVars();
 
 const port = process.env.PORT ?? "8787";
 // wrangler's own entry, not `npx`, so a signal reaches wrangler itself.
@@ -24,7 +24,16 @@ const child = spawn(process.execPath, [wrangler, "dev", "--ip", "127.0.0.1", "--
   stdio: "inherit",
   env,
 });
-console.log(`event-mesh demo: http://127.0.0.1:${port}  (console: http://127.0.0.1:${port}/console)`);
+const base = `http://127.0.0.1:${port}`;
+console.log(`event-mesh demo:    ${base}`);
+if (adminKey) {
+  console.log(`operator console:   ${base}/console#key=${adminKey}`);
+  console.log(`publish with curl:  curl -X POST ${base}/v1/topics/hello/events \\
+  -H 'authorization: Bearer ${adminKey}' -H 'content-type: application/json' \\
+  -d '{"id":"1","source":"/me","type":"Hello","specversion":"1.0","data":{"hi":true}}'`);
+} else {
+  console.log(`operator console:   ${base}/console (paste an admin key from .dev.vars)`);
+}
 
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => child.kill(signal));

@@ -1,4 +1,5 @@
 import type { ErrorBody } from "../../protocol/error-codes.ts";
+import { adminKey } from "./credentials.ts";
 
 /** A refusal of the mesh or the demo backend, with its stable code and field issues if any. */
 export class ApiError extends Error {
@@ -14,15 +15,23 @@ export class ApiError extends Error {
 }
 
 /**
- * Calls the Worker (same origin) and returns the parsed JSON body, or throws an ApiError built
+ * Calls the Worker (same origin) with the admin key when this browser has one (the console), or
+ * the given credential and returns the parsed JSON body, or throws an ApiError built
  * from the mesh's `{ error: { code, message } }` refusal. A network failure becomes code "network".
  */
-export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+export async function api<T>(
+  path: string,
+  init: { method?: string; body?: unknown; credential?: string | null } = {},
+): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (init.body !== undefined) headers["content-type"] = "application/json";
+  const credential = init.credential === undefined ? adminKey() : init.credential;
+  if (credential) headers.authorization = `Bearer ${credential}`;
   let res: Response;
   try {
     res = await fetch(path, {
       method: init.method ?? "GET",
-      headers: init.body === undefined ? {} : { "content-type": "application/json" },
+      headers,
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
   } catch {

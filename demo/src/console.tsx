@@ -9,7 +9,10 @@ import { DeadLettersCard } from "./console/dead-letters-card.tsx";
 import { LiveTail, TAIL_BACKLOG, type TailSelection } from "./console/live-tail.tsx";
 import { SubscriptionsCard } from "./console/subscriptions-card.tsx";
 import { TopicsCard } from "./console/topics-card.tsx";
+import { actAsAdmin, adminKey, setAdminKey } from "./credentials.ts";
 import { useLoad } from "./use-load.ts";
+
+actAsAdmin();
 
 /** How often the tables are read again while "auto-refresh" is on. */
 const REFRESH_MS = 2_000;
@@ -27,8 +30,43 @@ async function loadSubscriptions(): Promise<SubscriptionView[]> {
   return lists.flatMap((l) => l.subscriptions);
 }
 
+/** Asks for the admin key the console reads with; `npm start` prints a link that fills it in. */
+function AdminKeyCard({ onSaved }: { onSaved: () => void }) {
+  const [value, setValue] = useState("");
+  return (
+    <section class="card" data-testid="admin-key">
+      <h2>Admin key needed</h2>
+      <p class="muted">
+        The console reads the mesh with an admin-scoped key. <code>npm start</code> prints a link with it; or paste a
+        key from your <code>.dev.vars</code> (MESH_KEYS). It stays in this browser only.
+      </p>
+      <form
+        class="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!value.trim()) return;
+          setAdminKey(value.trim());
+          onSaved();
+        }}
+      >
+        <input
+          type="password"
+          aria-label="admin key"
+          placeholder="sk_…"
+          value={value}
+          onInput={(e) => setValue(e.currentTarget.value)}
+        />
+        <button type="submit" class="btn small">
+          Use key
+        </button>
+      </form>
+    </section>
+  );
+}
+
 /** The operator console: only the public HTTP and WebSocket API of the mesh. */
 function ConsolePage() {
+  const [hasKey, setHasKey] = useState(() => adminKey() !== null);
   const [tick, setTick] = useState(0);
   const [auto, setAuto] = useState(true);
   const [tail, setTail] = useState<TailSelection | null>(null);
@@ -73,6 +111,14 @@ function ConsolePage() {
             tail of any topic over its WebSocket API.
           </p>
         </section>
+        {!hasKey && (
+          <AdminKeyCard
+            onSaved={() => {
+              setHasKey(true);
+              refresh();
+            }}
+          />
+        )}
         <div class="console-grid">
           <TopicsCard topics={topics} onTail={follow} />
           <SubscriptionsCard subs={subs} onChanged={refresh} />

@@ -3,9 +3,10 @@ import { createMeshClient, type SubscriptionState } from "../../client/index.ts"
 import type { JsonObject } from "../../protocol/json.ts";
 import type { TopicInfo } from "../../protocol/responses.ts";
 import { api } from "./api.ts";
+import { topicCredential } from "./credentials.ts";
 
-/** One mesh client per page, on the origin that served it. */
-const client = createMeshClient({ url: location.origin });
+/** One mesh client per topic followed, on the origin that served the page, with that topic's credential. */
+const clientFor = (topic: string) => createMeshClient({ url: location.origin, token: topicCredential(topic) });
 
 export type FollowState = SubscriptionState | "idle";
 
@@ -28,13 +29,14 @@ export function useFollow(
       return;
     }
     setState("connecting");
-    const subscription = client.subscribe(topic, {
+    const client = clientFor(topic);
+    client.subscribe(topic, {
       after: options.after,
       types: options.types,
       onEvent,
       onStateChange: (next) => setState(next),
     });
-    return () => subscription.close();
+    return () => client.close();
   }, [topic, options.after, typesKey, onEvent]);
   return state;
 }
@@ -43,10 +45,13 @@ export function useFollow(
 export function useTopicHead(topic: string): number | null {
   const [head, setHead] = useState<number | null>(null);
   useEffect(() => {
-    api<TopicInfo>(`/v1/topics/${encodeURIComponent(topic)}`).then(
-      (info) => setHead(info.head),
-      () => setHead(0),
-    );
+    const credential = topicCredential(topic);
+    Promise.resolve(typeof credential === "function" ? credential() : credential)
+      .then((token) => api<TopicInfo>(`/v1/topics/${encodeURIComponent(topic)}`, { credential: token }))
+      .then(
+        (info) => setHead(info.head),
+        () => setHead(0),
+      );
   }, [topic]);
   return head;
 }

@@ -7,6 +7,7 @@ import type { DeadLetterList } from "../../protocol/dead-letter-api.ts";
 import { type DemoUser, notificationTopic, type OutboxEmail, SWITCH_ERROR } from "../../protocol/demo.ts";
 import type { HistoryPage } from "../../protocol/responses.ts";
 import { type Browser, launchBrowser } from "../support/browser.ts";
+import { ADMIN_AUTH, KEYS } from "../support/credentials.ts";
 import { LocalServer } from "../support/local-server.ts";
 
 const SHOTS = "test-output/screenshots";
@@ -39,7 +40,7 @@ let n = 0;
 const uniqueEmail = (name: string) => `${name}.${Date.now()}.${++n}@example.com`;
 
 async function getJson<T>(path: string): Promise<T> {
-  const res = await fetch(`${server.url}${path}`);
+  const res = await fetch(`${server.url}${path}`, { headers: ADMIN_AUTH });
   expect(res.status).toBe(200);
   return (await res.json()) as T;
 }
@@ -137,9 +138,11 @@ describe("the signup page", () => {
     expect(await page.evaluate(() => (window as unknown as { stillTheSamePage?: boolean }).stillTheSamePage)).toBe(
       true,
     );
-    // Live, not polled: the page asked the Worker only to sign up and, once told by the event, to read the outbox.
+    // Live, not polled: the page asked the Worker only to sign up, for a token per followed topic (once
+    // per connection), and, once told by the event, to read the outbox.
     const http = requests.filter((r) => !r.endsWith("/ws"));
-    expect(new Set(http)).toEqual(new Set(["POST /demo/users", "GET /demo/outbox"]));
+    expect(new Set(http)).toEqual(new Set(["POST /demo/users", "GET /demo/token", "GET /demo/outbox"]));
+    expect(http.filter((r) => r === "GET /demo/token").length).toBeLessThanOrEqual(2);
     expect(http.filter((r) => r === "GET /demo/outbox").length).toBeLessThanOrEqual(2);
 
     await screenshot(page, "signup.png");
@@ -241,7 +244,7 @@ describe("the operator console", () => {
     const userId = await userIdOf(email);
     const eventId = `user-registered-${userId}`;
 
-    const page = await open("/console");
+    const page = await open(`/console#key=${KEYS.admin.secret}`);
     const sub = page.locator('[data-testid=subscription-row][data-name="notification-service"]');
     await sub.waitFor();
     expect(await sub.textContent()).toContain("queue DELIVERY_QUEUE");

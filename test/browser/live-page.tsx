@@ -8,6 +8,7 @@ import { useTopic } from "../../client/preact.ts";
 const params = new URLSearchParams(location.search);
 const client = createMeshClient({
   url: params.get("mesh") ?? "",
+  token: params.get("token") ?? undefined,
   backoff: { firstDelayMs: 100, maxDelayMs: 1_000 },
   heartbeat: { intervalMs: 2_000, timeoutMs: 3_000 },
 });

@@ -3,6 +3,7 @@ import { build } from "esbuild";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Browser, launchBrowser } from "../support/browser.ts";
+import { ADMIN_AUTH, KEYS } from "../support/credentials.ts";
 import { LocalServer } from "../support/local-server.ts";
 import { type StaticServer, serveFiles } from "../support/static-server.ts";
 
@@ -48,7 +49,7 @@ async function publish(topic: string, from: number, to: number): Promise<void> {
   }));
   const res = await fetch(`${server.url}/v1/topics/${topic}/events`, {
     method: "POST",
-    headers: { "content-type": "application/cloudevents-batch+json" },
+    headers: { "content-type": "application/cloudevents-batch+json", ...ADMIN_AUTH },
     body: JSON.stringify(batch),
   });
   expect(res.status).toBe(201);
@@ -67,7 +68,7 @@ async function waitForCount(page: Page, count: number): Promise<void> {
 
 it("shows events posted over HTTP, and after a server restart the ones published meanwhile, none twice", async () => {
   const page = await browser.newPage();
-  await page.goto(`${pages.url}/?mesh=${encodeURIComponent(server.url)}&topic=browser-live`);
+  await page.goto(`${pages.url}/?mesh=${encodeURIComponent(server.url)}&topic=browser-live&token=${KEYS.admin.secret}`);
   await waitForState(page, "live");
 
   await publish("browser-live", 1, 5);

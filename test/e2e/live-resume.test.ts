@@ -5,6 +5,7 @@ import { createMeshClient, type MeshClientOptions } from "../../client/mesh-clie
 import type { Subscription, SubscriptionError } from "../../client/subscription.ts";
 import type { SubscriptionState } from "../../client/subscription-state.ts";
 import { CLOSE } from "../../protocol/close-codes.ts";
+import { ADMIN_AUTH, KEYS } from "../support/credentials.ts";
 import { CutProxy } from "../support/cut-proxy.ts";
 import { LocalServer } from "../support/local-server.ts";
 
@@ -38,7 +39,7 @@ async function publishBatch(topic: string, from: number, to: number): Promise<vo
   }));
   const res = await fetch(`${server.url}/v1/topics/${topic}/events`, {
     method: "POST",
-    headers: { "content-type": "application/cloudevents-batch+json" },
+    headers: { "content-type": "application/cloudevents-batch+json", ...ADMIN_AUTH },
     body: JSON.stringify(batch),
   });
   expect(res.status).toBe(201);
@@ -55,7 +56,7 @@ function follow(
   const seqs: number[] = [];
   const states: SubscriptionState[] = [];
   const errors: SubscriptionError[] = [];
-  const client = createMeshClient({ url, ...FAST });
+  const client = createMeshClient({ url, token: KEYS.admin.secret, ...FAST });
   const subscription: Subscription = client.subscribe(topic, {
     ...extra,
     onEvent: (event) => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPublisher, PublishError } from "../../client/publisher.ts";
 import type { HistoryPage, TopicInfo } from "../../protocol/responses.ts";
+import { ADMIN_AUTH, KEYS } from "../support/credentials.ts";
 import { type Fault, FlakyProxy } from "../support/flaky-proxy.ts";
 import { LocalServer } from "../support/local-server.ts";
 
@@ -11,7 +12,7 @@ beforeAll(() => server.start());
 afterAll(() => server.dispose());
 
 async function getJson<T>(path: string): Promise<T> {
-  const res = await fetch(`${server.url}${path}`);
+  const res = await fetch(`${server.url}${path}`, { headers: ADMIN_AUTH });
   if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
   return res.json() as Promise<T>;
 }
@@ -33,7 +34,7 @@ describe("publisher SDK through a proxy that fails the first attempts", () => {
 
   it("stores one event exactly once after a lost answer, a 503, a dropped connection and a 429", async () => {
     proxy = await new FlakyProxy(() => server.url, perBody(["forward-then-drop", "503", "drop", "429"])).start();
-    const publisher = createPublisher({ baseUrl: proxy.url, source: "/e2e", retry: fast });
+    const publisher = createPublisher({ key: KEYS.admin.secret, baseUrl: proxy.url, source: "/e2e", retry: fast });
     const answer = await publisher.publish("flaky-one", {
       type: "UserRegistered",
       data: { userId: "u1", name: "Ada", email: "ada@example.com" },
@@ -48,7 +49,7 @@ describe("publisher SDK through a proxy that fails the first attempts", () => {
 
   it("stores each event of 10 concurrent publishes and a batch exactly once, seqs contiguous", async () => {
     proxy = await new FlakyProxy(() => server.url, perBody(["forward-then-drop", "503"])).start();
-    const publisher = createPublisher({ baseUrl: proxy.url, source: "/e2e", retry: fast });
+    const publisher = createPublisher({ key: KEYS.admin.secret, baseUrl: proxy.url, source: "/e2e", retry: fast });
     const singles = Array.from({ length: 10 }, (_, i) =>
       publisher.publish("flaky-many", { type: "Tick", data: { i } }),
     );
@@ -79,7 +80,11 @@ describe("publisher SDK through a proxy that fails the first attempts", () => {
       () => server.url,
       () => "503",
     ).start();
-    const publisher = createPublisher({ baseUrl: proxy.url, retry: { ...fast, maxAttempts: 3 } });
+    const publisher = createPublisher({
+      key: KEYS.admin.secret,
+      baseUrl: proxy.url,
+      retry: { ...fast, maxAttempts: 3 },
+    });
     const failure = await publisher.publish("flaky-never", { type: "Tick" }).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(PublishError);
     expect(failure).toMatchObject({ code: "http_error", status: 503, attempts: 3 });
@@ -92,7 +97,7 @@ describe("publisher SDK through a proxy that fails the first attempts", () => {
       () => server.url,
       () => "pass",
     ).start();
-    const publisher = createPublisher({ baseUrl: proxy.url, retry: fast });
+    const publisher = createPublisher({ key: KEYS.admin.secret, baseUrl: proxy.url, retry: fast });
     const failure = await publisher
       .publish("flaky-refused", { type: "UserRegistered", data: { userId: "u", name: "N", email: "bad" } })
       .catch((err: unknown) => err);
@@ -108,7 +113,7 @@ describe("publisher SDK through a proxy that fails the first attempts", () => {
 
 describe("restart with persisted state", () => {
   it("keeps the log, the epoch and the dedup keys, and continues the sequence", async () => {
-    const publisher = createPublisher({ baseUrl: server.url, source: "/e2e" });
+    const publisher = createPublisher({ key: KEYS.admin.secret, baseUrl: server.url, source: "/e2e" });
     const first = await publisher.publish("restart", [
       { id: "a", type: "Tick" },
       { id: "b", type: "Tick" },
@@ -117,7 +122,7 @@ describe("restart with persisted state", () => {
     const before = await getJson<TopicInfo>("/v1/topics/restart");
 
     await server.restart();
-    const after = createPublisher({ baseUrl: server.url, source: "/e2e" });
+    const after = createPublisher({ key: KEYS.admin.secret, baseUrl: server.url, source: "/e2e" });
 
     expect(await getJson<TopicInfo>("/v1/topics/restart")).toEqual(before);
     expect(await storedIds("restart")).toEqual(["a", "b"]);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
 import type { PutSubscriptionResponse, SubscriptionView } from "../../protocol/subscriptions.ts";
+import { ADMIN_AUTH } from "../support/credentials.ts";
 import { LocalServer } from "../support/local-server.ts";
 import { WebhookReceiver } from "../support/webhook-receiver.ts";
 
@@ -21,7 +22,7 @@ const retry = { maxAttempts: 30, firstDelayMs: 50, maxDelayMs: 300 };
 async function call(method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(`${server.url}${path}`, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers: body === undefined ? ADMIN_AUTH : { "content-type": "application/json", ...ADMIN_AUTH },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 }
