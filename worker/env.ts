@@ -34,6 +34,8 @@ export interface Env {
   MESH_TOKEN_SECRET?: string;
   /** Comma-separated topic patterns anyone may subscribe to and read; empty by default. */
   PUBLIC_TOPICS?: string;
+  /** Comma-separated origins browsers may call the API from (CORS); none by default. */
+  CORS_ORIGINS?: string;
   /** Comma-separated hosts a webhook may target even though they are private or loopback (local development). */
   WEBHOOK_ALLOWED_HOSTS?: string;
   KEY_RATE_LIMITER: RateLimit;

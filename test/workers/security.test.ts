@@ -267,3 +267,40 @@ describe("webhook targets", () => {
     await expectUnchanged();
   });
 });
+
+describe("CORS", () => {
+  it("answers only configured origins, preflights included", async () => {
+    const { createApp } = await import("../../worker/app.ts");
+    const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+    const corsEnv = { ...env, CORS_ORIGINS: "https://app.example.com" };
+    const preflight = (origin: string) =>
+      createApp().fetch(
+        new Request(`http://mesh/v1/topics/${TOPIC}/events`, {
+          method: "OPTIONS",
+          headers: {
+            origin,
+            "access-control-request-method": "GET",
+            "access-control-request-headers": "authorization",
+          },
+        }),
+        corsEnv,
+        ctx,
+      );
+    const allowed = await preflight("https://app.example.com");
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    expect(allowed.headers.get("access-control-allow-headers")).toContain("authorization");
+    const refused = await preflight("https://evil.example.net");
+    expect(refused.headers.get("access-control-allow-origin")).toBeNull();
+    const read = await createApp().fetch(
+      new Request(`http://mesh/v1/topics/${TOPIC}/events`, {
+        headers: { origin: "https://app.example.com", ...ADMIN_AUTH },
+      }),
+      corsEnv,
+      ctx,
+    );
+    expect(read.status).toBe(200);
+    expect(read.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    const plain = await call("GET", `/v1/topics/${TOPIC}/events`, bearer(KEYS.admin.secret));
+    expect(plain.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});

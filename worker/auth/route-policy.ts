@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { requireAccess } from "./access.ts";
+import { corsPolicy } from "./cors-policy.ts";
 import { rateLimit } from "./rate-limit.ts";
 
 /**
@@ -8,6 +9,7 @@ import { rateLimit } from "./rate-limit.ts";
  * Worker before any Durable Object is called. `/v1/schemas` and the demo's own routes are public.
  */
 export function guardRoutes(app: Hono<AppEnv>): void {
+  app.use("/v1/*", corsPolicy());
   const topicScoped = { topicScoped: true };
   app.on("POST", "/v1/topics/:topic/events", requireAccess("publish", topicScoped), rateLimit("publish"));
   app.on("GET", ["/v1/topics/:topic/events", "/v1/topics/:topic"], requireAccess("history", topicScoped));
