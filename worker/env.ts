@@ -11,11 +11,11 @@ export interface Env {
   TOPIC_LOG: DurableObjectNamespace<TopicLog>;
   TOPIC_DIRECTORY: DurableObjectNamespace<TopicDirectory>;
   ASSETS?: Fetcher;
-  /** The demo's User Service database and Notification Service state (demo/, docs/demo.md). */
+  /** The demo's User Service database and Notification Service state (demo/, README: the demo in detail). */
   DEMO_USERS: DurableObjectNamespace<DemoUsers>;
   DEMO_NOTIFICATIONS: DurableObjectNamespace<DemoNotifications>;
   DELIVERY_QUEUE: Queue;
-  /** Queue consumers: one idempotency ledger per consumer, and the queue dead letters (docs/queues.md). */
+  /** Queue consumers: one idempotency ledger per consumer, and the queue dead letters (README: queue consumers). */
   CONSUMER_LEDGER: DurableObjectNamespace<ConsumerLedger>;
   DEAD_LETTERS: DurableObjectNamespace<DeadLetterStore>;
   QUEUE_RETRY_FIRST_DELAY_SECONDS?: string;
