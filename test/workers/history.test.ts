@@ -104,9 +104,9 @@ describe("history paging across 2,500 events", () => {
   });
 
   it.each([
-    ["after=-1", "after: after must be a non-negative integer"],
-    ["after=abc", "after: after must be a non-negative integer"],
-    ["limit=0", "limit: limit must be at least 1"],
+    ["after=-1", "after must be a non-negative integer"],
+    ["after=abc", "after must be a non-negative integer"],
+    ["limit=0", "limit must be at least 1"],
   ])("refuses %s with invalid_query", async (query, message) => {
     const res = await request(`/v1/topics/${topic}/events?${query}`);
     expect(res.status).toBe(400);

@@ -1,12 +1,13 @@
-import type { Context, Hono } from "hono";
+import type { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import * as v from "valibot";
 import { demoNotifications } from "../../durable-objects/demo-notifications.ts";
 import { demoUsers } from "../../durable-objects/demo-users.ts";
 import { FailureSwitchRequestSchema, SignupSchema } from "../../protocol/demo.ts";
 import type { AppEnv } from "../env.ts";
 import { MeshError } from "../mesh-error.ts";
+import { readJsonBody } from "../read-json-body.ts";
 import { checkTopic } from "../topic-param.ts";
+import { parseBody } from "../validate.ts";
 import { demoToken } from "./demo-token.ts";
 import { registerUser } from "./user-service.ts";
 
@@ -22,32 +23,13 @@ const limitBody = bodyLimit({
   },
 });
 
-/** Reads a JSON body with a protocol schema; every issue is named with its field for the form. */
-async function readBody<T extends v.GenericSchema>(c: Context, schema: T): Promise<v.InferOutput<T>> {
-  let value: unknown;
-  try {
-    value = await c.req.json();
-  } catch {
-    throw new MeshError("malformed_json", "the body is not valid JSON");
-  }
-  const result = v.safeParse(schema, value);
-  if (!result.success) {
-    const issues = result.issues.map((i) => ({
-      path: i.path?.map((p) => String(p.key)).join(".") ?? "",
-      message: i.message,
-    }));
-    throw new MeshError("invalid_body", issues[0].message, { issues });
-  }
-  return result.output;
-}
-
 /**
  * The demo's services: `POST /demo/users` (User Service), the outbox and the failure switch of
  * the Notification Service. They are ordinary backends of the mesh, not part of its API.
  */
 export function demoRoutes(app: Hono<AppEnv>): void {
   app.post("/demo/users", limitBody, async (c) => {
-    const signup = await readBody(c, SignupSchema);
+    const signup = parseBody(SignupSchema, await readJsonBody(c.req.raw));
     const result = await registerUser(c.env, signup);
     return c.json(result, result.created ? 201 : 200);
   });
@@ -64,7 +46,7 @@ export function demoRoutes(app: Hono<AppEnv>): void {
   app.get("/demo/notification-service", async (c) => c.json(await demoNotifications(c.env).failureSwitch()));
 
   app.put("/demo/notification-service", limitBody, async (c) => {
-    const request = await readBody(c, FailureSwitchRequestSchema);
+    const request = parseBody(FailureSwitchRequestSchema, await readJsonBody(c.req.raw));
     return c.json(await demoNotifications(c.env).setFailureSwitch(request.failing, request.forSeconds));
   });
 }

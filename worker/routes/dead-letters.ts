@@ -1,5 +1,4 @@
 import type { Hono } from "hono";
-import * as v from "valibot";
 import {
   DEAD_LETTER_LIST_LIMITS,
   type DeadLetterList,
@@ -12,7 +11,7 @@ import { deleteDeadLetter, getDeadLetter, listDeadLetters, redriveDeadLetters } 
 import type { AppEnv } from "../env.ts";
 import { MeshError } from "../mesh-error.ts";
 import { readJsonBody } from "../read-json-body.ts";
-import { parseQuery } from "./topics.ts";
+import { parseBody, parseQuery } from "../validate.ts";
 
 const ID_FORMS = "sub:<topic>:<subscription>:<seq> or queue:<consumer>:<n>";
 
@@ -43,9 +42,7 @@ export function deadLetterRoutes(app: Hono<AppEnv>): void {
   });
 
   app.post("/v1/dead-letters/redrive", async (c) => {
-    const parsed = v.safeParse(RedriveBodySchema, await readJsonBody(c.req.raw));
-    if (!parsed.success) throw new MeshError("invalid_body", parsed.issues[0].message);
-    const ids = [...new Set(parsed.output.ids)];
+    const ids = [...new Set(parseBody(RedriveBodySchema, await readJsonBody(c.req.raw)).ids)];
     const refs = ids.map((id) => parseDeadLetterId(id));
     const malformed = ids.filter((_, i) => refs[i] === null);
     if (malformed.length > 0) {

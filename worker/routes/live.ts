@@ -3,7 +3,7 @@ import { SubscribeQuerySchema } from "../../protocol/query.ts";
 import type { AppEnv } from "../env.ts";
 import { MeshError } from "../mesh-error.ts";
 import { checkTopic, topicStub } from "../topic-param.ts";
-import { parseQuery } from "./topics.ts";
+import { parseQuery } from "../validate.ts";
 
 const isUpgrade = (header: string | undefined) => header?.toLowerCase() === "websocket";
 

@@ -1,6 +1,5 @@
 import type { Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import * as v from "valibot";
 import { queueBinding } from "../../durable-objects/queue-sender.ts";
 import type { ErrorCode } from "../../protocol/error-codes.ts";
 import {
@@ -15,6 +14,7 @@ import type { AppEnv } from "../env.ts";
 import { MeshError } from "../mesh-error.ts";
 import { readJsonBody } from "../read-json-body.ts";
 import { checkTopic, topicStub } from "../topic-param.ts";
+import { parseBody } from "../validate.ts";
 import { allowedWebhookHosts, checkWebhookUrl } from "../webhook-url-policy.ts";
 
 type Ctx = Context<AppEnv>;
@@ -33,17 +33,6 @@ function target(c: Ctx): { topic: string; name: string; stub: ReturnType<typeof 
     });
   }
   return { topic, name, stub: topicStub(c.env, topic) };
-}
-
-/** Checks a body with a protocol schema; the first issue becomes an `invalid_body` refusal naming its field. */
-function checkBody<T extends v.GenericSchema>(schema: T, value: unknown): v.InferOutput<T> {
-  const result = v.safeParse(schema, value);
-  if (!result.success) {
-    const issue = result.issues[0];
-    const field = issue.path?.map((p) => String(p.key)).join(".");
-    throw new MeshError("invalid_body", field ? `${field}: ${issue.message}` : issue.message, field ? { field } : {});
-  }
-  return result.output;
 }
 
 /** A redrive may be sent without a body: an empty one means `{}` (every dead letter). */
@@ -83,7 +72,7 @@ export function subscriptionRoutes(app: Hono<AppEnv>): void {
 
   app.put(`${BASE}/:name`, async (c) => {
     const { topic, name, stub } = target(c);
-    const config = checkBody(SubscriptionConfigSchema, await readJsonBody(c.req.raw));
+    const config = parseBody(SubscriptionConfigSchema, await readJsonBody(c.req.raw));
     if (config.target.type === "webhook") {
       const allowed = checkWebhookUrl(config.target.url, allowedWebhookHosts(c.env.WEBHOOK_ALLOWED_HOSTS));
       if (!allowed.ok) throw new MeshError("webhook_url_not_allowed", allowed.message, { field: "target.url" });
@@ -132,7 +121,7 @@ export function subscriptionRoutes(app: Hono<AppEnv>): void {
 
   app.post(`${BASE}/:name/seek`, async (c) => {
     const { topic, name, stub } = target(c);
-    const { to } = checkBody(SeekSchema, await readJsonBody(c.req.raw));
+    const { to } = parseBody(SeekSchema, await readJsonBody(c.req.raw));
     const result = await stub.seekSubscription(topic, name, to);
     if (!result.ok) throw refused(result);
     return c.json(result.subscription);
@@ -147,7 +136,7 @@ export function subscriptionRoutes(app: Hono<AppEnv>): void {
 
   app.post(`${BASE}/:name/dead-letters/redrive`, async (c) => {
     const { topic, name, stub } = target(c);
-    const { seqs } = checkBody(RedriveSchema, await optionalJsonBody(c));
+    const { seqs } = parseBody(RedriveSchema, await optionalJsonBody(c));
     const result = await stub.redriveDeadLetters(topic, name, seqs);
     if (!result.ok) throw refused(result);
     // Accepted: the topic's alarm delivers them, in seq order, with the subscription's retry policy.

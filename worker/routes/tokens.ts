@@ -1,11 +1,11 @@
 import type { Hono } from "hono";
-import * as v from "valibot";
 import { patternWithin, TokenRequestSchema, type TokenResponse } from "../../protocol/auth.ts";
 import { parseKeys } from "../auth/keys.ts";
 import { mintToken } from "../auth/tokens.ts";
 import type { AppEnv } from "../env.ts";
 import { MeshError } from "../mesh-error.ts";
 import { readJsonBody } from "../read-json-body.ts";
+import { parseBody } from "../validate.ts";
 
 /**
  * `POST /v1/tokens`: a backend key with `mint` (checked by the route policy) issues a short-lived
@@ -15,20 +15,15 @@ export function tokenRoutes(app: Hono<AppEnv>): void {
   app.post("/v1/tokens", async (c) => {
     const secret = c.env.MESH_TOKEN_SECRET;
     if (!secret) throw new MeshError("auth_not_configured", "tokens are not enabled (MESH_TOKEN_SECRET is unset)");
-    const parsed = v.safeParse(TokenRequestSchema, await readJsonBody(c.req.raw));
-    if (!parsed.success) {
-      const issue = parsed.issues[0];
-      const field = issue.path?.map((p) => String(p.key)).join(".");
-      throw new MeshError("invalid_body", field ? `${field}: ${issue.message}` : issue.message, field ? { field } : {});
-    }
+    const request = parseBody(TokenRequestSchema, await readJsonBody(c.req.raw));
     const principal = c.get("principal");
-    const outside = parsed.output.topics.find((t) => !principal.topics.some((own) => patternWithin(t, own)));
+    const outside = request.topics.find((t) => !principal.topics.some((own) => patternWithin(t, own)));
     if (outside !== undefined) {
       throw new MeshError("forbidden", `this key cannot mint tokens for "${outside}"`, { topic: outside });
     }
     const key = parseKeys(c.env.MESH_KEYS).find((k) => k.id === principal.id);
     if (!key) throw new MeshError("forbidden", "only publisher keys can mint tokens");
-    const { token, claims } = await mintToken(parsed.output, key, secret);
+    const { token, claims } = await mintToken(request, key, secret);
     const body: TokenResponse = {
       token,
       id: claims.jti,

@@ -1,21 +1,9 @@
 import type { Hono } from "hono";
-import * as v from "valibot";
 import { HISTORY_LIMITS, HistoryQuerySchema } from "../../protocol/query.ts";
 import type { AppEnv } from "../env.ts";
 import { MeshError } from "../mesh-error.ts";
 import { checkTopic, topicStub } from "../topic-param.ts";
-
-/** Reads a query with a protocol schema; the first issue becomes an `invalid_query` refusal. */
-export function parseQuery<T extends v.GenericSchema>(schema: T, url: string): v.InferOutput<T> {
-  const params = Object.fromEntries(new URL(url).searchParams);
-  const result = v.safeParse(schema, params);
-  if (!result.success) {
-    const issue = result.issues[0];
-    const param = issue.path?.map((p) => String(p.key)).join(".");
-    throw new MeshError("invalid_query", param ? `${param}: ${issue.message}` : issue.message, param ? { param } : {});
-  }
-  return result.output;
-}
+import { parseQuery } from "../validate.ts";
 
 /** `GET /v1/topics/:topic` (where the log stands) and `GET /v1/topics/:topic/events` (history pages). */
 export function topicRoutes(app: Hono<AppEnv>): void {
