@@ -3,6 +3,8 @@ import { type BackoffPolicy, backoffDelay } from "../protocol/backoff.ts";
 import { CLOSE, isTerminalCloseCode } from "../protocol/close-codes.ts";
 import type { MeshEvent } from "../protocol/envelope.ts";
 import {
+  ACK_EVERY_CHARS,
+  ackFrame,
   type ErrorFrame,
   type GapFrame,
   HEARTBEAT_PING,
@@ -81,6 +83,9 @@ export class Subscription<T extends string = string> {
   private pendingError: ErrorFrame | null = null;
   private writing: Promise<void> | null = null;
   private unwritten: string | null = null;
+  /** Characters received on this connection, and how many of them were acknowledged (flow control). */
+  private received = 0;
+  private acknowledged = 0;
 
   constructor(
     topic: string,
@@ -225,6 +230,8 @@ export class Subscription<T extends string = string> {
   private onOpen(): void {
     if (this.current === "closed") return;
     this.pendingError = null;
+    this.received = 0;
+    this.acknowledged = 0;
     this.transition("open");
     this.heartbeat?.start();
   }
@@ -233,6 +240,7 @@ export class Subscription<T extends string = string> {
     if (this.current === "closed" || typeof data !== "string") return;
     this.heartbeat?.seen();
     if (data === HEARTBEAT_PONG) return;
+    this.acknowledge(data.length);
     const frame = parseServerFrame(data);
     if (!frame) {
       this.report({ code: "invalid_frame", message: `not a frame: ${data.slice(0, 100)}`, terminal: false });
@@ -297,6 +305,14 @@ export class Subscription<T extends string = string> {
     }
     this.flushPendingError();
     this.transition("drop");
+  }
+
+  /** Tells the server what was read, so it keeps sending (it stops for a socket that does not ack). */
+  private acknowledge(chars: number): void {
+    this.received += chars;
+    if (this.received - this.acknowledged < ACK_EVERY_CHARS) return;
+    this.acknowledged = this.received;
+    this.socket.send(ackFrame(this.received));
   }
 
   private deliver(event: MeshEvent): void {

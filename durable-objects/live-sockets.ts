@@ -1,3 +1,4 @@
+import { CLOSE } from "../protocol/close-codes.ts";
 import type { CaughtUpFrame, GapFrame } from "../protocol/frames.ts";
 import { refuseSocket } from "../worker/socket-refusal.ts";
 import type { LogStore, StoredRow } from "./log-store.ts";
@@ -29,19 +30,50 @@ export function eventFrameText(topicJson: string, body: string): string {
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
+/** How far one socket may fall behind, from the deployment's config. */
+export interface FlowLimits {
+  /** Characters sent and not yet acknowledged at which sending stops. */
+  maxUnackedChars: number;
+  /** A stopped socket with no ack for this long is closed with 1013 (try again later). */
+  stallMs: number;
+}
+
+/**
+ * What one socket was sent and acknowledged on this connection, in characters. Kept in memory
+ * only: after the object is evicted both restart from the client's next ack, which errs on the
+ * side of sending.
+ */
+interface Flow {
+  sent: number;
+  acked: number;
+  /** A replay loop is running for this socket. */
+  pumping: boolean;
+  /** When sending stopped for lack of acks; null while sending. */
+  stoppedAt: number | null;
+}
+
 /**
  * The live side of a topic: accepts hibernatable WebSockets, replays `after+1 … head` in bounded
  * pages, then streams appends. The seam between replay and live is exact because the DO is single
  * threaded: the last page read and the switch to `live` happen in one synchronous step, so an
  * append lands either in that page or in the broadcast that follows it, never in both or neither.
+ *
+ * Flow control: the runtime queues whatever is sent to a socket that does not read, without limit
+ * (measured: a peer that stopped reading grew workerd's memory by the full stream). So each socket
+ * may have at most `maxUnackedChars` unacknowledged (the client acks as it reads). Past that a live
+ * socket is switched back to `replaying` at its position and sent nothing more: the log is its
+ * buffer. Acks restart the replay, which goes live again once it reaches the head; a socket that
+ * stays stopped for `stallMs` is closed with 1013, and its client resumes from its cursor.
  */
 export class LiveSockets {
   private readonly states = new WeakMap<WebSocket, SocketState>();
+  private readonly flows = new WeakMap<WebSocket, Flow>();
 
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly store: LogStore,
     private readonly pageSize: number,
+    private readonly limits: FlowLimits,
   ) {}
 
   accept(params: SubscribeParams): Response {
@@ -64,13 +96,28 @@ export class LiveSockets {
       gap = gapFrame(params.topic, params.after, position.oldest, position.epoch, "retention");
     }
     this.setState(server, { topic: params.topic, mode: "replaying", cursor, types });
-    if (gap) server.send(JSON.stringify(gap));
+    if (gap) this.send(server, JSON.stringify(gap));
     void this.replay(server);
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** Sends stored pages until the head is reached, yielding between pages so appends interleave. */
+  /** The client has read `received` characters of this connection: sending may go on. */
+  ack(ws: WebSocket, received: number): void {
+    const flow = this.flow(ws);
+    // Counting restarted here (the object was evicted) while the client kept counting.
+    if (received > flow.sent) flow.sent = received;
+    flow.acked = Math.max(flow.acked, received);
+    this.resumeIfDrained(ws, flow);
+  }
+
+  /**
+   * Sends stored pages until the head is reached, yielding between pages so appends interleave.
+   * Stops early, keeping its place, when the client has too much unacknowledged.
+   */
   private async replay(ws: WebSocket): Promise<void> {
+    const flow = this.flow(ws);
+    if (flow.pumping) return;
+    flow.pumping = true;
     try {
       for (;;) {
         let state = this.state(ws);
@@ -78,12 +125,26 @@ export class LiveSockets {
         const position = this.store.position();
         if (state.cursor < position.oldest - 1) {
           // Retention trimmed the log between two pages: say so instead of skipping silently.
-          ws.send(JSON.stringify(gapFrame(state.topic, state.cursor, position.oldest, position.epoch, "retention")));
+          this.send(
+            ws,
+            JSON.stringify(gapFrame(state.topic, state.cursor, position.oldest, position.epoch, "retention")),
+          );
           state = { ...state, cursor: position.oldest - 1 };
         }
         const rows = this.store.read(state.cursor, this.pageSize, state.types);
         const topicJson = JSON.stringify(state.topic);
-        for (const row of rows) ws.send(eventFrameText(topicJson, row.body));
+        let sent = 0;
+        while (sent < rows.length && this.unacked(flow) < this.limits.maxUnackedChars) {
+          this.send(ws, eventFrameText(topicJson, rows[sent].body));
+          sent += 1;
+        }
+        if (sent < rows.length) {
+          // The rest waits in the log until acks come in.
+          this.setState(ws, { ...state, cursor: sent > 0 ? rows[sent - 1].seq : state.cursor });
+          flow.stoppedAt ??= Date.now();
+          return;
+        }
+        flow.stoppedAt = null;
         if (rows.length < this.pageSize) {
           // Same synchronous step as the last read: no append can fall between it and going live.
           this.setState(ws, { ...state, mode: "live", cursor: position.head });
@@ -93,7 +154,7 @@ export class LiveSockets {
             head: position.head,
             epoch: position.epoch,
           };
-          ws.send(JSON.stringify(caughtUp));
+          this.send(ws, JSON.stringify(caughtUp));
           return;
         }
         this.setState(ws, { ...state, cursor: rows[rows.length - 1].seq });
@@ -101,6 +162,8 @@ export class LiveSockets {
       }
     } catch {
       // The socket closed under the replay; its client resumes from its own cursor.
+    } finally {
+      flow.pumping = false;
     }
   }
 
@@ -109,13 +172,26 @@ export class LiveSockets {
     if (rows.length === 0) return;
     const topicJson = JSON.stringify(topic);
     const frames = rows.map((row) => eventFrameText(topicJson, row.body));
+    const now = Date.now();
     for (const ws of this.ctx.getWebSockets()) {
       const state = this.state(ws);
-      if (state?.mode !== "live" || ws.readyState !== WebSocket.OPEN) continue;
+      if (!state || ws.readyState !== WebSocket.OPEN) continue;
+      const flow = this.flow(ws);
+      if (state.mode !== "live") {
+        this.closeIfStalled(ws, flow, now);
+        this.resumeIfDrained(ws, flow);
+        continue;
+      }
+      if (this.unacked(flow) >= this.limits.maxUnackedChars) {
+        // Every earlier append reached this socket: it resumes from the log at this batch.
+        this.setState(ws, { ...state, mode: "replaying", cursor: rows[0].seq - 1 });
+        flow.stoppedAt = now;
+        continue;
+      }
       for (let i = 0; i < rows.length; i++) {
         if (state.types && !state.types.includes(rows[i].type)) continue;
         try {
-          ws.send(frames[i]);
+          this.send(ws, frames[i]);
         } catch {
           // A socket that is closing cannot be written; its client resumes from its own cursor.
         }
@@ -125,6 +201,43 @@ export class LiveSockets {
 
   get count(): number {
     return this.ctx.getWebSockets().length;
+  }
+
+  private send(ws: WebSocket, text: string): void {
+    ws.send(text);
+    this.flow(ws).sent += text.length;
+  }
+
+  private flow(ws: WebSocket): Flow {
+    let flow = this.flows.get(ws);
+    if (!flow) {
+      flow = { sent: 0, acked: 0, pumping: false, stoppedAt: null };
+      this.flows.set(ws, flow);
+    }
+    return flow;
+  }
+
+  private unacked(flow: Flow): number {
+    return flow.sent - flow.acked;
+  }
+
+  /**
+   * Restarts the replay of a stopped socket once half its allowance is free (so it does not
+   * stop and start on every ack); also picks up a replay that an eviction cut short.
+   */
+  private resumeIfDrained(ws: WebSocket, flow: Flow): void {
+    if (flow.pumping || this.state(ws)?.mode !== "replaying") return;
+    if (this.unacked(flow) > this.limits.maxUnackedChars / 2) return;
+    void this.replay(ws);
+  }
+
+  private closeIfStalled(ws: WebSocket, flow: Flow, now: number): void {
+    if (flow.stoppedAt === null || now - flow.stoppedAt < this.limits.stallMs) return;
+    try {
+      ws.close(CLOSE.tryAgainLater, "too far behind: resume from your cursor");
+    } catch {
+      // Already closing.
+    }
   }
 
   /** The socket's state; null for a socket accepted without one (never expected, never fatal). */

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import * as v from "valibot";
-import { HEARTBEAT_PING, HEARTBEAT_PONG } from "../protocol/frames.ts";
+import { HEARTBEAT_PING, HEARTBEAT_PONG, parseAck } from "../protocol/frames.ts";
 import type { JsonObject } from "../protocol/json.ts";
 import { SubscribeQuerySchema } from "../protocol/query.ts";
 import type { PublishedEvent, TopicInfo } from "../protocol/responses.ts";
@@ -51,7 +51,10 @@ export class TopicLog extends DurableObject<Env> {
     super(ctx, env);
     this.config = readConfig(env);
     this.store = new LogStore(ctx.storage.sql, ctx.storage);
-    this.sockets = new LiveSockets(ctx, this.store, this.config.replayPageSize);
+    this.sockets = new LiveSockets(ctx, this.store, this.config.replayPageSize, {
+      maxUnackedChars: this.config.liveMaxUnackedChars,
+      stallMs: this.config.liveStallSeconds * 1000,
+    });
     this.subscriptionStore = new SubscriptionStore(ctx.storage.sql, ctx.storage);
     this.subscriptions = new SubscriptionManager(this.subscriptionStore, this.store);
     this.dispatcher = new SubscriptionDispatcher({
@@ -128,8 +131,17 @@ export class TopicLog extends DurableObject<Env> {
       ws.send(HEARTBEAT_PONG);
       return;
     }
+    const received = typeof message === "string" ? parseAck(message) : null;
+    if (received !== null) {
+      this.sockets.ack(ws, received);
+      return;
+    }
     ws.send(
-      JSON.stringify({ type: "error", code: "invalid_body", message: "this socket takes no frames other than ping" }),
+      JSON.stringify({
+        type: "error",
+        code: "invalid_body",
+        message: "this socket takes no frames other than ping and ack:<n>",
+      }),
     );
   }
 

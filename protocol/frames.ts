@@ -55,6 +55,27 @@ export type ServerFrame = v.InferOutput<typeof ServerFrameSchema>;
 export const HEARTBEAT_PING = "ping";
 export const HEARTBEAT_PONG = "pong";
 
+/**
+ * Flow control. Workers give a WebSocket no backpressure signal, so the client says what it has
+ * read: `ack:<n>`, where n counts the characters of every frame received on this connection (pongs
+ * excepted). The server stops sending to a socket with too much unacknowledged and continues from
+ * the log when acks come in (see durable-objects/live-sockets.ts).
+ */
+export const ACK_PREFIX = "ack:";
+/** The client acknowledges each time this many more characters have arrived. */
+export const ACK_EVERY_CHARS = 128 * 1024;
+
+export function ackFrame(received: number): string {
+  return `${ACK_PREFIX}${received}`;
+}
+
+/** The count of an `ack:<n>` frame; `null` for anything else. */
+export function parseAck(text: string): number | null {
+  if (!text.startsWith(ACK_PREFIX)) return null;
+  const digits = text.slice(ACK_PREFIX.length);
+  return /^\d{1,15}$/.test(digits) ? Number(digits) : null;
+}
+
 /** Parses one server frame; `null` for anything that is not a valid frame. */
 export function parseServerFrame(text: string): ServerFrame | null {
   let value: unknown;

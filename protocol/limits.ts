@@ -9,4 +9,8 @@ export const DEFAULT_LIMITS = {
   retentionMaxAgeSeconds: 7 * 24 * 60 * 60,
   retentionMaxEvents: 1_000_000,
   replayPageSize: 500,
+  /** Characters a live socket may have unacknowledged before the server stops sending to it. */
+  liveMaxUnackedChars: 2 * 1024 * 1024,
+  /** A socket stopped that long without acknowledging anything is closed with 1013. */
+  liveStallSeconds: 60,
 } as const;

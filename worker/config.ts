@@ -1,3 +1,4 @@
+import { ACK_EVERY_CHARS } from "../protocol/frames.ts";
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 
 /** The deployment's settings, read from vars with defaults; shared by the Worker and the DOs. */
@@ -10,6 +11,8 @@ export interface MeshConfig {
   retentionMaxEvents: number;
   unknownEventTypes: "accept" | "reject";
   replayPageSize: number;
+  liveMaxUnackedChars: number;
+  liveStallSeconds: number;
 }
 
 function positiveInt(raw: string | undefined, fallback: number, name: string): number {
@@ -29,7 +32,9 @@ export type ConfigVars = Partial<
     | "RETENTION_MAX_AGE_SECONDS"
     | "RETENTION_MAX_EVENTS"
     | "UNKNOWN_EVENT_TYPES"
-    | "REPLAY_PAGE_SIZE",
+    | "REPLAY_PAGE_SIZE"
+    | "LIVE_MAX_UNACKED_CHARS"
+    | "LIVE_STALL_SECONDS",
     string
   >
 >;
@@ -61,5 +66,16 @@ export function readConfig(env: ConfigVars): MeshConfig {
     ),
     unknownEventTypes: unknown,
     replayPageSize: positiveInt(env.REPLAY_PAGE_SIZE, DEFAULT_LIMITS.replayPageSize, "REPLAY_PAGE_SIZE"),
+    liveMaxUnackedChars: unackedLimit(env.LIVE_MAX_UNACKED_CHARS),
+    liveStallSeconds: positiveInt(env.LIVE_STALL_SECONDS, DEFAULT_LIMITS.liveStallSeconds, "LIVE_STALL_SECONDS"),
   };
+}
+
+/** A limit under two ack intervals would stop a client that reads everything before its first ack. */
+function unackedLimit(raw: string | undefined): number {
+  const limit = positiveInt(raw, DEFAULT_LIMITS.liveMaxUnackedChars, "LIVE_MAX_UNACKED_CHARS");
+  if (limit < 2 * ACK_EVERY_CHARS) {
+    throw new Error(`config LIVE_MAX_UNACKED_CHARS must be at least ${2 * ACK_EVERY_CHARS}, got "${raw}"`);
+  }
+  return limit;
 }

@@ -238,6 +238,8 @@ describe("config", () => {
       retentionMaxEvents: 1000000,
       unknownEventTypes: "accept",
       replayPageSize: 500,
+      liveMaxUnackedChars: 2097152,
+      liveStallSeconds: 60,
     });
   });
 

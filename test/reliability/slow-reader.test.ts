@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { CLOSE } from "../../protocol/close-codes.ts";
+import { DEFAULT_LIMITS } from "../../protocol/limits.ts";
+import { ChildServer } from "../support/child-server.ts";
+import { configWithRateLimit } from "../support/config-copy.ts";
+import { KEYS } from "../support/credentials.ts";
+import { checkDeliveries, checkLog, readLog, seqsUpTo, violationsOf } from "../support/invariants.ts";
+import { eventually, follow, sleep, trackedPublisher } from "../support/parties.ts";
+import { eventSeqs, RawWebSocket } from "../support/raw-ws.ts";
+
+// Scenario 6: subscribers that never read while a topic takes 1,000 events/s. Without flow control
+// workerd queued every frame for them (its memory grew by the whole stream per such socket); with
+// it each gets at most LIVE_MAX_UNACKED_CHARS, is closed with 1013 once stalled, and resumes.
+const config = configWithRateLimit("reliability-slow", 1_000_000);
+const server = new ChildServer({ config: config.path, vars: { LIVE_STALL_SECONDS: "3" } });
+beforeAll(() => server.start());
+afterAll(async () => {
+  await server.dispose();
+  config.remove();
+});
+
+const STUCK = 6;
+const SECONDS = 10;
+const PER_SECOND = 1_000;
+const payload = "x".repeat(2_000);
+
+it("keeps memory bounded for peers that stop reading, sheds them with 1013, and they resume from their cursor", async () => {
+  const topic = "firehose";
+  const port = Number(new URL(server.url).port);
+  const stuck: RawWebSocket[] = [];
+  for (let i = 0; i < STUCK; i++) {
+    const ws = await RawWebSocket.open(port, `/v1/topics/${topic}/ws?after=0&token=${KEYS.admin.secret}`);
+    expect(ws.status).toContain("101");
+    ws.pause();
+    stuck.push(ws);
+  }
+  // A subscriber that reads (the real client, which acks) is kept up throughout.
+  const reader = follow(server.url, topic);
+  await eventually(() => reader.subscription.state === "live", "the reader is live");
+
+  const publisher = trackedPublisher(() => server.url, "/slow-reader");
+  const rssBefore = server.workerdRssBytes();
+  let rssMax = rssBefore;
+  for (let second = 0; second < SECONDS; second++) {
+    const started = Date.now();
+    for (let batch = 0; batch < PER_SECOND / 100; batch++) {
+      await publisher.publish(
+        topic,
+        Array.from({ length: 100 }, () => ({ type: "Tick", data: { payload } })),
+      );
+    }
+    rssMax = Math.max(rssMax, server.workerdRssBytes());
+    await sleep(1_000 - (Date.now() - started));
+  }
+  const published = PER_SECOND * SECONDS;
+  const publishedChars = published * (payload.length + 200);
+  const growth = rssMax - rssBefore;
+  console.log(
+    `slow readers: ${STUCK} stuck sockets, ${published} events (${(publishedChars / 1e6).toFixed(0)} MB) published; workerd RSS ${(rssBefore / 1e6).toFixed(0)} → max ${(rssMax / 1e6).toFixed(0)} MB`,
+  );
+  // Unbounded queues would hold the stream once per stuck socket (about 120 MB here) on top of the
+  // log's own growth; bounded ones hold at most the limit each.
+  expect(growth).toBeLessThan((STUCK * publishedChars) / 2);
+
+  await eventually(() => reader.subscription.lastSeq === published, "the reader has every event", 30_000);
+  // It acked as it read: never stopped, never shed, one connection throughout.
+  expect(reader.connections).toBe(1);
+
+  // Each stuck peer now reads what was queued for it: at most the limit (plus the batch that
+  // crossed it), then the 1013 close that shed it.
+  for (const ws of stuck) ws.resume();
+  for (const ws of stuck) await ws.closed(30_000);
+  const limit = DEFAULT_LIMITS.liveMaxUnackedChars;
+  for (const ws of stuck) {
+    expect(ws.closeCode).toBe(CLOSE.tryAgainLater);
+    expect(ws.chars).toBeLessThan(limit + 100 * (payload.length + 300));
+    expect(ws.chars).toBeGreaterThan(limit / 2);
+  }
+
+  // Resuming from its cursor, each gets exactly the rest.
+  const log = await readLog(server.url, topic);
+  const reports = [
+    checkLog(topic, log.head, log.events),
+    checkDeliveries("reader", reader.seqs, { expected: seqsUpTo(log.head) }),
+  ];
+  for (const [i, ws] of stuck.entries()) {
+    const seen = eventSeqs(ws.texts);
+    expect(seen).toEqual(seqsUpTo(seen.length));
+    const resumed = follow(server.url, topic, { after: seen.length });
+    await eventually(() => resumed.subscription.lastSeq === log.head, `stuck peer ${i} resumed to the head`, 30_000);
+    resumed.close();
+    reports.push(checkDeliveries(`stuck ${i}`, [...seen, ...resumed.seqs], { expected: seqsUpTo(log.head) }));
+  }
+  reader.close();
+  expect(log.head).toBe(published);
+  expect(violationsOf(...reports)).toEqual([]);
+});
