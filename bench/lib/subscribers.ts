@@ -1,4 +1,5 @@
 import WebSocket from "ws";
+import { AckCounter } from "./acks.ts";
 import { sleep } from "./stats.ts";
 
 /** What each received text message is handed to; `index` says which subscriber got it. */
@@ -12,23 +13,37 @@ export class Subscribers {
   private sockets: WebSocket[] = [];
   onMessage: OnMessage = () => {};
 
-  static async open(url: string, count: number, ready: RegExp | null, timeoutMs = 60_000): Promise<Subscribers> {
+  /** `acks`: acknowledge what was read, as the mesh's flow control expects (peers do without). */
+  static async open(
+    url: string,
+    count: number,
+    ready: RegExp | null,
+    options: { acks?: boolean; timeoutMs?: number } = {},
+  ): Promise<Subscribers> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
     const subs = new Subscribers();
     const deadline = Date.now() + timeoutMs;
     // A few at a time: a thousand simultaneous upgrades would measure the accept queue, not the mesh.
     const parallel = 50;
     for (let start = 0; start < count; start += parallel) {
       const batch = Array.from({ length: Math.min(parallel, count - start) }, (_, i) =>
-        subs.openOne(url, start + i, ready, deadline),
+        subs.openOne(url, start + i, ready, deadline, options.acks ?? false),
       );
       subs.sockets.push(...(await Promise.all(batch)));
     }
     return subs;
   }
 
-  private openOne(url: string, index: number, ready: RegExp | null, deadline: number): Promise<WebSocket> {
+  private openOne(
+    url: string,
+    index: number,
+    ready: RegExp | null,
+    deadline: number,
+    acks: boolean,
+  ): Promise<WebSocket> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, { perMessageDeflate: false });
+      const counter = acks ? new AckCounter((text) => ws.send(text)) : null;
       const timer = setTimeout(
         () => {
           ws.terminate();
@@ -44,6 +59,7 @@ export class Subscribers {
       };
       ws.on("message", (data: WebSocket.RawData) => {
         const text = data.toString();
+        counter?.read(text);
         if (!isReady) {
           if (ready?.test(text)) markReady();
           return;

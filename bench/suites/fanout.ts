@@ -25,7 +25,9 @@ export async function fanoutSuite(ctx: BenchContext): Promise<Row[]> {
     {
       name: "mesh",
       open: (topic, n) =>
-        Subscribers.open(`${ctx.mesh.wsUrl}/v1/topics/${topic}/ws?token=${ctx.mesh.token}`, n, /"caught-up"/),
+        Subscribers.open(`${ctx.mesh.wsUrl}/v1/topics/${topic}/ws?token=${ctx.mesh.token}`, n, /"caught-up"/, {
+          acks: true,
+        }),
       publish: async (topic) => {
         await postOk(
           `${ctx.mesh.url}/v1/topics/${topic}/events`,

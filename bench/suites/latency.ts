@@ -50,7 +50,10 @@ export async function latencySuite(ctx: BenchContext): Promise<{ rows: Row[]; se
   const targets: Target[] = [
     {
       name: "mesh",
-      open: (n) => Subscribers.open(`${ctx.mesh.wsUrl}/v1/topics/lat/ws?token=${ctx.mesh.token}`, n, /"caught-up"/),
+      open: (n) =>
+        Subscribers.open(`${ctx.mesh.wsUrl}/v1/topics/lat/ws?token=${ctx.mesh.token}`, n, /"caught-up"/, {
+          acks: true,
+        }),
       send: async (due) => {
         await postOk(
           `${ctx.mesh.url}/v1/topics/lat/events`,

@@ -35,7 +35,8 @@ export async function memorySuite(ctx: BenchContext): Promise<Row[]> {
     const p = peer;
     const meshFigures = await measure(
       () => m.workerdPids.reduce((sum, pid) => sum + rssBytes(pid), 0),
-      (count) => Subscribers.open(`${m.wsUrl}/v1/topics/idle/ws?token=${m.token}`, count, /"caught-up"/),
+      (count) =>
+        Subscribers.open(`${m.wsUrl}/v1/topics/idle/ws?token=${m.token}`, count, /"caught-up"/, { acks: true }),
       n,
       hibernateMs,
     );
