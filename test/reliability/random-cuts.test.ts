@@ -4,6 +4,7 @@ import { CutProxy } from "../support/cut-proxy.ts";
 import { checkDeliveries, checkLog, readLog, seqsUpTo, violationsOf } from "../support/invariants.ts";
 import { LocalServer } from "../support/local-server.ts";
 import { eventually, follow, sleep } from "../support/parties.ts";
+import { runSeed, seededRandom } from "../support/seeded-random.ts";
 
 // Scenario 4: WebSocket clients whose connections are cut at random moments (server close frames,
 // resets with no close frame, client-side reconnects) while events flow, hundreds of times.
@@ -15,22 +16,8 @@ afterAll(() => server.dispose());
 const CLIENTS = 20;
 const EVENTS = 2_000;
 
-/** A small seeded generator, so a failing run can be replayed with the seed it prints. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 it("gives every client each event exactly once, in order, through hundreds of random cuts", async () => {
-  const seed = Number(process.env.RELIABILITY_SEED ?? Date.now() % 100_000);
-  console.log(`random-cuts seed ${seed} (RELIABILITY_SEED=${seed} replays it)`);
-  const rand = random(seed);
+  const rand = seededRandom(runSeed("random-cuts"));
   const topic = "cuts.random";
   const proxy = await new CutProxy(Number(new URL(server.url).port)).start();
   const clients = Array.from({ length: CLIENTS }, () => follow(proxy.url, topic));

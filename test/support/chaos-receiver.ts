@@ -1,0 +1,107 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** How the receiver treats one request. */
+export type ChaosOutcome =
+  /** 200 at once. */
+  | "ok"
+  /** 200 after a delay shorter than the sender's timeout. */
+  | "slow"
+  /** Takes the events, then answers only after the sender gave up (it will send them again). */
+  | "timeout"
+  /** 500 without taking the events. */
+  | "error"
+  /** Drops the connection without an answer, without taking the events. */
+  | "close";
+
+export interface ChaosRequest {
+  endpoint: string;
+  webhookId: string;
+  seqs: number[];
+  outcome: ChaosOutcome;
+}
+
+export interface ChaosOptions {
+  /** Picks each request's outcome; `always` for requests that carry a failing seq. */
+  decide: (endpoint: string, seqs: number[]) => ChaosOutcome;
+  /** The senders' timeout, so "slow" stays under it and "timeout" goes over it. */
+  senderTimeoutMs: number;
+}
+
+/**
+ * A webhook receiver that misbehaves on purpose, the ways real ones do: answers 500, answers
+ * slowly, hangs past the sender's timeout, or drops the connection. It records what it took
+ * ("ok", "slow" and "timeout" requests: their events were processed) for the invariant checks.
+ */
+export class ChaosReceiver {
+  readonly requests: ChaosRequest[] = [];
+  private server: Server | null = null;
+  url = "";
+
+  constructor(private readonly options: ChaosOptions) {}
+
+  async start(): Promise<this> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch(() => res.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    this.server = server;
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  hookUrl(endpoint: string): string {
+    return `${this.url}/hooks/${endpoint}`;
+  }
+
+  /** Seqs the endpoint took, in arrival order, repeats included. */
+  taken(endpoint: string): number[] {
+    return this.requests
+      .filter((r) => r.endpoint === endpoint && ["ok", "slow", "timeout"].includes(r.outcome))
+      .flatMap((r) => r.seqs);
+  }
+
+  count(outcome: ChaosOutcome): number {
+    return this.requests.filter((r) => r.outcome === outcome).length;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const endpoint = (req.url ?? "").split("/")[2] ?? "";
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { events: { sequence: number }[] };
+    const seqs = body.events.map((e) => e.sequence);
+    const outcome = this.options.decide(endpoint, seqs);
+    this.requests.push({ endpoint, webhookId: String(req.headers["webhook-id"]), seqs, outcome });
+    const timeout = this.options.senderTimeoutMs;
+    switch (outcome) {
+      case "ok":
+        res.writeHead(200).end("ok");
+        return;
+      case "slow":
+        await sleep(timeout / 3);
+        res.writeHead(200).end("ok, slowly");
+        return;
+      case "timeout":
+        await sleep(timeout + 200);
+        if (!res.destroyed) res.writeHead(200).end("too late");
+        return;
+      case "error":
+        res.writeHead(500).end("receiver failed");
+        return;
+      case "close":
+        req.socket.destroy();
+        return;
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
