@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,10 +9,9 @@ import type { BenchContext } from "./lib/context.ts";
 import { closeHttp } from "./lib/http.ts";
 import type { Row } from "./lib/rows.ts";
 import { parseOptions } from "./options.ts";
-import { markdownReport } from "./report/markdown.ts";
 import type { BenchResults } from "./report/results.ts";
-import { latencyChartSvg } from "./report/svg.ts";
 import { textTable } from "./report/table.ts";
+import { writeReport } from "./report/write.ts";
 import { startNats } from "./setup/nats.ts";
 import { startNodePeer } from "./setup/node-peers.ts";
 import { startRedis } from "./setup/redis.ts";
@@ -83,26 +82,6 @@ function resultName(outDir: string): string {
   return name;
 }
 
-/** The newest earlier results of the same kind (full or quick, same suites), for the before/after section. */
-function previousResults(outDir: string, quick: boolean, suites: string[]): BenchResults | null {
-  if (!existsSync(outDir)) return null;
-  const all = readdirSync(outDir)
-    .filter((f) => f.endsWith(".json"))
-    .map((f) => {
-      try {
-        return JSON.parse(readFileSync(join(outDir, f), "utf8")) as BenchResults;
-      } catch {
-        return null;
-      }
-    })
-    .filter(
-      (r): r is BenchResults =>
-        r !== null && r.quick === quick && Array.isArray(r.rows) && r.settings?.suites?.join() === suites.join(),
-    );
-  all.sort((a, b) => a.date.localeCompare(b.date));
-  return all.at(-1) ?? null;
-}
-
 async function main(): Promise<void> {
   // Read before the mesh is bundled, so it names the code that was measured.
   const source = sourceState();
@@ -152,9 +131,8 @@ async function main(): Promise<void> {
   if (run.includes("memory")) rows.push(...(await memorySuite(ctx)));
 
   mkdirSync(options.outDir, { recursive: true });
-  const previous = previousResults(options.outDir, options.quick, options.suites);
   const name = resultName(options.outDir);
-  const { outDir: _outDir, ...settings } = options;
+  const { outDir: _outDir, report: _report, ...settings } = options;
   const cpu = cpus();
   const results: BenchResults = {
     name,
@@ -177,26 +155,24 @@ async function main(): Promise<void> {
     rows,
     latency: latency.series,
   };
-  const charts = run.includes("latency")
-    ? options.latency.rates.map((rate) => ({ rate, file: `${name}-latency-${rate}.svg` }))
-    : [];
-  for (const chart of charts) {
-    const series = latency.series
-      .filter((s) => s.rate === chart.rate)
-      .map((s) => ({ name: s.target, points: s.points }));
-    const title = `publish → WebSocket receive at ${chart.rate} events/s, ${options.latency.subscribers} subscribers`;
-    writeFileSync(join(options.outDir, chart.file), latencyChartSvg(title, series));
-  }
-  writeFileSync(join(options.outDir, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(options.outDir, `${name}.md`), markdownReport(results, charts, previous));
+  const files = writeReport(results, options.outDir);
 
   console.log(`\n${textTable(rows)}\n`);
-  log(`wrote ${join(options.outDir, `${name}.json`)}, ${name}.md and ${charts.length} chart(s)`);
+  log(`wrote ${files.map((f) => join(options.outDir, f)).join(", ")}`);
+}
+
+/** `--report FILE`: writes the Markdown report and charts of an existing results file again. */
+function rewriteReport(file: string): void {
+  const results = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
+  const files = writeReport(results, dirname(file));
+  console.log(`\n${textTable(results.rows)}\n`);
+  log(`wrote ${files.map((f) => join(dirname(file), f)).join(", ")}`);
 }
 
 let exitCode = 0;
 try {
-  await main();
+  if (options.report) rewriteReport(options.report);
+  else await main();
 } catch (err) {
   console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   exitCode = 1;

@@ -10,6 +10,8 @@ export interface BenchOptions {
   outDir: string;
   /** The suites to run (all unless `--only` names some). */
   suites: SuiteName[];
+  /** `--report FILE`: run nothing, write the report of an existing results file again. */
+  report: string | null;
   /** Repetitions of each measurement; the reported figure is their median. */
   repetitions: number;
   throughput: { seconds: number; maxEvents: number; concurrency: number; topics: number; batchSize: number };
@@ -20,7 +22,7 @@ export interface BenchOptions {
   memorySubscribers: number;
 }
 
-type Preset = Omit<BenchOptions, "quick" | "outDir" | "suites">;
+type Preset = Omit<BenchOptions, "quick" | "outDir" | "suites" | "report">;
 
 const FULL: Preset = {
   repetitions: 3,
@@ -53,13 +55,14 @@ const QUICK: Preset = {
 };
 
 /**
- * Reads `--quick`, `--out DIR` and `--only suite[,suite]`; anything else is refused so a typo does
+ * Reads `--quick`, `--out DIR`, `--only suite[,suite]` and `--report FILE`; anything else is refused so a typo does
  * not start the long run.
  */
 export function parseOptions(argv: string[], defaultOutDir: string, scratchOutDir: string): BenchOptions {
   let quick = false;
   let outDir: string | null = null;
   let suites: SuiteName[] = [...SUITES];
+  let report: string | null = null;
   const value = (arg: string, i: number, name: string): [string, number] => {
     if (arg.startsWith(`${name}=`)) return [arg.slice(name.length + 1), i];
     if (i + 1 < argv.length) return [argv[i + 1], i + 1];
@@ -69,6 +72,7 @@ export function parseOptions(argv: string[], defaultOutDir: string, scratchOutDi
     const arg = argv[i];
     if (arg === "--quick") quick = true;
     else if (arg === "--out" || arg.startsWith("--out=")) [outDir, i] = value(arg, i, "--out");
+    else if (arg === "--report" || arg.startsWith("--report=")) [report, i] = value(arg, i, "--report");
     else if (arg === "--only" || arg.startsWith("--only=")) {
       let list: string;
       [list, i] = value(arg, i, "--only");
@@ -76,9 +80,18 @@ export function parseOptions(argv: string[], defaultOutDir: string, scratchOutDi
       const unknown = names.filter((n) => !(SUITES as readonly string[]).includes(n));
       if (unknown.length > 0) throw new Error(`unknown suite(s) ${unknown.join(", ")}; use ${SUITES.join(", ")}`);
       suites = SUITES.filter((s) => names.includes(s));
-    } else throw new Error(`unknown bench option "${arg}" (use --quick, --out DIR, --only ${SUITES.join(",")})`);
+    } else
+      throw new Error(
+        `unknown bench option "${arg}" (use --quick, --out DIR, --only ${SUITES.join(",")}, --report FILE)`,
+      );
   }
   // Smoke runs and partial runs stay out of bench/results unless told otherwise.
   const partial = quick || suites.length < SUITES.length;
-  return { ...(quick ? QUICK : FULL), quick, outDir: outDir ?? (partial ? scratchOutDir : defaultOutDir), suites };
+  return {
+    ...(quick ? QUICK : FULL),
+    quick,
+    outDir: outDir ?? (partial ? scratchOutDir : defaultOutDir),
+    suites,
+    report,
+  };
 }

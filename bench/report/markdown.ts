@@ -28,25 +28,38 @@ function sectionTable(rows: Row[]): string {
   return lines.join("\n");
 }
 
-/** Mesh figures of this run next to the previous run's, so a change to the mesh shows its before/after. */
+/** The peer a measure is best normalised by: the runtime's own floor when the run has one. */
+function referenceRow(rows: Row[]): Row {
+  return rows.find((r) => r.peer.includes("runtime")) ?? rows[0];
+}
+
+/**
+ * Mesh figures of this run next to the previous run's, so a change to the mesh shows its
+ * before/after. On a shared machine absolute figures drift with background load; the ratio to a
+ * peer measured in the same run drifts much less, so both are shown.
+ */
 function comparison(current: BenchResults, previous: BenchResults): string {
-  const before = new Map(previous.rows.map((r) => [`${r.section}|${r.measure}`, r.mesh]));
-  const seen = new Set<string>();
+  const byMeasure = (rows: Row[]) => {
+    const map = new Map<string, Row[]>();
+    for (const r of rows) map.set(`${r.section}|${r.measure}`, [...(map.get(`${r.section}|${r.measure}`) ?? []), r]);
+    return map;
+  };
+  const before = byMeasure(previous.rows);
   const lines = [
-    `Mesh figures of this run next to [${previous.name}](${previous.name}.md) (same harness; peers are re-measured each run, so compare the ratios above too).`,
+    `Mesh figures of this run next to [${previous.name}](${previous.name}.md). Absolute figures move with whatever else the machine was doing during each run; the ratio to a peer measured in the same run (the runtime's floor where there is one) is the steadier comparison.`,
     "",
-    "| measure | unit | before | after | change |",
-    "|---|---|---:|---:|---:|",
+    "| measure | unit | before | after | change | ratio before → after | ratio against |",
+    "|---|---|---:|---:|---:|---:|---|",
   ];
-  for (const r of current.rows) {
-    const key = `${r.section}|${r.measure}`;
-    if (seen.has(key) || !before.has(key)) continue;
-    seen.add(key);
-    const old = before.get(key) as number;
-    const change = old === 0 ? Number.NaN : (r.mesh / old - 1) * 100;
+  for (const [key, rows] of byMeasure(current.rows)) {
+    const old = before.get(key);
+    if (!old) continue;
+    const now = referenceRow(rows);
+    const then = old.find((r) => r.peer === now.peer) ?? referenceRow(old);
+    const change = then.mesh === 0 ? Number.NaN : (now.mesh / then.mesh - 1) * 100;
     const sign = change > 0 ? "+" : "";
     lines.push(
-      `| ${r.measure} | ${r.unit} | ${formatValue(old)} | ${formatValue(r.mesh)} | ${Number.isFinite(change) ? `${sign}${change.toFixed(0)}%` : "n/a"} |`,
+      `| ${now.measure} | ${now.unit} | ${formatValue(then.mesh)} | ${formatValue(now.mesh)} | ${Number.isFinite(change) ? `${sign}${change.toFixed(0)}%` : "n/a"} | ${formatValue(then.ratio)} → ${formatValue(now.ratio)} | ${now.peer} |`,
     );
   }
   return lines.join("\n");

@@ -21,7 +21,7 @@ export interface BenchResults {
   };
   /** The commit the mesh was bundled from, and whether the work tree had changes on top of it. */
   source: { commit: string; dirty: boolean };
-  settings: Omit<BenchOptions, "outDir">;
+  settings: Omit<BenchOptions, "outDir" | "report">;
   rows: Row[];
   latency: LatencySeries[];
 }
