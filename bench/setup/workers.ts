@@ -69,6 +69,21 @@ async function startLocal(
   secret: string,
 ): Promise<LocalWorker> {
   const dir = mkdtempSync(join(tmpdir(), "bench-workerd-"));
+  try {
+    return await startIn(dir, config, secrets, ratelimits, secret);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function startIn(
+  dir: string,
+  config: string,
+  secrets: Record<string, string>,
+  ratelimits: Record<string, typeof UNLIMITED>,
+  secret: string,
+): Promise<LocalWorker> {
   const scriptPath = bundle(config, join(dir, "bundle"));
   const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
   const before = new Set(descendantsNamed(process.pid, "workerd"));
