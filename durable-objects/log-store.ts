@@ -37,7 +37,8 @@ export interface RetentionPolicy {
 /**
  * The topic log in the Durable Object's SQLite: `events` holds each event's JSON by seq, `dedup`
  * remembers `(source, id)` for the dedup window (longer or shorter than event retention), and
- * `meta` keeps the head (so trimming every event never resets the sequence) and the epoch.
+ * `meta` keeps the epoch, and the head whenever a trim removes events (so trimming every event never
+ * resets the sequence). As the single writer, the store keeps the head in memory.
  * `events_at` lets the alarm find the age cut without reading every retained row each minute.
  */
 export class LogStore {
@@ -51,7 +52,11 @@ export class LogStore {
       CREATE INDEX IF NOT EXISTS dedup_at ON dedup (at);
       CREATE INDEX IF NOT EXISTS events_at ON events (at);`);
     if (this.getMeta("epoch") === null) this.setMeta("epoch", crypto.randomUUID());
+    const newest = sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM events").one().seq ?? 0;
+    this.currentHead = Math.max(newest, Number(this.getMeta("head") ?? 0));
   }
+
+  private currentHead: number;
 
   getMeta(key: string): string | null {
     const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
@@ -67,7 +72,7 @@ export class LogStore {
   }
 
   get head(): number {
-    return Number(this.getMeta("head") ?? 0);
+    return this.currentHead;
   }
 
   position(): LogPosition {
@@ -82,43 +87,57 @@ export class LogStore {
    * the original seq.
    */
   append(events: JsonObject[], now: number, dedupWindowSeconds: number): AppendResult {
-    return this.storage.transactionSync(() => {
-      let head = this.head;
+    const result = this.storage.transactionSync(() => {
+      let head = this.currentHead;
       const freshAfter = now - dedupWindowSeconds * 1000;
       const outcomes: AppendOutcome[] = [];
       const appended: StoredRow[] = [];
       for (const event of events) {
         const id = String(event.id);
         const source = String(event.source);
-        const seen = this.sql
-          .exec<{ seq: number }>(
-            "SELECT seq FROM dedup WHERE source = ? AND id = ? AND at >= ?",
+        // Claims the key in one statement: a new key is inserted, a key older than the window is
+        // taken over, and a fresh one is left alone (no row returned): the event is a duplicate.
+        const claimed = this.sql
+          .exec(
+            `INSERT INTO dedup (source, id, seq, at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (source, id) DO UPDATE SET seq = excluded.seq, at = excluded.at WHERE dedup.at < ?
+             RETURNING seq`,
             source,
             id,
+            head + 1,
+            now,
             freshAfter,
           )
-          .toArray()[0];
-        if (seen) {
+          .toArray().length;
+        if (claimed === 0) {
+          const seen = this.sql
+            .exec<{ seq: number }>("SELECT seq FROM dedup WHERE source = ? AND id = ?", source, id)
+            .one();
           outcomes.push({ id, source, sequence: seen.seq, duplicate: true });
           continue;
         }
         head += 1;
         const body = JSON.stringify({ ...event, sequence: head });
-        const type = String(event.type);
-        this.sql.exec("INSERT INTO events (seq, type, at, body) VALUES (?, ?, ?, ?)", head, type, now, body);
-        this.sql.exec(
-          "INSERT INTO dedup (source, id, seq, at) VALUES (?, ?, ?, ?) ON CONFLICT (source, id) DO UPDATE SET seq = excluded.seq, at = excluded.at",
-          source,
-          id,
-          head,
-          now,
-        );
         outcomes.push({ id, source, sequence: head, duplicate: false });
-        appended.push({ seq: head, type, body });
+        appended.push({ seq: head, type: String(event.type), body });
       }
-      if (appended.length > 0) this.setMeta("head", String(head));
-      return { outcomes, appended };
+      this.insertRows(appended, now);
+      return { outcomes, appended, head };
     });
+    // Only after the transaction committed: a rolled-back append leaves the head where it was.
+    this.currentHead = result.head;
+    return { outcomes: result.outcomes, appended: result.appended };
+  }
+
+  /** Multi-row inserts, 25 rows (100 bound values, the statement limit) at a time. */
+  private insertRows(rows: StoredRow[], now: number): void {
+    for (let i = 0; i < rows.length; i += 25) {
+      const chunk = rows.slice(i, i + 25);
+      this.sql.exec(
+        `INSERT INTO events (seq, type, at, body) VALUES ${chunk.map(() => "(?, ?, ?, ?)").join(", ")}`,
+        ...chunk.flatMap((row) => [row.seq, row.type, now, row.body]),
+      );
+    }
   }
 
   /** Events with seq > `after` in order, at most `limit`, optionally only the given types. */
@@ -158,7 +177,11 @@ export class LogStore {
       .one().seq;
     const cut = Math.max(byAge ?? 0, head - policy.maxEvents);
     let removed = 0;
-    if (cut > 0) removed = this.sql.exec("DELETE FROM events WHERE seq <= ?", cut).rowsWritten;
+    if (cut > 0) {
+      // The head is written down before its event may go, so an empty log still knows it.
+      this.setMeta("head", String(head));
+      removed = this.sql.exec("DELETE FROM events WHERE seq <= ?", cut).rowsWritten;
+    }
     this.sql.exec("DELETE FROM dedup WHERE at < ?", now - policy.dedupWindowSeconds * 1000);
     return { removed };
   }

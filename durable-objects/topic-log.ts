@@ -46,6 +46,8 @@ export class TopicLog extends DurableObject<Env> {
   private readonly subscriptions: SubscriptionManager;
   private readonly dispatcher: SubscriptionDispatcher;
   private registered = false;
+  /** The alarm's time as last set or read; undefined until read once. */
+  private armedAt: number | null | undefined = undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -197,6 +199,8 @@ export class TopicLog extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    // The runtime cleared the alarm that is running now.
+    this.armedAt = null;
     const now = Date.now();
     const cutoff = dueCutoff(now, Number(this.store.getMeta("alarm_at") ?? 0));
     const trimDue = Number(this.store.getMeta("trim_due") ?? Number.POSITIVE_INFINITY);
@@ -221,14 +225,18 @@ export class TopicLog extends DurableObject<Env> {
    * is armed at the earliest due time kept in SQLite.
    */
   private async armAlarm(): Promise<void> {
-    const current = await this.ctx.storage.getAlarm();
-    // Due times are read after the await and set in the same step, so a concurrent caller can
+    // The armed time is kept in memory after the first read: publishes then re-arm without a
+    // storage round trip. Storage keeps alarm operations in order, so the last one set wins.
+    if (this.armedAt === undefined) this.armedAt = await this.ctx.storage.getAlarm();
+    // Due times are read after the await and decided in the same step, so a concurrent caller can
     // never leave behind an alarm later than the earliest due time.
     const trimDue = this.store.getMeta("trim_due");
     const due = earliest(trimDue === null ? null : Number(trimDue), this.subscriptionStore.nextDueAt());
+    if (due === this.armedAt) return;
+    this.armedAt = due;
     if (due === null) {
-      if (current !== null) await this.ctx.storage.deleteAlarm();
-    } else if (current !== due) {
+      await this.ctx.storage.deleteAlarm();
+    } else {
       // Remembered so an alarm run early still does the work it was armed for (see dueCutoff).
       this.store.setMeta("alarm_at", String(due));
       await this.ctx.storage.setAlarm(due);

@@ -3,9 +3,13 @@ import { type KeyConfig, KeysConfigSchema } from "../../protocol/auth.ts";
 
 const encoder = new TextEncoder();
 
+/** The last MESH_KEYS read, parsed, with each secret's digest: the secret rarely changes per isolate. */
+let cached: { raw: string; keys: KeyConfig[]; digests: Promise<ArrayBuffer[]> } | null = null;
+
 /** Reads the MESH_KEYS secret (a JSON array of keys). A broken secret is a deployment error, never "no auth". */
 export function parseKeys(raw: string | undefined): KeyConfig[] {
   if (raw === undefined || raw.trim() === "") return [];
+  if (cached?.raw === raw) return cached.keys;
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -14,7 +18,9 @@ export function parseKeys(raw: string | undefined): KeyConfig[] {
   }
   const result = v.safeParse(KeysConfigSchema, value);
   if (!result.success) throw new Error(`MESH_KEYS is invalid: ${result.issues[0].message}`);
-  return result.output;
+  const keys = result.output;
+  cached = { raw, keys, digests: Promise.all(keys.map((key) => digest(key.secret))) };
+  return keys;
 }
 
 async function digest(text: string): Promise<ArrayBuffer> {
@@ -27,10 +33,11 @@ async function digest(text: string): Promise<ArrayBuffer> {
  */
 export async function findKey(keys: KeyConfig[], presented: string): Promise<KeyConfig | null> {
   const presentedDigest = await digest(presented);
+  const digests = cached?.keys === keys ? await cached.digests : await Promise.all(keys.map((k) => digest(k.secret)));
   let found: KeyConfig | null = null;
-  for (const key of keys) {
-    const equal = crypto.subtle.timingSafeEqual(presentedDigest, await digest(key.secret));
+  keys.forEach((key, i) => {
+    const equal = crypto.subtle.timingSafeEqual(presentedDigest, digests[i]);
     if (equal && found === null) found = key;
-  }
+  });
   return found;
 }
