@@ -109,6 +109,15 @@ export function checkEnvelope(input: unknown, now: Date = new Date()): EnvelopeC
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     return { ok: false, message: "an event must be a JSON object" };
   }
+  // JSON.parse keeps "__proto__" as an own attribute, but copying the object (as parsing with the
+  // schema does) turns it into the copy's prototype: it would pass unchecked and vanish silently.
+  if (Object.hasOwn(input, "__proto__")) {
+    return {
+      ok: false,
+      message: 'extension attribute "__proto__" must be 1-20 lower-case letters or digits',
+      attribute: "__proto__",
+    };
+  }
   const result = v.safeParse(CloudEventSchema, input);
   if (!result.success) {
     const issue = result.issues[0];

@@ -108,7 +108,8 @@ function structured(body: Uint8Array, media: string): JsonValue[] {
 
 /** Binary mode: attributes in `ce-*` headers, the body is `data` in the request's content type. */
 function binaryEvent(headers: Headers, contentType: string | null, media: string, body: Uint8Array): JsonObject {
-  const event: JsonObject = {};
+  // No prototype, so a ce-__proto__ header becomes an attribute the envelope check refuses.
+  const event: JsonObject = Object.create(null);
   headers.forEach((value, name) => {
     const lower = name.toLowerCase();
     if (!lower.startsWith("ce-")) return;
