@@ -64,6 +64,7 @@ interface Flow {
  * socket is switched back to `replaying` at its position and sent nothing more: the log is its
  * buffer. Acks restart the replay, which goes live again once it reaches the head; a socket that
  * stays stopped for `stallMs` is closed with 1013, and its client resumes from its cursor.
+ * Acks are the client's word: this bounds clients that stall or read slowly, not one that lies.
  */
 export class LiveSockets {
   private readonly states = new WeakMap<WebSocket, SocketState>();
@@ -104,9 +105,9 @@ export class LiveSockets {
   /** The client has read `received` characters of this connection: sending may go on. */
   ack(ws: WebSocket, received: number): void {
     const flow = this.flow(ws);
-    // Counting restarted here (the object was evicted) while the client kept counting.
-    if (received > flow.sent) flow.sent = received;
-    flow.acked = Math.max(flow.acked, received);
+    // Never more than was sent: a larger count means the object was evicted and counting here
+    // restarted, and then everything sent since has been read.
+    flow.acked = Math.max(flow.acked, Math.min(received, flow.sent));
     this.resumeIfDrained(ws, flow);
   }
 
