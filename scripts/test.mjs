@@ -73,6 +73,8 @@ vitest("workers", "vitest.workers.config.ts");
 // The browser tests need a Chromium: installed here when missing (no-op with CHROMIUM_PATH).
 check("chromium", process.execPath, ["scripts/ensure-chromium.mjs"]);
 if (existsSync("vitest.e2e.config.ts")) vitest("e2e", "vitest.e2e.config.ts");
+// Fault injection against real local servers (crashes, cuts, load, slow readers, failing receivers).
+vitest("reliability", "vitest.reliability.config.ts");
 
 if (failures.length > 0) console.log(`\nfailed: ${failures.join(", ")}`);
 console.log(`${passed} passed, ${failed} failed`);
