@@ -41,7 +41,7 @@ export default defineConfig({
   test: {
     name: "workers",
     // Reliability scenarios that run inside workerd (issue 9) live beside the Node ones.
-    include: ["test/workers/**/*.test.ts", "test/reliability/workers/**/*.test.ts"],
+    include: ["test/workers/**/*.test.ts"],
     // A real HTTP webhook receiver on 127.0.0.1 for subscription tests (its URL via inject()).
     globalSetup: ["./test/support/webhook-receiver-setup.ts"],
     testTimeout: 60_000,

@@ -74,6 +74,7 @@ vitest("workers", "vitest.workers.config.ts");
 check("chromium", process.execPath, ["scripts/ensure-chromium.mjs"]);
 if (existsSync("vitest.e2e.config.ts")) vitest("e2e", "vitest.e2e.config.ts");
 // Fault injection against real local servers (crashes, cuts, load, slow readers, failing receivers).
+vitest("reliability-workers", "vitest.reliability-workers.config.ts");
 vitest("reliability", "vitest.reliability.config.ts");
 
 if (failures.length > 0) console.log(`\nfailed: ${failures.join(", ")}`);
