@@ -109,13 +109,15 @@ export function checkEnvelope(input: unknown, now: Date = new Date()): EnvelopeC
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     return { ok: false, message: "an event must be a JSON object" };
   }
-  // JSON.parse keeps "__proto__" as an own attribute, but copying the object (as parsing with the
-  // schema does) turns it into the copy's prototype: it would pass unchecked and vanish silently.
-  if (Object.hasOwn(input, "__proto__")) {
+  // Names every object has are refused before the schema copies the event: the copy would turn
+  // "__proto__" into its prototype and skip "constructor" or "toString" as if they were declared
+  // attributes, so they would pass unchecked and vanish from the stored event.
+  const inherited = Object.keys(input).find((name) => !KNOWN_ATTRIBUTES.has(name) && name in Object.prototype);
+  if (inherited !== undefined) {
     return {
       ok: false,
-      message: 'extension attribute "__proto__" must be 1-20 lower-case letters or digits',
-      attribute: "__proto__",
+      message: `extension attribute "${inherited}" is a name every object has; choose another`,
+      attribute: inherited,
     };
   }
   const result = v.safeParse(CloudEventSchema, input);

@@ -63,13 +63,20 @@ describe("checkEnvelope", () => {
     expect(result).toMatchObject({ ok: true, event: { data_base64: "iVBORw0KGgo=" } });
   });
 
-  it('refuses a "__proto__" attribute, which copying the event would otherwise drop unchecked', () => {
-    const input = JSON.parse('{"id":"1","source":"s","specversion":"1.0","type":"T","__proto__":{"x":1}}');
-    expect(checkEnvelope(input)).toEqual({
-      ok: false,
-      message: 'extension attribute "__proto__" must be 1-20 lower-case letters or digits',
-      attribute: "__proto__",
-    });
+  it("refuses attribute names every object has, which copying the event would drop unchecked", () => {
+    for (const [name, value] of [
+      ["__proto__", '{"x":1}'],
+      ["constructor", '"x"'],
+      ["constructor", '{"a":1}'],
+      ["toString", "1"],
+    ]) {
+      const input = JSON.parse(`{"id":"1","source":"s","specversion":"1.0","type":"T","${name}":${value}}`);
+      expect(checkEnvelope(input)).toEqual({
+        ok: false,
+        message: `extension attribute "${name}" is a name every object has; choose another`,
+        attribute: name,
+      });
+    }
   });
 
   it("drops a sequence sent by the publisher: only the topic's log assigns positions", () => {

@@ -1,4 +1,4 @@
-import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, it, vi } from "vitest";
 import type { ServerFrame } from "../../../protocol/frames.ts";
@@ -9,7 +9,7 @@ import { collect, type Socket } from "../../workers/support/socket.ts";
 import { ReceiverEndpoint } from "../../workers/webhook-receiver-client.ts";
 import { effectSeqs, planned } from "./support/flaky-consumer.ts";
 
-// Scenario 2: the topic's Durable Object is aborted (as an eviction or a crash would end it) in
+// Scenario 2: the topic's Durable Object is aborted (ctx.abort, as an eviction or a crash ends it) in
 // the middle of delivering to a webhook, a queue and live sockets. Every subscriber must still
 // end with every event, in order where order is promised, once after dedup.
 const stub = (topic: string) => env.TOPIC_LOG.get(env.TOPIC_LOG.idFromName(topic));
@@ -18,6 +18,17 @@ const json = (method: string, body: unknown): RequestInit => ({
   headers: { "content-type": "application/json" },
   body: JSON.stringify(body),
 });
+
+/** Ends the topic's object the hard way (ctx.abort): its in-memory state and in-flight work are gone. */
+async function abortObject(topic: string): Promise<void> {
+  await runInDurableObject(stub(topic), (_instance, state) => {
+    try {
+      state.abort("reliability test: abort mid-delivery");
+    } catch {
+      // abort() throws into its caller once the object is broken.
+    }
+  }).catch(() => undefined);
+}
 
 /** A live subscriber that reconnects from its last seq whenever its socket ends, as the client does. */
 class Follower {
@@ -102,7 +113,7 @@ it("loses nothing when the topic's object is aborted mid-delivery, again and aga
       timeout: 10_000,
       interval: 10,
     });
-    await abortAllDurableObjects();
+    await abortObject(topic);
     aborts += 1;
     await alarm;
     for (const f of followers) if (await f.ensureOpen()) reconnects += 1;

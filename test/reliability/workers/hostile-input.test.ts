@@ -151,6 +151,13 @@ const brokenEvent: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
       fc.oneof(fc.constant(null), fc.array(fc.integer()), fc.object({ maxDepth: 1 })),
     )
     .map(([name, value]) => ({ ...validEvent(), [name]: value })),
+  // Names every object has (a copy of the event would drop them unchecked).
+  fc
+    .tuple(
+      fc.constantFrom("__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"),
+      fc.jsonValue({ maxDepth: 1 }),
+    )
+    .map(([name, value]) => ({ ...validEvent(), [name]: value })),
   fc.constant({ ...validEvent(), data: 1, data_base64: "AA==" }),
   fc.integer({ min: 66_000, max: 200_000 }).map((n) => ({ ...validEvent(), data: "x".repeat(n) })),
   // A catalog type whose data does not match its schema.
