@@ -1,3 +1,5 @@
+import { ERROR_STATUS, isErrorCode } from "./error-codes.ts";
+
 /**
  * WebSocket close codes and what a client must do on each. Terminal codes mean "reconnecting the
  * same way cannot help": the client stops and reports. Everything else is retried with backoff.
@@ -45,7 +47,9 @@ export function closeCodeForError(code: string): number {
     case "rate_limited":
       return CLOSE.tryAgainLater;
     default:
-      return CLOSE.internalError;
+      // Any other refusal of the request itself (a 4xx: no such route, wrong method) cannot succeed
+      // by retrying; server-side failures (5xx) may.
+      return isErrorCode(code) && ERROR_STATUS[code] < 500 ? CLOSE.badRequest : CLOSE.internalError;
   }
 }
 

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { guardRoutes } from "./auth/route-policy.ts";
 import { demoRoutes } from "./demo/routes.ts";
 import type { AppEnv } from "./env.ts";
@@ -63,14 +63,14 @@ export function createApp(): Hono<AppEnv> {
       );
     });
   }
-  app.notFound((c) =>
-    errorResponse(new MeshError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)),
-  );
   // A WebSocket client cannot read an HTTP 4xx, only a close code: upgrades are refused on the socket.
-  app.onError((err, c) =>
+  const refuse = (err: unknown, c: Context<AppEnv>) =>
     err instanceof MeshError && c.req.header("upgrade")?.toLowerCase() === "websocket"
       ? refuseSocket(err.code, err.message)
-      : errorResponse(err),
+      : errorResponse(err);
+  app.notFound((c) =>
+    refuse(new MeshError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), c),
   );
+  app.onError(refuse);
   return app;
 }

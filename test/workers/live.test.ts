@@ -216,6 +216,13 @@ describe("refusals on the socket", () => {
     ]);
   });
 
+  it("closes an upgrade to no route (an empty topic) with a terminal 4400 and a not_found frame", async () => {
+    const res = await meshFetch("http://mesh/v1/topics//ws", { headers: { upgrade: "websocket" } });
+    const sock = collect(res);
+    expect(await sock.closed).toMatchObject({ code: CLOSE.badRequest });
+    expect(sock.frames).toEqual([{ type: "error", code: "not_found", message: expect.stringContaining("//ws") }]);
+  });
+
   it("closes with 4409 (cursor_ahead) when after is beyond the head, and publishing still works", async () => {
     await publish("ahead", range(1, 3));
     const live = await connect("ahead", "?after=3");
