@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type LocalHttp, startLocalHttp } from "./local-http.ts";
 
 /** How the receiver treats one request. */
 export type ChaosOutcome =
@@ -35,27 +35,24 @@ export interface ChaosOptions {
  */
 export class ChaosReceiver {
   readonly requests: ChaosRequest[] = [];
-  private server: Server | null = null;
+  private http: LocalHttp | null = null;
   url = "";
 
   constructor(private readonly options: ChaosOptions) {}
 
   async start(): Promise<this> {
-    const server = createServer((req, res) => {
-      this.handle(req, res).catch(() => res.destroy());
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    this.server = server;
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.http = await startLocalHttp(
+      (req, res) => this.handle(req, res),
+      (_err, res) => res.destroy(),
+    );
+    this.url = this.http.url;
     return this;
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const http = this.http;
+    this.http = null;
+    await http?.stop();
   }
 
   hookUrl(endpoint: string): string {

@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { Webhook } from "standardwebhooks";
+import { type LocalHttp, startLocalHttp } from "./local-http.ts";
 import type { EndpointBehaviour, ReceivedRequest } from "./webhook-receiver-types.ts";
 
 interface Endpoint {
@@ -14,27 +14,22 @@ interface Endpoint {
  */
 export class WebhookReceiver {
   private readonly endpoints = new Map<string, Endpoint>();
-  private server: Server | null = null;
+  private http: LocalHttp | null = null;
   url = "";
 
   async start(): Promise<this> {
-    const server = createServer((req, res) => {
-      this.handle(req, res).catch((err) => {
-        res.writeHead(500).end(String(err));
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    this.server = server;
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.http = await startLocalHttp(
+      (req, res) => this.handle(req, res),
+      (err, res) => res.writeHead(500).end(String(err)),
+    );
+    this.url = this.http.url;
     return this;
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const http = this.http;
+    this.http = null;
+    await http?.stop();
   }
 
   /** Creates (or resets) an endpoint and returns its webhook URL. */
