@@ -28,6 +28,8 @@ export interface Env {
   RETENTION_MAX_EVENTS?: string;
   UNKNOWN_EVENT_TYPES?: string;
   REPLAY_PAGE_SIZE?: string;
+  LIVE_MAX_UNACKED_CHARS?: string;
+  LIVE_STALL_SECONDS?: string;
   /** JSON array of publisher keys (a secret: .dev.vars locally, `wrangler secret put` in production). */
   MESH_KEYS?: string;
   /** HMAC secret that signs subscriber tokens (a secret). */
