@@ -47,7 +47,7 @@ export function useTopic<T extends string = string>(
       storage: options.storage,
       storageKey: options.storageKey,
       onEvent: (event) =>
-        setView((v) => ({ ...v, events: [...v.events, event].slice(-limit), lastSeq: event.sequence })),
+        setView((v) => ({ ...v, events: [...v.events, event].slice(-limit), lastSeq: event.seq })),
       onStateChange: (state) => setView((v) => ({ ...v, state, lastSeq: subscription.lastSeq })),
       onGap: (gap) => setView((v) => ({ ...v, gap, lastSeq: subscription.lastSeq })),
       onError: (error) => setView((v) => ({ ...v, error })),

@@ -81,7 +81,7 @@ export interface Publisher {
   /**
    * Publishes one event (structured mode) or several as one atomic batch. Retries reuse the same
    * ids, so an event is stored once even when an answer was lost. Resolves with the server's
-   * answer (per event: `sequence` and `duplicate`); rejects with a PublishError.
+   * answer (per event: `seq` and `duplicate`); rejects with a PublishError.
    */
   publish<T extends string>(
     topic: string,

@@ -249,8 +249,8 @@ export class Subscription<T extends string = string> {
     this.flushPendingError();
     switch (frame.type) {
       case "event": {
-        const decision = this.cursor.event(frame.event.sequence);
-        if (decision === "hole") this.resync(`event ${frame.event.sequence} arrived after ${this.cursor.lastSeq}`);
+        const decision = this.cursor.event(frame.event.seq);
+        if (decision === "hole") this.resync(`event ${frame.event.seq} arrived after ${this.cursor.lastSeq}`);
         else if (decision === "deliver") this.deliver(frame.event as MeshEvent);
         return;
       }

@@ -12,7 +12,7 @@ export interface LogPosition {
 export interface AppendOutcome {
   id: string;
   source: string;
-  sequence: number;
+  seq: number;
   duplicate: boolean;
 }
 
@@ -113,12 +113,12 @@ export class LogStore {
           const seen = this.sql
             .exec<{ seq: number }>("SELECT seq FROM dedup WHERE source = ? AND id = ?", source, id)
             .one();
-          outcomes.push({ id, source, sequence: seen.seq, duplicate: true });
+          outcomes.push({ id, source, seq: seen.seq, duplicate: true });
           continue;
         }
         head += 1;
-        const body = JSON.stringify({ ...event, sequence: head });
-        outcomes.push({ id, source, sequence: head, duplicate: false });
+        const body = JSON.stringify({ ...event, seq: head });
+        outcomes.push({ id, source, seq: head, duplicate: false });
         appended.push({ seq: head, type: String(event.type), body });
       }
       this.insertRows(appended, now);

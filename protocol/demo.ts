@@ -41,7 +41,7 @@ export interface SignupResponse {
   user: DemoUser;
   created: boolean;
   /** Where the `UserRegistered` event stands in the `users` topic; `duplicate` when the log already had it. */
-  event: { topic: string; id: string; sequence: number; duplicate: boolean };
+  event: { topic: string; id: string; seq: number; duplicate: boolean };
 }
 
 /** One welcome email in the Notification Service's outbox (no real mail is sent). */

@@ -13,7 +13,7 @@ export const KNOWN_ATTRIBUTES = new Set([
   "dataschema",
   "data",
   "data_base64",
-  "sequence",
+  "seq",
 ]);
 
 /** CloudEvents: extension names are lower-case ASCII letters and digits, at most 20 characters. */
@@ -86,23 +86,23 @@ export const CloudEventSchema = v.pipe(
 /** What a publisher sends: a CloudEvent without a position. */
 export type CloudEventInput = v.InferInput<typeof CloudEventSchema>;
 
-/** A stored event: the CloudEvent as published, plus `sequence` and `time` set by the mesh. */
+/** A stored event: the CloudEvent as published, plus `seq` and `time` set by the mesh. */
 export interface MeshEvent<TData = JsonValue> extends JsonObject {
   id: string;
   source: string;
   specversion: "1.0";
   type: string;
   time: string;
-  sequence: number;
+  seq: number;
   // biome-ignore lint/suspicious/noExplicitAny: data is typed per event type by the catalog
   data: TData extends JsonValue ? TData : any;
 }
 
-/** Result of checking one envelope: the normalized event (no `sequence` yet) or the issues. */
+/** Result of checking one envelope: the normalized event (no `seq` yet) or the issues. */
 export type EnvelopeCheck = { ok: true; event: JsonObject } | { ok: false; message: string; attribute?: string };
 
 /**
- * Checks one structured CloudEvent. The returned event drops any `sequence` a publisher sent
+ * Checks one structured CloudEvent. The returned event drops any `seq` a publisher sent
  * (only the topic's Durable Object assigns positions) and gets `time` when it has none.
  */
 export function checkEnvelope(input: unknown, now: Date = new Date()): EnvelopeCheck {
@@ -126,7 +126,7 @@ export function checkEnvelope(input: unknown, now: Date = new Date()): EnvelopeC
     const attribute = issue.path?.map((p) => String(p.key)).join(".") || undefined;
     return { ok: false, message: issue.message, attribute };
   }
-  const { sequence: _ignored, ...event } = result.output as Record<string, unknown>;
+  const { seq: _ignored, ...event } = result.output as Record<string, unknown>;
   if (event.time === undefined) event.time = now.toISOString();
   return { ok: true, event: event as JsonObject };
 }

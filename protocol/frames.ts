@@ -2,12 +2,12 @@ import * as v from "valibot";
 
 /**
  * Frames the server sends on a topic WebSocket. Every frame is a JSON text message with a `type`.
- * The event frame carries the stored CloudEvent, whose `sequence` is its position in the topic.
+ * The event frame carries the stored CloudEvent, whose `seq` is its position in the topic.
  */
 export const EventFrameSchema = v.object({
   type: v.literal("event"),
   topic: v.string(),
-  event: v.looseObject({ sequence: v.pipe(v.number(), v.integer(), v.minValue(1)), type: v.string() }),
+  event: v.looseObject({ seq: v.pipe(v.number(), v.integer(), v.minValue(1)), type: v.string() }),
 });
 
 /** The replay reached the head; from now on frames are live. */

@@ -9,7 +9,7 @@ export const QueueMessageSchema = v.object({
   topic: v.string(),
   seq: v.number(),
   subscription: v.string(),
-  event: v.looseObject({ id: v.string(), source: v.string(), type: v.string(), sequence: v.number() }),
+  event: v.looseObject({ id: v.string(), source: v.string(), type: v.string(), seq: v.number() }),
   traceparent: v.optional(v.string()),
   /** Set by a redrive: only this consumer runs, so others that succeeded are not asked again. */
   consumer: v.optional(v.string()),

@@ -4,7 +4,7 @@ import type { JsonObject } from "./json.ts";
 export interface PublishedEvent {
   id: string;
   source: string;
-  sequence: number;
+  seq: number;
   duplicate: boolean;
 }
 
@@ -18,7 +18,7 @@ export interface PublishResponse {
 export interface HistoryPage {
   topic: string;
   epoch: string;
-  /** Events in seq order; each carries its `sequence`. */
+  /** Events in seq order; each carries its `seq`. */
   events: JsonObject[];
   /** The seq this page ends at: pass it as `after` to read on. */
   next: number;

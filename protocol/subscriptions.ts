@@ -191,12 +191,12 @@ export type PutSubscriptionResponse = v.InferOutput<typeof PutSubscriptionRespon
 
 /**
  * The JSON body of one webhook delivery: the topic, the subscription and the events in seq order,
- * each the stored CloudEvent with its `sequence`.
+ * each the stored CloudEvent with its `seq`.
  */
 export const WebhookPayloadSchema = v.object({
   topic: v.string(),
   subscription: v.string(),
-  events: v.array(v.looseObject({ id: v.string(), source: v.string(), type: v.string(), sequence: v.number() })),
+  events: v.array(v.looseObject({ id: v.string(), source: v.string(), type: v.string(), seq: v.number() })),
 });
 export type WebhookPayload = v.InferOutput<typeof WebhookPayloadSchema>;
 

@@ -26,6 +26,6 @@ process.on("SIGTERM", () => {
 });
 
 for await (const m of messages) {
-  const frame = `{"type":"event","topic":"bench","sequence":${m.seq},"event":${decoder.decode(m.data)}}`;
+  const frame = `{"type":"event","topic":"bench","seq":${m.seq},"event":${decoder.decode(m.data)}}`;
   for (const ws of wss.clients) ws.send(frame);
 }

@@ -17,9 +17,9 @@ server.on("request", (req, res) => {
   req.on("end", () => {
     seq += 1;
     // Serialized once per publish, like the mesh's frames.
-    const frame = `{"type":"event","topic":"bench","sequence":${seq},"event":${Buffer.concat(chunks).toString("utf8")}}`;
+    const frame = `{"type":"event","topic":"bench","seq":${seq},"event":${Buffer.concat(chunks).toString("utf8")}}`;
     for (const ws of wss.clients) ws.send(frame);
-    res.writeHead(201, { "content-type": "application/json" }).end(`{"sequence":${seq}}`);
+    res.writeHead(201, { "content-type": "application/json" }).end(`{"seq":${seq}}`);
   });
 });
 

@@ -19,7 +19,7 @@ export function toFlowEvent(topic: string, event: JsonObject): FlowEvent {
   const data = event.data;
   return {
     topic,
-    seq: Number(event.sequence),
+    seq: Number(event.seq),
     id: str("id") ?? "",
     type: str("type") ?? "",
     source: str("source") ?? "",

@@ -133,7 +133,7 @@ describe("the signup page", () => {
     const welcome = page.locator('[data-testid=flow-item][data-type="WelcomeEmailSent"]');
     expect(await welcome.getAttribute("data-depth")).toBe("1");
     expect(await welcome.getByTestId("flow-cause").textContent()).toContain(
-      `caused by UserRegistered at users #${registered.sequence}`,
+      `caused by UserRegistered at users #${registered.seq}`,
     );
     expect(await page.evaluate(() => (window as unknown as { stillTheSamePage?: boolean }).stillTheSamePage)).toBe(
       true,

@@ -27,8 +27,8 @@ function App({ topic }: { topic: string }) {
       </p>
       <ol id="events">
         {view.events.map((event) => (
-          <li key={event.sequence} data-seq={event.sequence}>
-            {event.sequence}: {String((event.data as { text?: string } | null)?.text ?? "")}
+          <li key={event.seq} data-seq={event.seq}>
+            {event.seq}: {String((event.data as { text?: string } | null)?.text ?? "")}
           </li>
         ))}
       </ol>

@@ -43,8 +43,8 @@ async function publishBatch(topic: string, from: number, to: number): Promise<vo
     body: JSON.stringify(batch),
   });
   expect(res.status).toBe(201);
-  const body = (await res.json()) as { events: { sequence: number }[] };
-  expect(body.events.map((e) => e.sequence)).toEqual(range(from, to));
+  const body = (await res.json()) as { events: { seq: number }[] };
+  expect(body.events.map((e) => e.seq)).toEqual(range(from, to));
 }
 
 /** A subscriber that records what the app sees: each event's seq and every state change. */
@@ -60,8 +60,8 @@ function follow(
   const subscription: Subscription = client.subscribe(topic, {
     ...extra,
     onEvent: (event) => {
-      expect(event.data).toEqual({ n: event.sequence });
-      seqs.push(event.sequence);
+      expect(event.data).toEqual({ n: event.seq });
+      seqs.push(event.seq);
     },
     onStateChange: (state) => states.push(state),
     onError: (error) => errors.push(error),

@@ -40,7 +40,7 @@ describe("publisher SDK through a proxy that fails the first attempts", () => {
       data: { userId: "u1", name: "Ada", email: "ada@example.com" },
     });
     // The first attempt was stored; the last one is recognised as the same event.
-    expect(answer.events).toEqual([{ id: expect.any(String), source: "/e2e", sequence: 1, duplicate: true }]);
+    expect(answer.events).toEqual([{ id: expect.any(String), source: "/e2e", seq: 1, duplicate: true }]);
     expect(proxy.requests.map((r) => r.fault)).toEqual(["forward-then-drop", "503", "drop", "429", "pass"]);
     expect(new Set(proxy.requests.map((r) => r.body)).size).toBe(1);
     expect(await storedIds("flaky-one")).toEqual([answer.events[0].id]);
@@ -67,11 +67,11 @@ describe("publisher SDK through a proxy that fails the first attempts", () => {
     const info = await getJson<TopicInfo>("/v1/topics/flaky-many");
     expect(info).toMatchObject({ head: 13, eventCount: 13 });
     const page = await getJson<HistoryPage>("/v1/topics/flaky-many/events?limit=1000");
-    expect(page.events.map((e) => e.sequence)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+    expect(page.events.map((e) => e.seq)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
     expect(page.events.map((e) => e.id).sort()).toEqual([...ids].sort());
     // Each answer names the seq its event really has.
-    const seqOf = new Map(page.events.map((e) => [e.id, e.sequence]));
-    for (const e of answers.flatMap((a) => a.events)) expect(seqOf.get(e.id)).toBe(e.sequence);
+    const seqOf = new Map(page.events.map((e) => [e.id, e.seq]));
+    for (const e of answers.flatMap((a) => a.events)) expect(seqOf.get(e.id)).toBe(e.seq);
     await proxy.stop();
   });
 
@@ -118,7 +118,7 @@ describe("restart with persisted state", () => {
       { id: "a", type: "Tick" },
       { id: "b", type: "Tick" },
     ]);
-    expect(first.events.map((e) => e.sequence)).toEqual([1, 2]);
+    expect(first.events.map((e) => e.seq)).toEqual([1, 2]);
     const before = await getJson<TopicInfo>("/v1/topics/restart");
 
     await server.restart();
@@ -127,10 +127,10 @@ describe("restart with persisted state", () => {
     expect(await getJson<TopicInfo>("/v1/topics/restart")).toEqual(before);
     expect(await storedIds("restart")).toEqual(["a", "b"]);
     expect((await after.publish("restart", { id: "b", type: "Tick" })).events).toEqual([
-      { id: "b", source: "/e2e", sequence: 2, duplicate: true },
+      { id: "b", source: "/e2e", seq: 2, duplicate: true },
     ]);
     expect((await after.publish("restart", { id: "c", type: "Tick" })).events).toEqual([
-      { id: "c", source: "/e2e", sequence: 3, duplicate: false },
+      { id: "c", source: "/e2e", seq: 3, duplicate: false },
     ]);
     expect(await storedIds("restart")).toEqual(["a", "b", "c"]);
   });

@@ -55,7 +55,7 @@ describe("subscriber tokens with the real client", () => {
       token: tokenFunction,
       backoff: { firstDelayMs: 50, maxDelayMs: 200 },
     });
-    const sub = client.subscribe(topic, { onEvent: (e) => seqs.push(e.sequence), onError: (e) => errors.push(e) });
+    const sub = client.subscribe(topic, { onEvent: (e) => seqs.push(e.seq), onError: (e) => errors.push(e) });
     try {
       await until(() => sub.state === "live" && seqs.length === 2, "live after the refresh");
       expect(errors).toContainEqual(expect.objectContaining({ code: "token_expired", terminal: false }));
@@ -121,6 +121,6 @@ describe("rate limits", () => {
     await new Promise((r) => setTimeout(r, 10_000 - (Date.now() % 10_000) + 100));
     const recovered = await publish(server.url, "limited", ["k6"]);
     expect(recovered.status).toBe(201);
-    expect(await recovered.json()).toMatchObject({ events: [{ sequence: 6 }] });
+    expect(await recovered.json()).toMatchObject({ events: [{ seq: 6 }] });
   });
 });

@@ -33,7 +33,7 @@ function appendOrderViolations(acksByPublisher: Ack[][]): string[] {
     for (const ack of acks) byTopic.set(ack.topic, [...(byTopic.get(ack.topic) ?? []), ack]);
     for (const [topic, list] of byTopic) {
       for (let i = 1; i < list.length; i++) {
-        if (list[i].sequence <= list[i - 1].sequence) {
+        if (list[i].seq <= list[i - 1].seq) {
           violations.push(
             `${topic}: ${list[i].source} published ${list[i].id} after ${list[i - 1].id} but got a lower seq`,
           );
@@ -46,7 +46,7 @@ function appendOrderViolations(acksByPublisher: Ack[][]): string[] {
 
 /** Every subscriber of a topic saw the same (seq, id) pairs as the log holds, in log order. */
 function sameSequence(topic: string, events: LoggedEvent[], followers: Follower[]): string[] {
-  const log = events.map((e) => `${e.sequence}:${e.id}`).join(",");
+  const log = events.map((e) => `${e.seq}:${e.id}`).join(",");
   return followers.flatMap((f, i) =>
     f.events.map(([seq, id]) => `${seq}:${id}`).join(",") === log
       ? []

@@ -109,5 +109,5 @@ it("keeps every acknowledged event exactly once through SIGKILLs mid-stream; sub
     ),
   ).toEqual([]);
   // Every stored event was acknowledged to its publisher: none got lost on the way back either.
-  expect(new Set(acks.map((a) => a.sequence)).size).toBe(head);
+  expect(new Set(acks.map((a) => a.seq)).size).toBe(head);
 });

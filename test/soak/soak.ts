@@ -175,7 +175,7 @@ try {
       );
       const acks = publisher.acks.slice(-count);
       acks.forEach((ack, i) => {
-        if (plans[i] === "poison") poison.get(topic)?.add(ack.sequence);
+        if (plans[i] === "poison") poison.get(topic)?.add(ack.seq);
       });
       await sleep(Math.max(0, (count / perPublisherRate) * 1000 - (Date.now() - started)));
     }
@@ -248,7 +248,7 @@ try {
     logs.set(topic, events);
     queueSeqs.set(
       topic,
-      events.filter((e) => e.type === QUEUE_TYPE).map((e) => e.sequence),
+      events.filter((e) => e.type === QUEUE_TYPE).map((e) => e.seq),
     );
   }
   /**

@@ -74,8 +74,8 @@ export class ChaosReceiver {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const endpoint = (req.url ?? "").split("/")[2] ?? "";
-    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { events: { sequence: number }[] };
-    const seqs = body.events.map((e) => e.sequence);
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { events: { seq: number }[] };
+    const seqs = body.events.map((e) => e.seq);
     const outcome = this.options.decide(endpoint, seqs);
     this.requests.push({ endpoint, webhookId: String(req.headers["webhook-id"]), seqs, outcome });
     const timeout = this.options.senderTimeoutMs;

@@ -12,19 +12,19 @@ import { ADMIN_AUTH } from "./credentials.ts";
 
 /** An event as the log returns it. */
 export interface LoggedEvent {
-  sequence: number;
+  seq: number;
   id: string;
   source: string;
   type: string;
   [attribute: string]: unknown;
 }
 
-/** What a publisher was told: this event is stored at `sequence`. */
+/** What a publisher was told: this event is stored at `seq`. */
 export interface Ack {
   topic: string;
   id: string;
   source: string;
-  sequence: number;
+  seq: number;
 }
 
 export interface LogReport {
@@ -86,9 +86,9 @@ export function checkLog(topic: string, head: number, events: LoggedEvent[], fir
   const violations: string[] = [];
   let gaps = 0;
   events.forEach((event, i) => {
-    if (event.sequence !== firstSeq + i) {
+    if (event.seq !== firstSeq + i) {
       gaps += 1;
-      if (gaps <= 5) violations.push(`${topic}: position ${i} holds seq ${event.sequence}, expected ${firstSeq + i}`);
+      if (gaps <= 5) violations.push(`${topic}: position ${i} holds seq ${event.seq}, expected ${firstSeq + i}`);
     }
   });
   const expectedCount = Math.max(0, head - firstSeq + 1);
@@ -104,8 +104,8 @@ export function checkLog(topic: string, head: number, events: LoggedEvent[], fir
     if (earlier !== undefined) {
       duplicates += 1;
       if (duplicates <= 5)
-        violations.push(`${topic}: (${event.source}, ${event.id}) at seq ${earlier} and ${event.sequence}`);
-    } else seen.set(key, event.sequence);
+        violations.push(`${topic}: (${event.source}, ${event.id}) at seq ${earlier} and ${event.seq}`);
+    } else seen.set(key, event.seq);
   }
   return { topic, head, events: events.length, gaps, duplicates, violations };
 }
@@ -113,16 +113,16 @@ export function checkLog(topic: string, head: number, events: LoggedEvent[], fir
 /** Every acknowledged event is in its topic's log, with its `(source, id)`, at the seq it was given. */
 export function checkAcks(acks: Ack[], logs: Map<string, LoggedEvent[]>): AckReport {
   const bySeq = new Map<string, Map<number, LoggedEvent>>();
-  for (const [topic, events] of logs) bySeq.set(topic, new Map(events.map((e) => [e.sequence, e])));
+  for (const [topic, events] of logs) bySeq.set(topic, new Map(events.map((e) => [e.seq, e])));
   const violations: string[] = [];
   let missing = 0;
   for (const ack of acks) {
-    const stored = bySeq.get(ack.topic)?.get(ack.sequence);
+    const stored = bySeq.get(ack.topic)?.get(ack.seq);
     if (stored?.id === ack.id && stored.source === ack.source) continue;
     missing += 1;
     if (missing <= 5) {
       violations.push(
-        `${ack.topic}: acknowledged (${ack.source}, ${ack.id}) at seq ${ack.sequence}, log has ${stored ? `(${stored.source}, ${stored.id})` : "nothing"}`,
+        `${ack.topic}: acknowledged (${ack.source}, ${ack.id}) at seq ${ack.seq}, log has ${stored ? `(${stored.source}, ${stored.id})` : "nothing"}`,
       );
     }
   }

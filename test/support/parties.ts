@@ -63,7 +63,7 @@ export function trackedPublisher(baseUrl: () => string, source: string, retry = 
       const answer = await publisher.publish(topic, events);
       for (const e of answer.events) {
         if (e.duplicate) duplicates.count += 1;
-        acks.push({ topic, id: e.id, source: e.source, sequence: e.sequence });
+        acks.push({ topic, id: e.id, source: e.source, seq: e.seq });
       }
     },
   };
@@ -96,8 +96,8 @@ export function follow(
   const subscription = client.subscribe(topic, {
     after: options.after,
     onEvent: (event) => {
-      seqs.push(event.sequence);
-      events.push([event.sequence, String(event.id)]);
+      seqs.push(event.seq);
+      events.push([event.seq, String(event.id)]);
     },
     onStateChange: (state) => states.push(state),
     onError: (error) => errors.push(error),

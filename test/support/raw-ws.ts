@@ -117,7 +117,7 @@ export class RawWebSocket {
 /** The seqs of the event frames among received texts. */
 export function eventSeqs(texts: readonly string[]): number[] {
   return texts.flatMap((text) => {
-    const frame = JSON.parse(text) as { type: string; event?: { sequence: number } };
-    return frame.type === "event" && frame.event ? [frame.event.sequence] : [];
+    const frame = JSON.parse(text) as { type: string; event?: { seq: number } };
+    return frame.type === "event" && frame.event ? [frame.event.seq] : [];
   });
 }

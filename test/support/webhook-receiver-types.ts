@@ -23,7 +23,7 @@ export interface ReceivedRequest {
   verified: boolean;
   status: number;
   seqs: number[];
-  body: { topic?: string; subscription?: string; events?: { sequence: number; id: string; type: string }[] };
+  body: { topic?: string; subscription?: string; events?: { seq: number; id: string; type: string }[] };
 }
 
 declare module "vitest" {

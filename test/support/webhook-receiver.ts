@@ -99,7 +99,7 @@ export class WebhookReceiver {
     } catch {
       // Recorded as unverified and refused below.
     }
-    const seqs = (body.events ?? []).map((e) => e.sequence);
+    const seqs = (body.events ?? []).map((e) => e.seq);
     const fail =
       behaviour.failAll || (behaviour.failNext ?? 0) > 0 || seqs.some((seq) => behaviour.failSeqs?.includes(seq));
     if ((behaviour.failNext ?? 0) > 0) behaviour.failNext = (behaviour.failNext ?? 0) - 1;

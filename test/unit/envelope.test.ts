@@ -79,9 +79,9 @@ describe("checkEnvelope", () => {
     }
   });
 
-  it("drops a sequence sent by the publisher: only the topic's log assigns positions", () => {
-    const result = checkEnvelope({ ...base, sequence: 99 }, now);
+  it("drops a seq sent by the publisher: only the topic's log assigns positions", () => {
+    const result = checkEnvelope({ ...base, seq: 99 }, now);
     expect(result.ok).toBe(true);
-    expect(result.ok && "sequence" in result.event).toBe(false);
+    expect(result.ok && "seq" in result.event).toBe(false);
   });
 });

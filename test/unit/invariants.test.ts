@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { checkAcks, checkDeliveries, checkLog, type LoggedEvent, seqsUpTo } from "../support/invariants.ts";
 
-const event = (sequence: number, id = `e${sequence}`, source = "s"): LoggedEvent => ({
-  sequence,
+const event = (seq: number, id = `e${seq}`, source = "s"): LoggedEvent => ({
+  seq,
   id,
   source,
   type: "T",
@@ -25,10 +25,10 @@ describe("the invariant checker catches what it must", () => {
 
   it("finds an acknowledged event that is missing or stored at another seq", () => {
     const logs = new Map([["t", [event(1), event(2)]]]);
-    expect(checkAcks([{ topic: "t", id: "e2", source: "s", sequence: 2 }], logs).missing).toBe(0);
-    expect(checkAcks([{ topic: "t", id: "e2", source: "s", sequence: 1 }], logs).missing).toBe(1);
-    expect(checkAcks([{ topic: "t", id: "e3", source: "s", sequence: 3 }], logs).missing).toBe(1);
-    expect(checkAcks([{ topic: "u", id: "e1", source: "s", sequence: 1 }], logs).missing).toBe(1);
+    expect(checkAcks([{ topic: "t", id: "e2", source: "s", seq: 2 }], logs).missing).toBe(0);
+    expect(checkAcks([{ topic: "t", id: "e2", source: "s", seq: 1 }], logs).missing).toBe(1);
+    expect(checkAcks([{ topic: "t", id: "e3", source: "s", seq: 3 }], logs).missing).toBe(1);
+    expect(checkAcks([{ topic: "u", id: "e1", source: "s", seq: 1 }], logs).missing).toBe(1);
   });
 
   it("dedups deliveries by seq, and reports missing, unexpected and out-of-order ones", () => {

@@ -118,11 +118,11 @@ describe("binary mode", () => {
     ]);
   });
 
-  it("keeps a ce-time and drops a ce-sequence", () => {
-    const req = request("text/plain", "hi", { ...ce, "ce-time": "2020-01-01T00:00:00Z", "ce-sequence": "5" });
+  it("keeps a ce-time and drops a ce-seq", () => {
+    const req = request("text/plain", "hi", { ...ce, "ce-time": "2020-01-01T00:00:00Z", "ce-seq": "5" });
     const [stored] = parsePublishRequest(req, config, now);
     expect(stored).toMatchObject({ time: "2020-01-01T00:00:00Z", data: "hi", datacontenttype: "text/plain" });
-    expect(stored).not.toHaveProperty("sequence");
+    expect(stored).not.toHaveProperty("seq");
   });
 
   it("keeps non-text data byte for byte as data_base64", () => {

@@ -24,7 +24,7 @@ function scriptedFetch(answers: Answer[]) {
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 const stored = (...seqs: number[]) =>
-  json(201, { topic: "t", events: seqs.map((s) => ({ id: "x", source: "s", sequence: s, duplicate: false })) });
+  json(201, { topic: "t", events: seqs.map((s) => ({ id: "x", source: "s", seq: s, duplicate: false })) });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const fast = { firstDelayMs: 1, maxDelayMs: 5 };
 
@@ -40,7 +40,7 @@ describe("createPublisher", () => {
       type: "UserRegistered",
       data: { userId: "u1", name: "Ada", email: "ada@example.com" },
     });
-    expect(answer.events[0].sequence).toBe(1);
+    expect(answer.events[0].seq).toBe(1);
     expect(calls).toHaveLength(1);
     expect(calls[0].url).toBe("http://mesh.test/v1/topics/users/events");
     expect(calls[0].headers["content-type"]).toBe("application/cloudevents+json");
@@ -102,7 +102,7 @@ describe("createPublisher", () => {
     ]);
     const publisher = createPublisher({ baseUrl: "http://mesh.test", fetch, retry: fast });
     const answer = await publisher.publish("t", [{ type: "A" }, { type: "B" }]);
-    expect(answer.events[0].sequence).toBe(1);
+    expect(answer.events[0].seq).toBe(1);
     expect(calls).toHaveLength(5);
     expect(new Set(calls.map((c) => c.body)).size).toBe(1);
   });
@@ -120,7 +120,7 @@ describe("createPublisher", () => {
     expect(calls).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(calls).toHaveLength(2);
-    await expect(done).resolves.toMatchObject({ events: [{ sequence: 1 }] });
+    await expect(done).resolves.toMatchObject({ events: [{ seq: 1 }] });
   });
 
   it("backs off with full jitter: each wait is at most the growing ceiling", async () => {

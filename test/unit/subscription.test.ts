@@ -31,7 +31,7 @@ const frames = {
     JSON.stringify({
       type: "event",
       topic: "t",
-      event: { id: `e${seq}`, source: "s", specversion: "1.0", type, time: "2026-01-01T00:00:00Z", sequence: seq },
+      event: { id: `e${seq}`, source: "s", specversion: "1.0", type, time: "2026-01-01T00:00:00Z", seq: seq },
     }),
   caughtUp: (head: number, epoch = "e1") => JSON.stringify({ type: "caught-up", topic: "t", head, epoch }),
   gap: (after: number, oldest: number, epoch = "e1", reason: GapFrame["reason"] = "retention") =>
@@ -84,7 +84,7 @@ function subscribe(options: Partial<SubscribeOptions> = {}, on: MeshClient = cli
   const errors: SubscriptionError[] = [];
   const gaps: GapFrame[] = [];
   const subscription: Subscription = on.subscribe("t", {
-    onEvent: (event) => seqs.push(event.sequence),
+    onEvent: (event) => seqs.push(event.seq),
     onStateChange: (state) => states.push(state),
     onError: (error) => errors.push(error),
     onGap: (gap) => gaps.push(gap),
@@ -223,8 +223,8 @@ describe("close codes and errors", () => {
     const seen: number[] = [];
     const sub = subscribe({
       onEvent: (event) => {
-        seen.push(event.sequence);
-        if (event.sequence === 1) throw new Error("boom");
+        seen.push(event.seq);
+        if (event.seq === 1) throw new Error("boom");
       },
     });
     await until(() => sub.subscription.state === "live", "live");

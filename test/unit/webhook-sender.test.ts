@@ -12,7 +12,7 @@ describe("signWebhook", () => {
   it("produces a signature the standardwebhooks package accepts", async () => {
     const secret = generateWebhookSecret();
     const timestamp = Math.floor(Date.now() / 1000);
-    const body = JSON.stringify({ topic: "t", subscription: "s", events: [{ sequence: 1 }] });
+    const body = JSON.stringify({ topic: "t", subscription: "s", events: [{ seq: 1 }] });
     const signature = await signWebhook(secret, "t:s:1", timestamp, body);
     const headers = { "webhook-id": "t:s:1", "webhook-timestamp": String(timestamp), "webhook-signature": signature };
     expect(new Webhook(secret).verify(body, headers)).toEqual(JSON.parse(body));
@@ -108,7 +108,7 @@ describe("queue messages", () => {
   const row = (seq: number, extra: Record<string, unknown> = {}) => ({
     seq,
     type: "Thing",
-    body: JSON.stringify({ id: `e${seq}`, source: "s", specversion: "1.0", type: "Thing", sequence: seq, ...extra }),
+    body: JSON.stringify({ id: `e${seq}`, source: "s", specversion: "1.0", type: "Thing", seq: seq, ...extra }),
   });
 
   it("carry topic, seq, subscription, the event and its trace context, valid by the shared schema", () => {
@@ -116,7 +116,7 @@ describe("queue messages", () => {
     for (const message of messages) expect(v.safeParse(QueueMessageSchema, message).success).toBe(true);
     expect(messages[0]).toMatchObject({ topic: "orders", seq: 1, subscription: "billing", traceparent: "00-trace" });
     expect(messages[1]).not.toHaveProperty("traceparent");
-    expect(messages[1].event).toMatchObject({ id: "e2", sequence: 2 });
+    expect(messages[1].event).toMatchObject({ id: "e2", seq: 2 });
   });
 
   it("split into sendBatch calls under the size limit, in seq order", () => {

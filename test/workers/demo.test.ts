@@ -97,12 +97,12 @@ describe("POST /demo/users", () => {
     expect((await users()).filter((u) => u.email === email.toLowerCase())).toHaveLength(1);
 
     const page = await (
-      await call(`/v1/topics/users/events?after=${created.event.sequence - 1}&limit=1`)
+      await call(`/v1/topics/users/events?after=${created.event.seq - 1}&limit=1`)
     ).json<HistoryPage>();
     expect(page.events[0]).toMatchObject({
       id: `user-registered-${created.user.userId}`,
       type: "UserRegistered",
-      sequence: created.event.sequence,
+      seq: created.event.seq,
       correlationid: created.user.correlationId,
       data: { userId: created.user.userId, name: "Grace Hopper", email: email.toLowerCase() },
     });
@@ -160,7 +160,7 @@ describe("the Notification Service handler", () => {
     source: "/demo/user-service",
     type: "UserRegistered",
     time: new Date().toISOString(),
-    sequence: 1,
+    seq: 1,
     correlationid: `signup-${userId}`,
     data: { userId, name: "Edsger", email: "edsger@example.com" },
   };
@@ -186,11 +186,11 @@ describe("the Notification Service handler", () => {
 
     const trail = { causationid: registered.id, correlationid: registered.correlationid };
     expect(await history()).toMatchObject([
-      { type: "NotificationAttemptFailed", sequence: 1, ...trail, data: { userId, attempt: 1, error: SWITCH_ERROR } },
-      { type: "NotificationAttemptFailed", sequence: 2, ...trail, data: { userId, attempt: 2 } },
+      { type: "NotificationAttemptFailed", seq: 1, ...trail, data: { userId, attempt: 1, error: SWITCH_ERROR } },
+      { type: "NotificationAttemptFailed", seq: 2, ...trail, data: { userId, attempt: 2 } },
       {
         type: "WelcomeEmailSent",
-        sequence: 3,
+        seq: 3,
         ...trail,
         data: { userId, email: "edsger@example.com", subject: "Welcome, Edsger!" },
       },
@@ -219,7 +219,7 @@ describe("a signup through the real path: subscription, queue, consumer", () => 
     expect(await outbox(user.userId)).toHaveLength(1);
     const sub = await (await call("/v1/topics/users/subscriptions/notification-service")).json<SubscriptionView>();
     expect(sub).toMatchObject({ state: "active", target: { type: "queue", queue: "DELIVERY_QUEUE" } });
-    expect(sub.cursor).toBeGreaterThanOrEqual(event.sequence);
+    expect(sub.cursor).toBeGreaterThanOrEqual(event.seq);
   });
 
   it("dead-letters the message while the service fails, and a redrive sends exactly one email", async () => {

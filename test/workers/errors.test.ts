@@ -24,7 +24,7 @@ async function refusedWithoutEffect(send: (topic: string) => Promise<Response>):
   expect(await info(topic)).toEqual(before);
   expect((await allEvents(topic)).map((e) => e.id)).toEqual(["seed"]);
   const after = await publish(topic, event("after"));
-  expect(after.events[0]).toMatchObject({ sequence: 2, duplicate: false });
+  expect(after.events[0]).toMatchObject({ seq: 2, duplicate: false });
   return answer;
 }
 

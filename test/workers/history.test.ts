@@ -19,8 +19,8 @@ describe("history paging across 2,500 events", () => {
   it("serves 100 events by default, says where the page ends and that more follow", async () => {
     const page = await history(topic);
     expect(page).toMatchObject({ topic, head: 2500, next: 100, more: true });
-    expect(page.events.map((e) => e.sequence)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-    expect(page.events[0]).toMatchObject({ id: "h1", type: "Alpha", data: { n: 1 }, sequence: 1 });
+    expect(page.events.map((e) => e.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(page.events[0]).toMatchObject({ id: "h1", type: "Alpha", data: { n: 1 }, seq: 1 });
   });
 
   it("pages through every event exactly once, in seq order, with the largest page", async () => {
@@ -29,7 +29,7 @@ describe("history paging across 2,500 events", () => {
     let after = 0;
     for (;;) {
       const page = await history(topic, `after=${after}&limit=1000`);
-      seqs.push(...page.events.map((e) => Number(e.sequence)));
+      seqs.push(...page.events.map((e) => Number(e.seq)));
       pages.push({ size: page.events.length, next: page.next, more: page.more });
       if (!page.more) break;
       after = page.next;
@@ -48,7 +48,7 @@ describe("history paging across 2,500 events", () => {
     let more = true;
     while (more) {
       const page = await history(topic, `after=${after}&limit=137`);
-      seen.push(...page.events.map((e) => Number(e.sequence)));
+      seen.push(...page.events.map((e) => Number(e.seq)));
       expect(page.events.length).toBeLessThanOrEqual(137);
       ({ next: after, more } = page);
     }
@@ -67,7 +67,7 @@ describe("history paging across 2,500 events", () => {
     for (;;) {
       const page = await history(topic, `after=${after}&limit=300&type=Beta`);
       for (const e of page.events) expect(e.type).toBe("Beta");
-      seqs.push(...page.events.map((e) => Number(e.sequence)));
+      seqs.push(...page.events.map((e) => Number(e.seq)));
       if (!page.more) {
         expect(page.next).toBe(2500);
         break;
@@ -80,7 +80,7 @@ describe("history paging across 2,500 events", () => {
 
   it("filters by several types", async () => {
     const page = await history(topic, "after=0&limit=6&type=Alpha,Gamma");
-    expect(page.events.map((e) => [e.sequence, e.type])).toEqual([
+    expect(page.events.map((e) => [e.seq, e.type])).toEqual([
       [1, "Alpha"],
       [3, "Gamma"],
       [4, "Alpha"],

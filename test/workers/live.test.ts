@@ -17,7 +17,7 @@ async function connect(topic: string, query = ""): Promise<Socket> {
 }
 
 function seqs(frames: ServerFrame[]): number[] {
-  return frames.flatMap((f) => (f.type === "event" ? [f.event.sequence] : []));
+  return frames.flatMap((f) => (f.type === "event" ? [f.event.seq] : []));
 }
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -71,7 +71,7 @@ describe("live WebSocket frames", () => {
     expect(first).toMatchObject({
       type: "event",
       topic: "order",
-      event: { id: "e4", source: "live-test", sequence: 4 },
+      event: { id: "e4", source: "live-test", seq: 4 },
     });
     // Every text on the socket is a valid frame.
     expect(sock.texts.length).toBe(sock.frames.length);

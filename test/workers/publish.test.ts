@@ -7,7 +7,7 @@ afterEach(() => {
 });
 
 describe("publish: the three CloudEvents modes", () => {
-  it("structured mode: 201 with id, source, sequence and duplicate; the event is stored as given plus sequence", async () => {
+  it("structured mode: 201 with id, source, seq and duplicate; the event is stored as given plus seq", async () => {
     const topic = freshTopic("structured");
     const sent = event("s1", {
       subject: "user/1",
@@ -19,17 +19,17 @@ describe("publish: the three CloudEvents modes", () => {
       correlationid: "flow-1",
       causationid: "cause-1",
       tenant: "acme",
-      sequence: 999,
+      seq: 999,
     });
     const res = await post(topic, sent, "application/cloudevents+json");
     expect(res.status).toBe(201);
     expect(await res.json()).toEqual({
       topic,
-      events: [{ id: "s1", source: "/tests", sequence: 1, duplicate: false }],
+      events: [{ id: "s1", source: "/tests", seq: 1, duplicate: false }],
     });
     const [stored] = (await history(topic)).events;
-    const { sequence: _sent, ...kept } = sent;
-    expect(stored).toEqual({ ...kept, time: expect.any(String), sequence: 1 });
+    const { seq: _sent, ...kept } = sent;
+    expect(stored).toEqual({ ...kept, time: expect.any(String), seq: 1 });
     expect(Date.now() - Date.parse(String(stored.time))).toBeLessThan(60_000);
   });
 
@@ -43,8 +43,8 @@ describe("publish: the three CloudEvents modes", () => {
     const topic = freshTopic("batch");
     const res = await post(topic, [event("b1"), event("b2"), event("b3")], "application/cloudevents-batch+json");
     expect(res.status).toBe(201);
-    const body = await res.json<{ events: { id: string; sequence: number }[] }>();
-    expect(body.events.map((e) => [e.id, e.sequence])).toEqual([
+    const body = await res.json<{ events: { id: string; seq: number }[] }>();
+    expect(body.events.map((e) => [e.id, e.seq])).toEqual([
       ["b1", 1],
       ["b2", 2],
       ["b3", 3],
@@ -70,7 +70,7 @@ describe("publish: the three CloudEvents modes", () => {
       subject: "invoice/7",
       datacontenttype: "application/json",
       data: { amount: 3 },
-      sequence: 1,
+      seq: 1,
     });
   });
 
@@ -108,13 +108,13 @@ describe("the topic's sequence", () => {
   it("stays contiguous under 100 concurrent publishes to one topic", async () => {
     const topic = freshTopic("concurrent");
     const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => publish(topic, event(`c${i}`))));
-    const seqs = answers.map((a) => a.events[0].sequence).sort((a, b) => a - b);
+    const seqs = answers.map((a) => a.events[0].seq).sort((a, b) => a - b);
     expect(seqs).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     const stored = await allEvents(topic);
-    expect(stored.map((e) => e.sequence)).toEqual(seqs);
+    expect(stored.map((e) => e.seq)).toEqual(seqs);
     // Each answer names the seq its own event was stored at.
-    const byId = new Map(stored.map((e) => [e.id, e.sequence]));
-    for (const [i, a] of answers.entries()) expect(byId.get(`c${i}`)).toBe(a.events[0].sequence);
+    const byId = new Map(stored.map((e) => [e.id, e.seq]));
+    for (const [i, a] of answers.entries()) expect(byId.get(`c${i}`)).toBe(a.events[0].seq);
     expect(await info(topic)).toMatchObject({ head: 100, oldest: 1, eventCount: 100 });
   });
 
@@ -129,10 +129,10 @@ describe("the topic's sequence", () => {
       ),
     );
     for (const a of answers) {
-      const seqs = a.events.map((e) => e.sequence);
+      const seqs = a.events.map((e) => e.seq);
       expect(seqs).toEqual(Array.from({ length: 10 }, (_, i) => seqs[0] + i));
     }
-    expect((await allEvents(topic)).map((e) => e.sequence)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect((await allEvents(topic)).map((e) => e.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
   });
 });
 
@@ -152,8 +152,8 @@ describe("batch atomicity", () => {
     // None of the refused ids was remembered: sending them again stores them, right after the head.
     const again = await publish(topic, [event("a1"), event("a2")]);
     expect(again.events).toEqual([
-      { id: "a1", source: "/tests", sequence: 2, duplicate: false },
-      { id: "a2", source: "/tests", sequence: 3, duplicate: false },
+      { id: "a1", source: "/tests", seq: 2, duplicate: false },
+      { id: "a2", source: "/tests", seq: 3, duplicate: false },
     ]);
   });
 
@@ -175,7 +175,7 @@ describe("batch atomicity", () => {
       }
     });
     expect(outcome).toEqual({ head: 1, rows: [1] });
-    expect((await publish(topic, event("next"))).events[0].sequence).toBe(2);
+    expect((await publish(topic, event("next"))).events[0].seq).toBe(2);
   });
 });
 
@@ -189,7 +189,7 @@ describe("idempotent publish: (source, id) inside the dedup window", () => {
     expect(repeat.status).toBe(200);
     expect(await repeat.json()).toEqual({
       topic,
-      events: [{ id: "dup", source: "/tests", sequence: 2, duplicate: true }],
+      events: [{ id: "dup", source: "/tests", seq: 2, duplicate: true }],
     });
     expect(await info(topic)).toMatchObject({ head: 2 });
     expect((await history(topic)).events[1].data).toBe(1);
@@ -199,7 +199,7 @@ describe("idempotent publish: (source, id) inside the dedup window", () => {
     const topic = freshTopic("dedup-source");
     await publish(topic, event("same", { source: "/a" }));
     const other = await publish(topic, event("same", { source: "/b" }));
-    expect(other.events[0]).toMatchObject({ sequence: 2, duplicate: false });
+    expect(other.events[0]).toMatchObject({ seq: 2, duplicate: false });
   });
 
   it("a batch mixing new and known events answers 201 and stores only the new ones", async () => {
@@ -208,10 +208,10 @@ describe("idempotent publish: (source, id) inside the dedup window", () => {
     const res = await post(topic, [event("new1"), event("old"), event("new2"), event("new1")]);
     expect(res.status).toBe(201);
     expect((await res.json<{ events: unknown[] }>()).events).toEqual([
-      { id: "new1", source: "/tests", sequence: 2, duplicate: false },
-      { id: "old", source: "/tests", sequence: 1, duplicate: true },
-      { id: "new2", source: "/tests", sequence: 3, duplicate: false },
-      { id: "new1", source: "/tests", sequence: 2, duplicate: true },
+      { id: "new1", source: "/tests", seq: 2, duplicate: false },
+      { id: "old", source: "/tests", seq: 1, duplicate: true },
+      { id: "new2", source: "/tests", seq: 3, duplicate: false },
+      { id: "new1", source: "/tests", seq: 2, duplicate: true },
     ]);
     expect((await allEvents(topic)).map((e) => e.id)).toEqual(["old", "new1", "new2"]);
   });
@@ -220,10 +220,10 @@ describe("idempotent publish: (source, id) inside the dedup window", () => {
     const topic = freshTopic("dedup-concurrent");
     const responses = await Promise.all(Array.from({ length: 20 }, () => post(topic, event("race"))));
     const answers = await Promise.all(
-      responses.map((r) => r.json<{ events: { sequence: number; duplicate: boolean }[] }>()),
+      responses.map((r) => r.json<{ events: { seq: number; duplicate: boolean }[] }>()),
     );
     expect(answers.filter((a) => !a.events[0].duplicate)).toHaveLength(1);
-    expect(new Set(answers.map((a) => a.events[0].sequence))).toEqual(new Set([1]));
+    expect(new Set(answers.map((a) => a.events[0].seq))).toEqual(new Set([1]));
     expect(responses.map((r) => r.status).sort((a, b) => a - b)).toEqual([...Array(19).fill(200), 201]);
     expect(await info(topic)).toMatchObject({ head: 1, eventCount: 1 });
   });
@@ -244,9 +244,9 @@ describe("idempotent publish: (source, id) inside the dedup window", () => {
     const repeat = await post(topic, event("r2"));
     expect(repeat.status).toBe(200);
     expect((await repeat.json<{ events: unknown[] }>()).events).toEqual([
-      { id: "r2", source: "/tests", sequence: 2, duplicate: true },
+      { id: "r2", source: "/tests", seq: 2, duplicate: true },
     ]);
-    expect((await publish(topic, event("r3"))).events[0].sequence).toBe(3);
+    expect((await publish(topic, event("r3"))).events[0].seq).toBe(3);
   });
 
   it("an id older than the dedup window is a new event", async () => {
@@ -255,8 +255,8 @@ describe("idempotent publish: (source, id) inside the dedup window", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 86_400_000 + 1_000);
     const again = await publish(topic, event("w"));
-    expect(again.events[0]).toMatchObject({ sequence: 2, duplicate: false });
+    expect(again.events[0]).toMatchObject({ seq: 2, duplicate: false });
     // And from then on the new seq is the one a repeat is answered with.
-    expect((await publish(topic, event("w"))).events[0]).toMatchObject({ sequence: 2, duplicate: true });
+    expect((await publish(topic, event("w"))).events[0]).toMatchObject({ seq: 2, duplicate: true });
   });
 });

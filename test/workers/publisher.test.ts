@@ -15,12 +15,12 @@ it("publishes from a Worker and the events are stored with the filled attributes
     { type: "UserRegistered", data: { userId: "u1", name: "Ada", email: "ada@example.com" } },
     { type: "Other", subject: "s", correlationid: "c1" },
   ]);
-  expect(answer.events.map((e) => [e.sequence, e.duplicate])).toEqual([
+  expect(answer.events.map((e) => [e.seq, e.duplicate])).toEqual([
     [1, false],
     [2, false],
   ]);
   const { events } = await history(topic);
-  expect(events[0]).toMatchObject({ id: answer.events[0].id, source: "/worker", specversion: "1.0", sequence: 1 });
-  expect(events[1]).toMatchObject({ type: "Other", subject: "s", correlationid: "c1", sequence: 2 });
+  expect(events[0]).toMatchObject({ id: answer.events[0].id, source: "/worker", specversion: "1.0", seq: 1 });
+  expect(events[1]).toMatchObject({ type: "Other", subject: "s", correlationid: "c1", seq: 2 });
   expect(Date.parse(String(events[1].time))).not.toBeNaN();
 });

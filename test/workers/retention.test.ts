@@ -50,12 +50,12 @@ describe("retention by age, trimmed by the alarm", () => {
     });
     expect((await request(`/v1/topics/${topic}/events`)).status).toBe(410);
     const page = await history(topic, "after=3");
-    expect(page.events.map((e) => [e.sequence, e.id])).toEqual([
+    expect(page.events.map((e) => [e.seq, e.id])).toEqual([
       [4, "new1"],
       [5, "new2"],
     ]);
     // The sequence continues after the head, never reusing a trimmed seq.
-    expect((await publish(topic, event("new3"))).events[0].sequence).toBe(6);
+    expect((await publish(topic, event("new3"))).events[0].seq).toBe(6);
   });
 
   it("trimming every event keeps the head: the log is empty and the sequence continues", async () => {
@@ -66,7 +66,7 @@ describe("retention by age, trimmed by the alarm", () => {
     expect(await info(topic)).toMatchObject({ head: 2, oldest: 3, eventCount: 0 });
     expect(await history(topic, "after=2")).toMatchObject({ events: [], next: 2, more: false });
     expect((await request(`/v1/topics/${topic}/events?after=1`)).status).toBe(410);
-    expect((await publish(topic, event("x3"))).events[0].sequence).toBe(3);
+    expect((await publish(topic, event("x3"))).events[0].seq).toBe(3);
   });
 
   it("forgets dedup keys after the dedup window, and stops the alarm once nothing is left to trim", async () => {
@@ -78,7 +78,7 @@ describe("retention by age, trimmed by the alarm", () => {
     expect(await alarmAt(topic)).toBeNull();
     expect(await runDurableObjectAlarm(topicStub(topic))).toBe(false);
     const again = await publish(topic, event("k"));
-    expect(again.events[0]).toMatchObject({ sequence: 2, duplicate: false });
+    expect(again.events[0]).toMatchObject({ seq: 2, duplicate: false });
     expect(await alarmAt(topic)).not.toBeNull();
   });
 
@@ -94,7 +94,7 @@ describe("retention by age, trimmed by the alarm", () => {
       }),
     );
     expect(await info(topic)).toMatchObject({ head: 1, eventCount: 0 });
-    expect((await publish(topic, event("d1"))).events[0]).toMatchObject({ sequence: 1, duplicate: true });
+    expect((await publish(topic, event("d1"))).events[0]).toMatchObject({ seq: 1, duplicate: true });
   });
 });
 
@@ -114,7 +114,7 @@ describe("retention by count (the trim policy of the log store)", () => {
     );
     expect(removed).toEqual({ removed: 7 });
     expect(await info(topic)).toMatchObject({ head: 10, oldest: 8, eventCount: 3 });
-    expect((await history(topic, "after=7")).events.map((e) => e.sequence)).toEqual([8, 9, 10]);
+    expect((await history(topic, "after=7")).events.map((e) => e.seq)).toEqual([8, 9, 10]);
   });
 
   it("applies whichever limit cuts more", async () => {

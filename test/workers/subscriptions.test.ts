@@ -232,7 +232,7 @@ describe("retries and dead letters", () => {
       subscription: "mailer",
       consumer: null,
       attempts: 3,
-      event: { sequence: 2, type: "Thing" },
+      event: { seq: 2, type: "Thing" },
     });
     expect(dead.lastError).toMatch(/^HTTP 503/);
     expect(Date.parse(dead.firstFailureAt)).toBeLessThanOrEqual(Date.parse(dead.lastFailureAt));

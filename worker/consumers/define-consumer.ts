@@ -10,7 +10,7 @@ export type ConsumerEvent<T extends CatalogType> = {
     source: string;
     type: K;
     time: string;
-    sequence: number;
+    seq: number;
     subject?: string;
     data: EventData<K>;
     [attribute: string]: unknown;

@@ -31,6 +31,6 @@ export async function registerUser(env: Env, signup: Signup): Promise<SignupResp
   return {
     user,
     created,
-    event: { topic: USERS_TOPIC, id, sequence: published.sequence, duplicate: published.duplicate },
+    event: { topic: USERS_TOPIC, id, seq: published.seq, duplicate: published.duplicate },
   };
 }

@@ -42,7 +42,7 @@ export function LiveTail({
 
   const onEvent = useCallback((event: JsonObject) => {
     const row: TailRow = {
-      seq: Number(event.sequence),
+      seq: Number(event.seq),
       type: String(event.type),
       time: String(event.time ?? ""),
       data: event.data === undefined ? "" : JSON.stringify(event.data),

@@ -123,7 +123,7 @@ function OutcomeNotice({ outcome }: { outcome: Outcome }) {
       <div class="notice ok" role="status" data-testid="signup-outcome">
         <strong>Welcome aboard, {user.name}</strong>
         The User Service stored you as <code>{user.userId}</code> and published <code>UserRegistered</code> to{" "}
-        <code>{event.topic}</code> at seq {event.sequence}. Your welcome email is on its way.
+        <code>{event.topic}</code> at seq {event.seq}. Your welcome email is on its way.
       </div>
     );
   }
@@ -134,10 +134,10 @@ function OutcomeNotice({ outcome }: { outcome: Outcome }) {
       {event.duplicate ? (
         <>
           {" "}
-          and the log answered <em>duplicate</em> (seq {event.sequence}): nothing new was stored
+          and the log answered <em>duplicate</em> (seq {event.seq}): nothing new was stored
         </>
       ) : (
-        <> (seq {event.sequence}); the Notification Service keeps one email per signup</>
+        <> (seq {event.seq}); the Notification Service keeps one email per signup</>
       )}
       , so no second email will be sent.
     </div>

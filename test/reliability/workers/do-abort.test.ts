@@ -47,8 +47,8 @@ class Follower {
     socket.ws.addEventListener("message", (e) => {
       const frame = JSON.parse(String(e.data)) as ServerFrame;
       // Client-side dedup: anything at or below the last seq seen is a replay overlap.
-      if (frame.type === "event" && frame.event.sequence > Math.max(0, ...this.seqs)) {
-        this.seqs.push(frame.event.sequence);
+      if (frame.type === "event" && frame.event.seq > Math.max(0, ...this.seqs)) {
+        this.seqs.push(frame.event.seq);
       }
     });
     await socket.until((f) => f.some((x) => x.type === "caught-up"), "caught-up");

@@ -33,7 +33,7 @@ async function connect(topic: string): Promise<Socket> {
 }
 
 const chars = (sock: Socket) => sock.texts.reduce((n, text) => n + text.length, 0);
-const seqs = (sock: Socket) => sock.frames.flatMap((f) => (f.type === "event" ? [f.event.sequence] : []));
+const seqs = (sock: Socket) => sock.frames.flatMap((f) => (f.type === "event" ? [f.event.seq] : []));
 const caughtUp = (sock: Socket) => sock.frames.some((f) => f.type === "caught-up");
 
 /** Waits until the socket got `minChars`, then a little more, so frames still on their way arrive. */
@@ -85,7 +85,7 @@ describe("flow control of live sockets", () => {
     // Live again: the next append arrives without any further ack needed.
     sock.ws.send(ackFrame(chars(sock)));
     await publish(topic, 1);
-    await sock.until((f) => f.some((x) => x.type === "event" && x.event.sequence === 1_501), "seq 1,501");
+    await sock.until((f) => f.some((x) => x.type === "event" && x.event.seq === 1_501), "seq 1,501");
     sock.ws.close(1000);
   });
 

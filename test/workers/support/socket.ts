@@ -48,5 +48,5 @@ export function collect(res: Response): Socket {
 }
 
 export function summary(frame: ServerFrame): string | number {
-  return frame.type === "event" ? frame.event.sequence : frame.type;
+  return frame.type === "event" ? frame.event.seq : frame.type;
 }

@@ -72,7 +72,7 @@ export function welcomeMessage(topic = "queue-tests", type = "WelcomeEmailSent")
       source: "/test/queue",
       type,
       time: new Date().toISOString(),
-      sequence: counter,
+      seq: counter,
       traceparent: `00-${hex(16)}-${hex(8)}-01`,
       data: { userId: `u-${id}`, email: "ada@example.com", emailId: `m-${id}`, subject: "Welcome" },
     },
