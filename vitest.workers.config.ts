@@ -6,7 +6,7 @@ import { AUTH_VARS } from "./test/support/credentials.ts";
 export default defineConfig({
   plugins: [
     cloudflareTest({
-      main: "./worker/index.ts",
+      main: "./test/workers/support/pool-worker.ts",
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
         // Small replay pages so WebSocket replays in tests really span several pages.

@@ -1,4 +1,5 @@
 import type { BackoffPolicy } from "../protocol/backoff.ts";
+import type { Catalog, EmptyCatalog } from "../protocol/catalog.ts";
 import { isValidTopicName, TOPIC_NAME_RULE } from "../protocol/topic-name.ts";
 import type { CursorStorage } from "./cursor-storage.ts";
 import type { HeartbeatOptions } from "./heartbeat.ts";
@@ -24,9 +25,10 @@ export interface MeshClientOptions {
   token?: TokenSource;
 }
 
-export interface MeshClient {
+/** A live client, typed by the app's catalog (`createMeshClient<typeof catalog>(…)`, a type-only import). */
+export interface MeshClient<C extends Catalog = EmptyCatalog> {
   /** Follows a topic live, resuming after every disconnect. */
-  subscribe<T extends string = string>(topic: string, options: SubscribeOptions<T>): Subscription<T>;
+  subscribe<T extends string = string>(topic: string, options: SubscribeOptions<C, T>): Subscription<C, T>;
   /** Closes every subscription made by this client. */
   close(): void;
 }
@@ -34,7 +36,7 @@ export interface MeshClient {
 const DEFAULT_BACKOFF: BackoffPolicy = { firstDelayMs: 500, maxDelayMs: 15_000, factor: 2 };
 
 /** A client for the mesh's live topics, in browsers and in Node 20. */
-export function createMeshClient(options: MeshClientOptions): MeshClient {
+export function createMeshClient<C extends Catalog = EmptyCatalog>(options: MeshClientOptions): MeshClient<C> {
   const url = new URL(options.url);
   if (!["http:", "https:", "ws:", "wss:"].includes(url.protocol)) {
     throw new TypeError(`url must be http(s) or ws(s), got "${options.url}"`);
@@ -51,10 +53,10 @@ export function createMeshClient(options: MeshClientOptions): MeshClient {
   };
   const open = new Set<{ close(): void }>();
   return {
-    subscribe<T extends string = string>(topic: string, subscribeOptions: SubscribeOptions<T>): Subscription<T> {
+    subscribe<T extends string = string>(topic: string, subscribeOptions: SubscribeOptions<C, T>): Subscription<C, T> {
       if (!isValidTopicName(topic)) throw new TypeError(`invalid topic name "${topic}": ${TOPIC_NAME_RULE}`);
       const onStateChange = subscribeOptions.onStateChange;
-      const subscription: Subscription<T> = new Subscription<T>(
+      const subscription: Subscription<C, T> = new Subscription<C, T>(
         topic,
         {
           ...subscribeOptions,

@@ -1,24 +1,33 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { Catalog, EmptyCatalog } from "../protocol/catalog.ts";
 import type { GapFrame } from "../protocol/frames.ts";
+import type { MeshEvent } from "../protocol/mesh-event.ts";
 import type { CursorStorage } from "./cursor-storage.ts";
-import type { TopicEvent } from "./events.ts";
 import type { MeshClient } from "./mesh-client.ts";
-import type { SubscriptionError } from "./subscription.ts";
+import type { SubscriptionError, TokenSource } from "./subscription.ts";
 import type { SubscriptionState } from "./subscription-state.ts";
 
-export interface UseTopicOptions<T extends string = string> {
+export interface UseTopicOptions<C extends Catalog = EmptyCatalog, T extends string = string> {
   after?: number;
   types?: readonly T[];
   storage?: CursorStorage;
   storageKey?: string;
-  /** Keep only the newest this many events (default 500). */
+  /** Keep only the newest this many events in `events` (default 500; 0 keeps none). */
   limit?: number;
+  /** This topic's credential, instead of the client's (e.g. a function fetching a token for it). */
+  token?: TokenSource;
+  /**
+   * Called once per event, in seq order, as it arrives: for effects such as a toast. The latest
+   * function is always the one called, so it need not be stable.
+   */
+  onEvent?: (event: MeshEvent<C, T>) => void;
 }
 
-export interface TopicView<T extends string = string> {
+export interface TopicView<C extends Catalog = EmptyCatalog, T extends string = string> {
   /** Events in seq order, oldest first, at most `limit`. */
-  events: TopicEvent<T>[];
-  state: SubscriptionState;
+  events: MeshEvent<C, T>[];
+  /** `idle` while no topic is given. */
+  state: SubscriptionState | "idle";
   lastSeq: number;
   /** The latest gap, if any events were skipped. */
   gap: GapFrame | null;
@@ -27,36 +36,47 @@ export interface TopicView<T extends string = string> {
 }
 
 /**
- * Renders a topic live: subscribes on mount, resubscribes when the topic or filter changes,
- * closes on unmount. With `storage`, a reloaded page continues after the last event it showed.
+ * Renders a topic live: subscribes on mount, resubscribes when the topic, filter or credential
+ * changes, closes on unmount. A `null` topic follows nothing (e.g. until the user is known). With
+ * `storage`, a reloaded page continues after the last event it showed.
  */
-export function useTopic<T extends string = string>(
-  client: MeshClient,
-  topic: string,
-  options: UseTopicOptions<T> = {},
-): TopicView<T> {
-  const [view, setView] = useState<TopicView<T>>(() => initialView(options.after));
+export function useTopic<C extends Catalog = EmptyCatalog, T extends string = string>(
+  client: MeshClient<C>,
+  topic: string | null,
+  options: UseTopicOptions<C, T> = {},
+): TopicView<C, T> {
+  const [view, setView] = useState<TopicView<C, T>>(() => initialView(topic, options.after));
+  const onEvent = useRef(options.onEvent);
+  onEvent.current = options.onEvent;
   const limit = options.limit ?? 500;
   const typesKey = options.types?.join(",") ?? "";
   // `typesKey` stands in for `options.types`, which is often a new array on every render.
   useEffect(() => {
-    setView(initialView(options.after));
+    setView(initialView(topic, options.after));
+    if (topic === null) return;
     const subscription = client.subscribe<T>(topic, {
       after: options.after,
       types: options.types,
       storage: options.storage,
       storageKey: options.storageKey,
-      onEvent: (event) =>
-        setView((v) => ({ ...v, events: [...v.events, event].slice(-limit), lastSeq: event.seq })),
+      token: options.token,
+      onEvent: (event) => {
+        setView((v) => ({
+          ...v,
+          events: limit > 0 ? [...v.events, event].slice(-limit) : v.events,
+          lastSeq: event.seq,
+        }));
+        onEvent.current?.(event);
+      },
       onStateChange: (state) => setView((v) => ({ ...v, state, lastSeq: subscription.lastSeq })),
       onGap: (gap) => setView((v) => ({ ...v, gap, lastSeq: subscription.lastSeq })),
       onError: (error) => setView((v) => ({ ...v, error })),
     });
     return () => subscription.close();
-  }, [client, topic, typesKey, options.after, options.storage, options.storageKey, limit]);
+  }, [client, topic, typesKey, options.after, options.storage, options.storageKey, options.token, limit]);
   return view;
 }
 
-function initialView<T extends string>(after = 0): TopicView<T> {
-  return { events: [], state: "connecting", lastSeq: after, gap: null, error: null };
+function initialView<C extends Catalog, T extends string>(topic: string | null, after = 0): TopicView<C, T> {
+  return { events: [], state: topic === null ? "idle" : "connecting", lastSeq: after, gap: null, error: null };
 }

@@ -1,5 +1,5 @@
 import { type BackoffPolicy, backoffDelay } from "../protocol/backoff.ts";
-import type { CatalogType, EventData } from "../protocol/catalog.ts";
+import type { Catalog, CatalogType, EmptyCatalog, EventData } from "../protocol/catalog.ts";
 import { type ErrorCode, isErrorCode } from "../protocol/error-codes.ts";
 import type { JsonValue } from "../protocol/json.ts";
 import type { PublishResponse } from "../protocol/responses.ts";
@@ -20,12 +20,12 @@ interface EventAttributes {
 }
 
 /**
- * One event to publish. A catalog type's `data` is typed by its schema; any other type takes any
- * JSON `data` (the server's UNKNOWN_EVENT_TYPES policy decides whether it is accepted). Further
- * extension attributes are allowed; the server checks their names and values.
+ * One event to publish. With a catalog, a catalog type's `data` is typed by its schema; any other
+ * type takes any JSON `data` (the server's UNKNOWN_EVENT_TYPES policy decides whether it is
+ * accepted). Further extension attributes are allowed; the server checks their names and values.
  */
-export type PublishEvent<T extends string = string> = EventAttributes &
-  (T extends CatalogType ? { type: T; data: EventData<T> } : { type: T; data?: JsonValue }) & {
+export type PublishEvent<C extends Catalog = EmptyCatalog, T extends string = string> = EventAttributes &
+  (T extends CatalogType<C> ? { type: T; data: EventData<C, T> } : { type: T; data?: JsonValue }) & {
     [extension: string]: unknown;
   };
 
@@ -77,7 +77,8 @@ export class PublishError extends Error {
   }
 }
 
-export interface Publisher {
+/** A publisher, typed by the app's catalog (`createPublisher<typeof catalog>(…)`, a type-only import). */
+export interface Publisher<C extends Catalog = EmptyCatalog> {
   /**
    * Publishes one event (structured mode) or several as one atomic batch. Retries reuse the same
    * ids, so an event is stored once even when an answer was lost. Resolves with the server's
@@ -85,7 +86,7 @@ export interface Publisher {
    */
   publish<T extends string>(
     topic: string,
-    events: PublishEvent<T> | PublishEvent<T>[],
+    events: PublishEvent<C, T> | PublishEvent<C, T>[],
     options?: PublishOptions,
   ): Promise<PublishResponse>;
 }
@@ -93,7 +94,7 @@ export interface Publisher {
 const DEFAULT_SOURCE = "urn:event-mesh:publisher";
 
 /** A publisher for Node 20, Workers and browsers: it uses only fetch, crypto.randomUUID and timers. */
-export function createPublisher(options: PublisherOptions): Publisher {
+export function createPublisher<C extends Catalog = EmptyCatalog>(options: PublisherOptions): Publisher<C> {
   const base = options.baseUrl.replace(/\/+$/, "");
   const source = options.source ?? DEFAULT_SOURCE;
   // Workers refuse a detached global fetch ("Illegal invocation"): call it through globalThis.

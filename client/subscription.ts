@@ -1,7 +1,7 @@
 import PartySocket from "partysocket";
 import { type BackoffPolicy, backoffDelay } from "../protocol/backoff.ts";
+import type { Catalog, EmptyCatalog } from "../protocol/catalog.ts";
 import { CLOSE, isTerminalCloseCode } from "../protocol/close-codes.ts";
-import type { MeshEvent } from "../protocol/envelope.ts";
 import {
   ACK_EVERY_CHARS,
   ackFrame,
@@ -11,18 +11,18 @@ import {
   HEARTBEAT_PONG,
   parseServerFrame,
 } from "../protocol/frames.ts";
+import type { MeshEvent } from "../protocol/mesh-event.ts";
 import { type CursorStorage, cursorKey, parseStoredCursor, serializeCursor } from "./cursor-storage.ts";
-import type { TopicEvent } from "./events.ts";
 import { Heartbeat, type HeartbeatOptions } from "./heartbeat.ts";
 import { type ConnectionInput, nextState, ResumeCursor, type SubscriptionState } from "./subscription-state.ts";
 
-export interface SubscribeOptions<T extends string = string> {
+export interface SubscribeOptions<C extends Catalog = EmptyCatalog, T extends string = string> {
   /** Start after this seq when no stored position exists (default 0: the oldest retained event). */
   after?: number;
   /** Only these event types (default: all). Catalog types give `onEvent` typed `data`. */
   types?: readonly T[];
   /** Called once per event, in seq order, never twice for one seq. */
-  onEvent: (event: TopicEvent<T>) => void;
+  onEvent: (event: MeshEvent<C, T>) => void;
   /** Events were skipped: trimmed by retention, or the topic's log was reset (new epoch). */
   onGap?: (gap: GapFrame) => void;
   onStateChange?: (state: SubscriptionState, previous: SubscriptionState) => void;
@@ -32,6 +32,8 @@ export interface SubscribeOptions<T extends string = string> {
   storage?: CursorStorage;
   /** The key in `storage` (default `event-mesh:<topic>[:<sorted types>]`). */
   storageKey?: string;
+  /** This subscription's credential, instead of the client's `token` (e.g. a token scoped to this topic). */
+  token?: TokenSource;
 }
 
 export interface SubscriptionError {
@@ -65,7 +67,7 @@ export type TokenSource = string | (() => string | Promise<string>);
  * the query on each reconnect), drops anything at or below `lastSeq`, reconnects when it sees a
  * hole, and stops on terminal close codes. See `subscription-state.ts` for the rules.
  */
-export class Subscription<T extends string = string> {
+export class Subscription<C extends Catalog = EmptyCatalog, T extends string = string> {
   readonly topic: string;
   private current: SubscriptionState = "connecting";
   private readonly cursor: ResumeCursor;
@@ -89,7 +91,7 @@ export class Subscription<T extends string = string> {
 
   constructor(
     topic: string,
-    private readonly options: SubscribeOptions<T>,
+    private readonly options: SubscribeOptions<C, T>,
     private readonly settings: ConnectionSettings,
   ) {
     const after = options.after ?? 0;
@@ -194,9 +196,14 @@ export class Subscription<T extends string = string> {
     return query;
   }
 
+  /** The subscription's own credential, else the client's. */
+  private get tokenSource(): TokenSource | undefined {
+    return this.options.token ?? this.settings.token;
+  }
+
   /** Asks the token source; a failing token function is retried with the same backoff. */
   private async freshToken(): Promise<string | undefined> {
-    const source = this.settings.token;
+    const source = this.tokenSource;
     if (typeof source !== "function") return source;
     for (;;) {
       try {
@@ -216,7 +223,7 @@ export class Subscription<T extends string = string> {
 
   /** Terminal codes stop the subscription, except an expired token when a fresh one can be fetched. */
   private isTerminal(code: number): boolean {
-    if (code === CLOSE.tokenExpired && typeof this.settings.token === "function") return false;
+    if (code === CLOSE.tokenExpired && typeof this.tokenSource === "function") return false;
     return isTerminalCloseCode(code);
   }
 
@@ -251,7 +258,7 @@ export class Subscription<T extends string = string> {
       case "event": {
         const decision = this.cursor.event(frame.event.seq);
         if (decision === "hole") this.resync(`event ${frame.event.seq} arrived after ${this.cursor.lastSeq}`);
-        else if (decision === "deliver") this.deliver(frame.event as MeshEvent);
+        else if (decision === "deliver") this.deliver(frame.event as MeshEvent<C, T>);
         return;
       }
       case "caught-up":
@@ -315,9 +322,9 @@ export class Subscription<T extends string = string> {
     this.socket.send(ackFrame(this.received));
   }
 
-  private deliver(event: MeshEvent): void {
+  private deliver(event: MeshEvent<C, T>): void {
     try {
-      this.options.onEvent(event as TopicEvent<T>);
+      this.options.onEvent(event);
     } catch (err) {
       // The event counts as handled: one failing handler call must not stall the topic.
       this.report({ code: "handler_error", message: String(err), terminal: false });

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../worker/env.ts";
+import type { Env } from "../runtime/env.ts";
 import { type ClaimResult, type LedgerStatus, LedgerStore } from "./ledger-store.ts";
 
 /**

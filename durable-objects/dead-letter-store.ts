@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { DeadLetter } from "../protocol/dead-letters.ts";
-import type { Env } from "../worker/env.ts";
+import type { Env } from "../runtime/env.ts";
 import { DeadLetterTable, type QueueDeadLetterInput } from "./dead-letter-table.ts";
 
 export type DeadLetterLookup =

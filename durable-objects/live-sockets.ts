@@ -1,6 +1,6 @@
 import { CLOSE } from "../protocol/close-codes.ts";
 import type { CaughtUpFrame, GapFrame } from "../protocol/frames.ts";
-import { refuseSocket } from "../worker/socket-refusal.ts";
+import { refuseSocket } from "../runtime/socket-refusal.ts";
 import type { LogStore, StoredRow } from "./log-store.ts";
 
 /**

@@ -1,5 +1,5 @@
 import type { SubscriptionConfig } from "../protocol/subscriptions.ts";
-import { logLine } from "../worker/log.ts";
+import { logLine } from "../runtime/log.ts";
 import { afterFailure, nextStep } from "./delivery-planner.ts";
 import type { LogStore, StoredRow } from "./log-store.ts";
 import { sendToQueue } from "./queue-sender.ts";

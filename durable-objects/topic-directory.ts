@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../worker/env.ts";
+import type { Env } from "../runtime/env.ts";
 
 /**
  * The list of topics that exist, for listing APIs and the console. A topic registers itself once

@@ -1,41 +1,40 @@
 import * as v from "valibot";
 
 /**
- * The event catalog: each known event type and the schema of its `data`, declared once. The
- * Worker checks published payloads against it, the SDKs take their types from it, and
- * `GET /v1/schemas` exports it as JSON Schema.
+ * An event catalog: each known event type and the valibot schema of its `data`, declared once by
+ * the app. The Worker checks published payloads against it, the SDKs take their types from it,
+ * and `GET /v1/schemas` exports it as JSON Schema.
  */
-export const catalog = {
-  UserRegistered: v.object({
-    userId: v.pipe(v.string(), v.nonEmpty("userId must not be empty")),
-    name: v.pipe(
-      v.string(),
-      v.trim(),
-      v.minLength(1, "name is required"),
-      v.maxLength(100, "name is at most 100 characters"),
-    ),
-    email: v.pipe(v.string(), v.email("email must be a valid address"), v.maxLength(254)),
-  }),
-  WelcomeEmailSent: v.object({
-    userId: v.pipe(v.string(), v.nonEmpty()),
-    email: v.pipe(v.string(), v.email()),
-    emailId: v.pipe(v.string(), v.nonEmpty()),
-    subject: v.string(),
-  }),
-  /** A consumer's attempt failed and will be retried (or dead-lettered): makes retries visible live. */
-  NotificationAttemptFailed: v.object({
-    userId: v.pipe(v.string(), v.nonEmpty()),
-    attempt: v.pipe(v.number(), v.integer(), v.minValue(1)),
-    error: v.string(),
-  }),
-} as const;
+export type Catalog = { readonly [type: string]: v.GenericSchema };
 
-export type Catalog = typeof catalog;
-export type CatalogType = keyof Catalog;
-/** The `data` of a catalog event type. */
-export type EventData<T extends CatalogType> = v.InferOutput<Catalog[T]>;
+/** No catalog: every event type is untyped (the default type parameter of the SDKs). */
+export type EmptyCatalog = Record<never, never>;
 
-export function isCatalogType(type: string): type is CatalogType {
+/** An event type name: what CloudEvents allows in `type`, kept printable and short. */
+const TYPE_NAME = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * Declares an app's catalog. It returns the catalog as given, with its exact type, so the server
+ * (`createMesh`, `defineConsumer`) and the browser (`createMeshClient<typeof catalog>`) share it.
+ * A bad declaration is a programming error: it throws when the module loads.
+ */
+export function defineCatalog<const C extends Catalog>(catalog: C): C {
+  for (const [type, schema] of Object.entries(catalog)) {
+    if (!TYPE_NAME.test(type)) throw new Error(`catalog type "${type}" must be 1-200 printable characters`);
+    if (typeof schema !== "object" || schema === null || schema.kind !== "schema") {
+      throw new Error(`catalog type "${type}" needs a valibot schema for its data`);
+    }
+  }
+  return catalog;
+}
+
+/** The event type names of a catalog. */
+export type CatalogType<C extends Catalog> = keyof C & string;
+
+/** The `data` of a catalog event type, as its schema outputs it. */
+export type EventData<C extends Catalog, T extends CatalogType<C>> = v.InferOutput<C[T]>;
+
+export function isCatalogType<C extends Catalog>(catalog: C, type: string): type is CatalogType<C> {
   return Object.hasOwn(catalog, type);
 }
 
@@ -48,9 +47,9 @@ export interface DataIssue {
   message: string;
 }
 
-/** Checks an event's `data` against the catalog; unknown types follow the deployment's policy. */
-export function checkData(type: string, data: unknown, unknownTypes: "accept" | "reject"): DataCheck {
-  if (!isCatalogType(type)) {
+/** Checks an event's `data` against the catalog; types outside it follow the deployment's policy. */
+export function checkData(catalog: Catalog, type: string, data: unknown, unknownTypes: "accept" | "reject"): DataCheck {
+  if (!isCatalogType(catalog, type)) {
     return unknownTypes === "accept"
       ? { ok: true }
       : { ok: false, code: "unknown_event_type", message: `event type "${type}" is not in the catalog` };

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import type { JsonObject, JsonValue } from "./json.ts";
+import type { JsonObject } from "./json.ts";
 
 /** CloudEvents 1.0 context attributes the mesh knows by name (everything else is an extension). */
 export const KNOWN_ATTRIBUTES = new Set([
@@ -85,18 +85,6 @@ export const CloudEventSchema = v.pipe(
 
 /** What a publisher sends: a CloudEvent without a position. */
 export type CloudEventInput = v.InferInput<typeof CloudEventSchema>;
-
-/** A stored event: the CloudEvent as published, plus `seq` and `time` set by the mesh. */
-export interface MeshEvent<TData = JsonValue> extends JsonObject {
-  id: string;
-  source: string;
-  specversion: "1.0";
-  type: string;
-  time: string;
-  seq: number;
-  // biome-ignore lint/suspicious/noExplicitAny: data is typed per event type by the catalog
-  data: TData extends JsonValue ? TData : any;
-}
 
 /** Result of checking one envelope: the normalized event (no `seq` yet) or the issues. */
 export type EnvelopeCheck = { ok: true; event: JsonObject } | { ok: false; message: string; attribute?: string };

@@ -1,64 +1,32 @@
-import { type Context, Hono } from "hono";
-import { guardRoutes } from "./auth/route-policy.ts";
-import { demoRoutes } from "./demo/routes.ts";
-import type { AppEnv } from "./env.ts";
-import { errorResponse, MeshError } from "./mesh-error.ts";
-import { deadLetterRoutes } from "./routes/dead-letters.ts";
-import { liveRoutes } from "./routes/live.ts";
-import { publishRoutes } from "./routes/publish.ts";
-import { schemaRoutes } from "./routes/schemas.ts";
-import { subscriptionRoutes } from "./routes/subscriptions.ts";
-import { tokenRoutes } from "./routes/tokens.ts";
-import { topicRoutes } from "./routes/topics.ts";
-import { topicListRoutes } from "./routes/topics-list.ts";
-import { refuseSocket } from "./socket-refusal.ts";
+import { type Context, type Handler, Hono } from "hono";
+import { errorResponse, MeshError } from "../runtime/mesh-error.ts";
+import { refuseSocket } from "../runtime/socket-refusal.ts";
+import type { AppEnv, MeshSetup } from "./app-env.ts";
+import { corsPolicy } from "./auth/cors-policy.ts";
+import { routeGuard } from "./auth/route-guard.ts";
+import { allowedMethods, ROUTES, type RouteDef } from "./routes/route-table.ts";
 
-/** Paths and the methods they take, so any other method gets a 405 with an Allow header. */
-const ALLOWED: Record<string, string[]> = {
-  "/v1/topics/:topic/events": ["GET", "POST"],
-  "/v1/topics/:topic": ["GET"],
-  "/v1/topics/:topic/ws": ["GET"],
-  "/v1/schemas": ["GET"],
-  "/v1/tokens": ["POST"],
-  "/v1/topics": ["GET"],
-  "/v1/topics/:topic/subscriptions": ["GET"],
-  "/v1/topics/:topic/subscriptions/:name": ["GET", "PUT", "DELETE"],
-  "/v1/topics/:topic/subscriptions/:name/pause": ["POST"],
-  "/v1/topics/:topic/subscriptions/:name/resume": ["POST"],
-  "/v1/topics/:topic/subscriptions/:name/seek": ["POST"],
-  "/v1/topics/:topic/subscriptions/:name/dead-letters": ["GET"],
-  "/v1/topics/:topic/subscriptions/:name/dead-letters/redrive": ["POST"],
-  "/v1/dead-letters": ["GET"],
-  // Before the :id entry, so other methods on it answer with POST as the allowed one.
-  "/v1/dead-letters/redrive": ["POST"],
-  "/v1/dead-letters/:id": ["GET", "DELETE"],
-  "/v1/dead-letters/:id/redrive": ["POST"],
-  "/demo/users": ["GET", "POST"],
-  "/demo/outbox": ["GET"],
-  "/demo/token": ["GET"],
-  "/demo/notification-service": ["GET", "PUT"],
-};
-
-export function createApp(): Hono<AppEnv> {
+/**
+ * The mesh's HTTP API as a hono app, built from the route table: each declared route gets its
+ * access checks, middleware and handler; any other method on a declared path gets a 405 naming
+ * the allowed ones; anything else a 404.
+ */
+export function createApp(setup: MeshSetup, routes: readonly RouteDef[] = ROUTES): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  guardRoutes(app);
-  tokenRoutes(app);
-  publishRoutes(app);
-  topicListRoutes(app);
-  topicRoutes(app);
-  liveRoutes(app);
-  schemaRoutes(app);
-  subscriptionRoutes(app);
-  deadLetterRoutes(app);
-  demoRoutes(app);
-  for (const [path, methods] of Object.entries(ALLOWED)) {
+  app.use("/v1/*", corsPolicy(), async (c, next) => {
+    c.set("mesh", setup);
+    await next();
+  });
+  for (const route of routes) {
+    const chain = [...routeGuard(route.path, route.access), ...(route.middleware ?? []), route.handler];
+    app.on(route.method, route.path, ...(chain as [Handler<AppEnv>]));
+  }
+  for (const [path, methods] of allowedMethods(routes)) {
     app.all(path, (c) => {
       throw new MeshError(
         "method_not_allowed",
         `${c.req.method} is not allowed on ${path}; use ${methods.join(" or ")}`,
-        {
-          allow: methods,
-        },
+        { allow: methods },
         { allow: methods.join(", ") },
       );
     });

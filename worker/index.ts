@@ -1,19 +1,19 @@
-import { createApp } from "./app.ts";
-import type { Env } from "./env.ts";
-import { handleQueue } from "./queue-handler.ts";
-// Registers the demo's Notification Service as a queue consumer.
-import "./demo/notification-service.ts";
-
+/**
+ * The mesh as a library (`event-mesh`): build a Worker with `createMesh`, declare the app's events
+ * with `defineCatalog` and its queue consumers with `defineConsumer`, and re-export the Durable
+ * Object classes from the Worker's main module (docs/own-worker.md).
+ */
 export { ConsumerLedger } from "../durable-objects/consumer-ledger.ts";
 export { DeadLetterStore } from "../durable-objects/dead-letter-store.ts";
-export { DemoNotifications } from "../durable-objects/demo-notifications.ts";
-export { DemoUsers } from "../durable-objects/demo-users.ts";
 export { TopicDirectory } from "../durable-objects/topic-directory.ts";
 export { TopicLog } from "../durable-objects/topic-log.ts";
-
-const app = createApp();
-
-export default {
-  fetch: app.fetch,
-  queue: (batch, env) => handleQueue(batch, env),
-} satisfies ExportedHandler<Env>;
+export type { Catalog, CatalogType, EventData } from "../protocol/catalog.ts";
+export { defineCatalog } from "../protocol/catalog.ts";
+export type { MeshEvent } from "../protocol/mesh-event.ts";
+export { isEventType } from "../protocol/mesh-event.ts";
+export type { Env, MeshSecrets } from "../runtime/env.ts";
+export type { Consumer, ConsumerContext, ConsumerDefinition } from "./consumers/define-consumer.ts";
+export { defineConsumer } from "./consumers/define-consumer.ts";
+export type { Mesh, MeshOptions } from "./create-mesh.ts";
+export { createMesh } from "./create-mesh.ts";
+export type { MeshQueues } from "./queue-handler.ts";

@@ -1,8 +1,8 @@
-import { checkData } from "../protocol/catalog.ts";
+import { type Catalog, checkData } from "../protocol/catalog.ts";
 import { checkEnvelope } from "../protocol/envelope.ts";
 import type { JsonObject, JsonValue } from "../protocol/json.ts";
-import type { MeshConfig } from "./config.ts";
-import { MeshError } from "./mesh-error.ts";
+import type { MeshConfig } from "../runtime/config.ts";
+import { MeshError } from "../runtime/mesh-error.ts";
 
 export interface PublishRequest {
   contentType: string | null;
@@ -18,7 +18,12 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
  * Turns one publish request in any CloudEvents HTTP mode (structured, batch, binary) into checked
  * events. Throws a MeshError on the first problem, so a bad batch stores nothing.
  */
-export function parsePublishRequest(req: PublishRequest, config: MeshConfig, now = new Date()): JsonObject[] {
+export function parsePublishRequest(
+  req: PublishRequest,
+  config: MeshConfig,
+  catalog: Catalog,
+  now = new Date(),
+): JsonObject[] {
   const media = (req.contentType ?? "").split(";")[0].trim().toLowerCase();
   // The CloudEvents HTTP binding: an application/cloudevents* body is structured even if ce-*
   // headers are present; otherwise ce-* headers mean binary mode.
@@ -50,7 +55,7 @@ export function parsePublishRequest(req: PublishRequest, config: MeshConfig, now
         ...(envelope.attribute ? { attribute: envelope.attribute } : {}),
       });
     }
-    const data = checkData(String(envelope.event.type), envelope.event.data, config.unknownEventTypes);
+    const data = checkData(catalog, String(envelope.event.type), envelope.event.data, config.unknownEventTypes);
     if (!data.ok) {
       throw new MeshError(data.code, `${data.message}${at}`, {
         index,

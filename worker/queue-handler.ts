@@ -1,15 +1,20 @@
 import * as v from "valibot";
 import { QueueMessageSchema } from "../protocol/queue-message.ts";
+import type { Env } from "../runtime/env.ts";
+import { logLine } from "../runtime/log.ts";
 import { deliver, describeError, messageFields } from "./consumers/deliver.ts";
 import { recordDeadLetter } from "./consumers/record-dead-letter.ts";
-import { type ConsumerRegistry, consumers } from "./consumers/registry.ts";
+import type { ConsumerRegistry } from "./consumers/registry.ts";
 import { queueRetryPolicy, retryDelaySeconds } from "./consumers/retry-delay.ts";
-import type { Env } from "./env.ts";
-import { logLine } from "./log.ts";
 
-/** The queue of queue-target subscriptions, and the dead-letter queue it spills into (wrangler.toml). */
-export const DELIVERY_QUEUE_NAME = "mesh-deliveries";
-export const DEAD_LETTER_QUEUE_NAME = "mesh-deliveries-dlq";
+/** The queues the mesh consumes: the one queue-target subscriptions feed, and its dead-letter queue. */
+export interface MeshQueues {
+  deliveries: string;
+  deadLetters: string;
+}
+
+/** The queue names of the wrangler.toml blocks in docs/own-worker.md. */
+export const DEFAULT_QUEUES: MeshQueues = { deliveries: "mesh-deliveries", deadLetters: "mesh-deliveries-dlq" };
 
 /**
  * The Worker's `queue()` handler. Each message is acknowledged or retried on its own, so one
@@ -19,9 +24,10 @@ export const DEAD_LETTER_QUEUE_NAME = "mesh-deliveries-dlq";
 export async function handleQueue(
   batch: MessageBatch<unknown>,
   env: Env,
-  registry: ConsumerRegistry = consumers,
+  registry: ConsumerRegistry,
+  queues: MeshQueues = DEFAULT_QUEUES,
 ): Promise<void> {
-  if (batch.queue !== DELIVERY_QUEUE_NAME && batch.queue !== DEAD_LETTER_QUEUE_NAME) {
+  if (batch.queue !== queues.deliveries && batch.queue !== queues.deadLetters) {
     throw new Error(`no handler for queue "${batch.queue}"`);
   }
   const policy = queueRetryPolicy(env);
@@ -43,7 +49,7 @@ export async function handleQueue(
     const key = `${message.event.source}\n${message.event.id}`;
     const run = async () => {
       try {
-        if (batch.queue === DEAD_LETTER_QUEUE_NAME) {
+        if (batch.queue === queues.deadLetters) {
           await recordDeadLetter(message, msg.attempts, env, registry);
           msg.ack();
           return;

@@ -1,4 +1,4 @@
-import { MeshError } from "./mesh-error.ts";
+import { MeshError } from "../runtime/mesh-error.ts";
 
 /** Reads a JSON request body for the management routes; refuses other content types and bad JSON. */
 export async function readJsonBody(request: Request): Promise<unknown> {

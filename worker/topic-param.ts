@@ -1,6 +1,6 @@
 import { isValidTopicName, TOPIC_NAME_RULE } from "../protocol/topic-name.ts";
-import type { Env } from "./env.ts";
-import { MeshError } from "./mesh-error.ts";
+import type { Env } from "../runtime/env.ts";
+import { MeshError } from "../runtime/mesh-error.ts";
 
 /** Checks a topic name from the URL; throws `invalid_topic` naming the rule. */
 export function checkTopic(topic: string | undefined): string {

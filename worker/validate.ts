@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { MeshError } from "./mesh-error.ts";
+import { MeshError } from "../runtime/mesh-error.ts";
 
 function issuePath(issue: v.BaseIssue<unknown>): string {
   return issue.path?.map((p) => String(p.key)).join(".") ?? "";

@@ -36,7 +36,7 @@ describe("publisher SDK through a proxy that fails the first attempts", () => {
     proxy = await new FlakyProxy(() => server.url, perBody(["forward-then-drop", "503", "drop", "429"])).start();
     const publisher = createPublisher({ key: KEYS.admin.secret, baseUrl: proxy.url, source: "/e2e", retry: fast });
     const answer = await publisher.publish("flaky-one", {
-      type: "UserRegistered",
+      type: "MemberJoined",
       data: { userId: "u1", name: "Ada", email: "ada@example.com" },
     });
     // The first attempt was stored; the last one is recognised as the same event.
@@ -99,7 +99,7 @@ describe("publisher SDK through a proxy that fails the first attempts", () => {
     ).start();
     const publisher = createPublisher({ key: KEYS.admin.secret, baseUrl: proxy.url, retry: fast });
     const failure = await publisher
-      .publish("flaky-refused", { type: "UserRegistered", data: { userId: "u", name: "N", email: "bad" } })
+      .publish("flaky-refused", { type: "MemberJoined", data: { userId: "u", name: "N", email: "bad" } })
       .catch((err: unknown) => err);
     expect(failure).toMatchObject({
       code: "schema_mismatch",

@@ -53,7 +53,7 @@ const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.leng
 const TOPICS = ["soak.orders", "soak.users", "soak.audit"];
 const PUBLISHERS = 4;
 const FOLLOWERS_PER_TOPIC = 2;
-const QUEUE_TYPE = "NotificationAttemptFailed";
+const QUEUE_TYPE = "AttemptFailed";
 const log = (line: string) => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 // ---- the Worker: the mesh plus the soak's queue consumer, with rate limits out of the way ----
@@ -61,7 +61,7 @@ const configPath = `wrangler.soak-${process.pid}-test.toml`;
 writeFileSync(
   configPath,
   readFileSync("wrangler.toml", "utf8")
-    .replace('main = "worker/index.ts"', 'main = "test/soak/worker/soak-worker.ts"')
+    .replace('main = "worker/mesh-worker.ts"', 'main = "test/soak/worker/soak-worker.ts"')
     .replace(/(simple = \{ limit = )\d+/g, "$11000000"),
 );
 

@@ -4,12 +4,15 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AUTH_VARS } from "./credentials.ts";
+import { TEST_WORKER } from "./local-server.ts";
 
 export interface ChildServerOptions {
   /** Extra plain-text vars, overriding wrangler.toml. */
   vars?: Record<string, string>;
   /** Another wrangler config (default wrangler.toml), e.g. one with higher rate limits. */
   config?: string;
+  /** The Worker's main module (default: the mesh with the tests' catalog). */
+  entrypoint?: string;
   /** How long a start may take before it counts as failed (default 60 s). */
   startTimeoutMs?: number;
 }
@@ -79,6 +82,7 @@ export class ChildServer {
     const args = [
       "node_modules/wrangler/bin/wrangler.js",
       "dev",
+      this.options.entrypoint ?? TEST_WORKER,
       "--config",
       this.options.config ?? "wrangler.toml",
       "--ip",

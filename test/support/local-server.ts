@@ -10,11 +10,16 @@ process.env.WRANGLER_HIDE_BANNER = "true";
 
 type Worker = Awaited<ReturnType<typeof unstable_startWorker>>;
 
+/** The main module test servers run: the mesh with the tests' own catalog. */
+export const TEST_WORKER = "test/support/test-worker.ts";
+
 export interface LocalServerOptions {
   /** Extra plain-text vars, overriding wrangler.toml (e.g. a small RETENTION_MAX_EVENTS). */
   vars?: Record<string, string>;
   /** Another wrangler config (default wrangler.toml), e.g. one with tiny rate limits. */
   config?: string;
+  /** The Worker's main module (default: the mesh with the tests' catalog). */
+  entrypoint?: string;
 }
 
 /**
@@ -37,6 +42,7 @@ export class LocalServer {
     );
     this.worker = await unstable_startWorker({
       config: this.options.config ?? "wrangler.toml",
+      entrypoint: this.options.entrypoint ?? TEST_WORKER,
       bindings,
       dev: {
         server: { hostname: "127.0.0.1", port: this.port },

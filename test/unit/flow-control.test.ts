@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ACK_EVERY_CHARS, ackFrame, parseAck } from "../../protocol/frames.ts";
-import { readConfig } from "../../worker/config.ts";
+import { readConfig } from "../../runtime/config.ts";
 
 describe("flow-control acks", () => {
   it("round-trip and refuse anything else", () => {

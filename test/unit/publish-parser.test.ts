@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { readConfig } from "../../worker/config.ts";
-import { MeshError } from "../../worker/mesh-error.ts";
+import { readConfig } from "../../runtime/config.ts";
+import { MeshError } from "../../runtime/mesh-error.ts";
 import { type PublishRequest, parsePublishRequest } from "../../worker/publish-parser.ts";
+import { testCatalog } from "../support/test-catalog.ts";
 
 const config = readConfig({ MAX_EVENT_BYTES: "1024", MAX_BATCH_EVENTS: "3" });
 const now = new Date("2026-03-04T05:06:07.000Z");
@@ -21,7 +22,7 @@ function request(contentType: string | null, body: unknown, headers: Record<stri
 /** Runs the parser and returns the MeshError it throws (fails the test if it throws none). */
 function refusal(req: PublishRequest, cfg = config): MeshError {
   try {
-    parsePublishRequest(req, cfg, now);
+    parsePublishRequest(req, cfg, testCatalog, now);
   } catch (err) {
     if (err instanceof MeshError) return err;
     throw err;
@@ -33,15 +34,15 @@ describe("structured mode", () => {
   it.each(["application/cloudevents+json", "application/cloudevents+json; charset=utf-8", "application/json"])(
     "reads one event sent as %s",
     (contentType) => {
-      expect(parsePublishRequest(request(contentType, event(1, { data: { a: 1 } })), config, now)).toEqual([
-        { ...event(1), data: { a: 1 }, time: now.toISOString() },
-      ]);
+      expect(parsePublishRequest(request(contentType, event(1, { data: { a: 1 } })), config, testCatalog, now)).toEqual(
+        [{ ...event(1), data: { a: 1 }, time: now.toISOString() }],
+      );
     },
   );
 
   it("takes a string body too (in-Worker callers)", () => {
     const req = { contentType: "application/json", headers: new Headers(), body: JSON.stringify(event(1)) };
-    expect(parsePublishRequest(req, config, now)).toHaveLength(1);
+    expect(parsePublishRequest(req, config, testCatalog, now)).toHaveLength(1);
   });
 
   it("refuses an array sent as cloudevents+json", () => {
@@ -51,7 +52,7 @@ describe("structured mode", () => {
 
 describe("batch mode", () => {
   it.each(["application/cloudevents-batch+json", "application/json"])("reads an array sent as %s, in order", (ct) => {
-    const events = parsePublishRequest(request(ct, [event(1), event(2), event(3)]), config, now);
+    const events = parsePublishRequest(request(ct, [event(1), event(2), event(3)]), config, testCatalog, now);
     expect(events.map((e) => e.id)).toEqual(["e1", "e2", "e3"]);
   });
 
@@ -79,14 +80,14 @@ describe("batch mode", () => {
   });
 
   it("refuses a batch whose second event breaks its catalog schema, with the issues", () => {
-    const good = event(1, { type: "UserRegistered", data: { userId: "u1", name: "Ada", email: "ada@example.com" } });
-    const bad = event(2, { type: "UserRegistered", data: { userId: "u2", name: "Bob", email: "nope" } });
+    const good = event(1, { type: "MemberJoined", data: { userId: "u1", name: "Ada", email: "ada@example.com" } });
+    const bad = event(2, { type: "MemberJoined", data: { userId: "u2", name: "Bob", email: "nope" } });
     expect(refusal(request("application/json", [good, bad]))).toMatchObject({
       code: "schema_mismatch",
       status: 422,
       details: {
         index: 1,
-        type: "UserRegistered",
+        type: "MemberJoined",
         issues: [{ path: "email", message: "email must be a valid address" }],
       },
     });
@@ -103,7 +104,7 @@ describe("binary mode", () => {
 
   it("takes attributes from ce-* headers (percent-decoded) and JSON data from the body", () => {
     const req = request("application/json", { amount: 5 }, { ...ce, "ce-subject": "invoice/7", "ce-tenant": "acme" });
-    expect(parsePublishRequest(req, config, now)).toEqual([
+    expect(parsePublishRequest(req, config, testCatalog, now)).toEqual([
       {
         id: "b1",
         source: "/billing service",
@@ -120,7 +121,7 @@ describe("binary mode", () => {
 
   it("keeps a ce-time and drops a ce-seq", () => {
     const req = request("text/plain", "hi", { ...ce, "ce-time": "2020-01-01T00:00:00Z", "ce-seq": "5" });
-    const [stored] = parsePublishRequest(req, config, now);
+    const [stored] = parsePublishRequest(req, config, testCatalog, now);
     expect(stored).toMatchObject({ time: "2020-01-01T00:00:00Z", data: "hi", datacontenttype: "text/plain" });
     expect(stored).not.toHaveProperty("seq");
   });
@@ -128,20 +129,21 @@ describe("binary mode", () => {
   it("keeps non-text data byte for byte as data_base64", () => {
     const bytes = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff]);
     const req = { contentType: "image/png", headers: new Headers(ce), body: bytes };
-    const [stored] = parsePublishRequest(req, config, now);
+    const [stored] = parsePublishRequest(req, config, testCatalog, now);
     expect(stored).toMatchObject({ datacontenttype: "image/png", data_base64: "iVBORwD/" });
     expect(stored).not.toHaveProperty("data");
   });
 
   it("keeps text that is not UTF-8 as data_base64 rather than mangling it", () => {
     const req = { contentType: "text/plain", headers: new Headers(ce), body: new Uint8Array([0xff, 0xfe]) };
-    expect(parsePublishRequest(req, config, now)[0]).toMatchObject({ data_base64: "//4=" });
+    expect(parsePublishRequest(req, config, testCatalog, now)[0]).toMatchObject({ data_base64: "//4=" });
   });
 
   it("stores no data for an empty body", () => {
     const [stored] = parsePublishRequest(
       { contentType: null, headers: new Headers(ce), body: new Uint8Array() },
       config,
+      testCatalog,
       now,
     );
     expect(stored).not.toHaveProperty("data");
@@ -170,7 +172,7 @@ describe("binary mode", () => {
 
   it("is not used when the body is application/cloudevents+json: that is structured mode", () => {
     const req = request("application/cloudevents+json", event(9), ce);
-    expect(parsePublishRequest(req, config, now)[0]).toMatchObject({ id: "e9", source: "/test" });
+    expect(parsePublishRequest(req, config, testCatalog, now)[0]).toMatchObject({ id: "e9", source: "/test" });
   });
 });
 
@@ -214,7 +216,7 @@ describe("refusals", () => {
   it("accepts an event just under the limit", () => {
     const fixed = JSON.stringify(event(1, { data: "" })).length;
     const fits = event(1, { data: "x".repeat(1024 - fixed) });
-    expect(parsePublishRequest(request("application/json", fits), config, now)).toHaveLength(1);
+    expect(parsePublishRequest(request("application/json", fits), config, testCatalog, now)).toHaveLength(1);
   });
 
   it("refuses an unknown type when the policy says reject, and accepts it otherwise", () => {
@@ -223,7 +225,9 @@ describe("refusals", () => {
       code: "unknown_event_type",
       status: 422,
     });
-    expect(parsePublishRequest(request("application/json", event(1)), readConfig({}), now)).toHaveLength(1);
+    expect(parsePublishRequest(request("application/json", event(1)), readConfig({}), testCatalog, now)).toHaveLength(
+      1,
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createPublisher, PublishError, retryAfterMs } from "../../client/publisher.ts";
+import type { TestCatalog } from "../support/test-catalog.ts";
 
 interface Call {
   url: string;
@@ -37,7 +38,7 @@ describe("createPublisher", () => {
     const { fetch, calls } = scriptedFetch([stored(1)]);
     const publisher = createPublisher({ baseUrl: "http://mesh.test/", source: "/signup", fetch });
     const answer = await publisher.publish("users", {
-      type: "UserRegistered",
+      type: "MemberJoined",
       data: { userId: "u1", name: "Ada", email: "ada@example.com" },
     });
     expect(answer.events[0].seq).toBe(1);
@@ -45,7 +46,7 @@ describe("createPublisher", () => {
     expect(calls[0].url).toBe("http://mesh.test/v1/topics/users/events");
     expect(calls[0].headers["content-type"]).toBe("application/cloudevents+json");
     const sent = JSON.parse(calls[0].body);
-    expect(sent).toMatchObject({ source: "/signup", specversion: "1.0", type: "UserRegistered" });
+    expect(sent).toMatchObject({ source: "/signup", specversion: "1.0", type: "MemberJoined" });
     expect(sent.id).toMatch(UUID);
     expect(Date.parse(sent.time)).not.toBeNaN();
   });
@@ -194,18 +195,18 @@ describe("createPublisher", () => {
     expect(calls).toHaveLength(1);
   });
 
-  it("is typed by the catalog", () => {
-    const publisher = createPublisher({ baseUrl: "http://mesh.test", fetch: async () => stored(1) });
+  it("is typed by the catalog it is given", () => {
+    const publisher = createPublisher<TestCatalog>({ baseUrl: "http://mesh.test", fetch: async () => stored(1) });
     // Compile-time checks (npm run typecheck); the calls never run.
     const typeChecks = () => {
-      // @ts-expect-error UserRegistered data needs userId, name and email
-      publisher.publish("users", { type: "UserRegistered", data: { userId: "u1" } });
+      // @ts-expect-error MemberJoined data needs userId, name and email
+      publisher.publish("users", { type: "MemberJoined", data: { userId: "u1" } });
       // @ts-expect-error a catalog type's data is required
-      publisher.publish("users", { type: "UserRegistered" });
+      publisher.publish("users", { type: "MemberJoined" });
       publisher.publish("users", [
-        { type: "UserRegistered", data: { userId: "u1", name: "Ada", email: "a@example.com" } },
+        { type: "MemberJoined", data: { userId: "u1", name: "Ada", email: "a@example.com" } },
         // @ts-expect-error each batch member is checked against its own type
-        { type: "WelcomeEmailSent", data: { userId: "u1", name: "Ada", email: "a@example.com" } },
+        { type: "GreetingSent", data: { userId: "u1", name: "Ada", email: "a@example.com" } },
       ]);
       publisher.publish("misc", { type: "NotInTheCatalog", data: { anything: [1, "two"] } });
     };

@@ -135,14 +135,14 @@ describe("refusals of a publish: a clear error and nothing stored", () => {
   });
 
   it("422 schema_mismatch with valibot's issues", async () => {
-    const bad = event("u", { type: "UserRegistered", data: { userId: "u1", name: "", email: "nope" } });
+    const bad = event("u", { type: "MemberJoined", data: { userId: "u1", name: "", email: "nope" } });
     const { status, body } = await refusedWithoutEffect((t) => post(t, bad));
     expect(status).toBe(422);
     expect(body.error).toEqual({
       code: "schema_mismatch",
-      message: "data does not match the schema of UserRegistered: name is required",
+      message: "data does not match the schema of MemberJoined: name is required",
       index: 0,
-      type: "UserRegistered",
+      type: "MemberJoined",
       issues: [
         { path: "name", message: "name is required" },
         { path: "email", message: "email must be a valid address" },

@@ -167,8 +167,8 @@ describe("GET /v1/schemas", () => {
     const res = await request("/v1/schemas");
     expect(res.status).toBe(200);
     const { types } = await res.json<{ types: Record<string, Record<string, unknown>> }>();
-    expect(Object.keys(types)).toEqual(expect.arrayContaining(["UserRegistered", "WelcomeEmailSent"]));
-    expect(types.UserRegistered).toMatchObject({
+    expect(Object.keys(types)).toEqual(expect.arrayContaining(["MemberJoined", "GreetingSent"]));
+    expect(types.MemberJoined).toMatchObject({
       $schema: "http://json-schema.org/draft-07/schema#",
       type: "object",
       properties: {

@@ -98,7 +98,7 @@ describe("publish: the three CloudEvents modes", () => {
     const topic = freshTopic("catalog");
     const res = await post(
       topic,
-      event("u1", { type: "UserRegistered", data: { userId: "u1", name: "Ada", email: "ada@example.com" } }),
+      event("u1", { type: "MemberJoined", data: { userId: "u1", name: "Ada", email: "ada@example.com" } }),
     );
     expect(res.status).toBe(201);
   });
@@ -143,7 +143,7 @@ describe("batch atomicity", () => {
     const bad = [
       event("a1"),
       event("a2"),
-      event("a3", { type: "UserRegistered", data: { userId: "u", name: "N", email: "no" } }),
+      event("a3", { type: "MemberJoined", data: { userId: "u", name: "N", email: "no" } }),
     ];
     const res = await post(topic, bad, "application/cloudevents-batch+json");
     expect(res.status).toBe(422);

@@ -12,7 +12,7 @@ it("publishes from a Worker and the events are stored with the filled attributes
     fetch: (url, init) => meshFetch(url, init),
   });
   const answer = await publisher.publish(topic, [
-    { type: "UserRegistered", data: { userId: "u1", name: "Ada", email: "ada@example.com" } },
+    { type: "MemberJoined", data: { userId: "u1", name: "Ada", email: "ada@example.com" } },
     { type: "Other", subject: "s", correlationid: "c1" },
   ]);
   expect(answer.events.map((e) => [e.seq, e.duplicate])).toEqual([

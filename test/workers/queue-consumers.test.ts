@@ -118,7 +118,7 @@ describe("queue consumers on the real queue path", () => {
       seq: message.seq,
       attempts: 4,
       lastError: `Error: simulated failure on call 4 of ${MAILER} for ${id}`,
-      event: { id, source: message.event.source, type: "WelcomeEmailSent" },
+      event: { id, source: message.event.source, type: "GreetingSent" },
     });
     expect(dead.id).toMatch(new RegExp(`^queue:${MAILER}:\\d+$`));
     // The consumer that succeeded has no dead letter for it.

@@ -6,6 +6,7 @@ import { defineConsumer } from "../../worker/consumers/define-consumer.ts";
 import { ConsumerRegistry } from "../../worker/consumers/registry.ts";
 import { queueRetryPolicy, retryDelaySeconds } from "../../worker/consumers/retry-delay.ts";
 import { handleQueue } from "../../worker/queue-handler.ts";
+import { testCatalog } from "../support/test-catalog.ts";
 import {
   AUDIT,
   callsOf,
@@ -14,6 +15,7 @@ import {
   failNext,
   type LogCapture,
   MAILER,
+  testConsumers,
   welcomeMessage,
 } from "./support/test-consumers.ts";
 
@@ -69,7 +71,7 @@ describe("the Worker's queue() handler, one batch at a time", () => {
       // getQueueResult does not report delays, so the retry call itself is watched.
       const retry = vi.spyOn(batch.messages[0], "retry");
       const ctx = createExecutionContext();
-      await handleQueue(batch, slowEnv);
+      await handleQueue(batch, slowEnv, new ConsumerRegistry(testConsumers));
       expect((await getQueueResult(batch, ctx)).retryMessages).toEqual([{ msgId: "only" }]);
       const [[options]] = retry.mock.calls;
       const delay = options?.delaySeconds ?? -1;
@@ -128,33 +130,39 @@ describe("the Worker's queue() handler, one batch at a time", () => {
 
   it("refuses a batch from a queue it does not consume", async () => {
     const batch = createMessageBatch("some-other-queue", [delivery(welcomeMessage())]);
-    await expect(handleQueue(batch, env)).rejects.toThrow('no handler for queue "some-other-queue"');
+    await expect(handleQueue(batch, env, new ConsumerRegistry())).rejects.toThrow(
+      'no handler for queue "some-other-queue"',
+    );
   });
 });
 
 describe("declaring consumers", () => {
   it("refuses a bad name, an empty type list, a type outside the catalog and a name used twice", () => {
     const handler = async () => {};
-    expect(() => defineConsumer({ name: "Bad:Name", types: ["UserRegistered"], handler })).toThrow(/breaks the rule/);
-    expect(() => defineConsumer({ name: "none", types: [], handler })).toThrow(/handles no event types/);
-    // @ts-expect-error: the type system already refuses a type outside the catalog
-    expect(() => defineConsumer({ name: "odd", types: ["NotInCatalog"], handler })).toThrow(/not a catalog event type/);
-    const registry = new ConsumerRegistry();
-    registry.register(defineConsumer({ name: "twice", types: ["UserRegistered"], handler }));
-    expect(() => registry.register(defineConsumer({ name: "twice", types: ["UserRegistered"], handler }))).toThrow(
-      /already registered/,
+    expect(() => defineConsumer(testCatalog, { name: "Bad:Name", types: ["MemberJoined"], handler })).toThrow(
+      /breaks the rule/,
     );
+    expect(() => defineConsumer(testCatalog, { name: "none", types: [], handler })).toThrow(/handles no event types/);
+    // @ts-expect-error: the type system already refuses a type outside the catalog
+    expect(() => defineConsumer(testCatalog, { name: "odd", types: ["NotInCatalog"], handler })).toThrow(
+      /not a catalog event type/,
+    );
+    const registry = new ConsumerRegistry();
+    registry.register(defineConsumer(testCatalog, { name: "twice", types: ["MemberJoined"], handler }));
+    expect(() =>
+      registry.register(defineConsumer(testCatalog, { name: "twice", types: ["MemberJoined"], handler })),
+    ).toThrow(/already registered/);
   });
 
   it("routes by event type and lets a redrive name one consumer", () => {
     const registry = new ConsumerRegistry();
     const handler = async () => {};
     registry.register(
-      defineConsumer({ name: "a", types: ["UserRegistered", "WelcomeEmailSent"], handler }),
-      defineConsumer({ name: "b", types: ["WelcomeEmailSent"], handler }),
+      defineConsumer(testCatalog, { name: "a", types: ["MemberJoined", "GreetingSent"], handler }),
+      defineConsumer(testCatalog, { name: "b", types: ["GreetingSent"], handler }),
     );
-    expect(registry.forType("WelcomeEmailSent").map((c) => c.name)).toEqual(["a", "b"]);
-    expect(registry.forType("UserRegistered").map((c) => c.name)).toEqual(["a"]);
+    expect(registry.forType("GreetingSent").map((c) => c.name)).toEqual(["a", "b"]);
+    expect(registry.forType("MemberJoined").map((c) => c.name)).toEqual(["a"]);
     expect(registry.forType("Unknown")).toEqual([]);
   });
 

@@ -17,7 +17,7 @@ const topicStub = (topic: string) => env.TOPIC_LOG.get(env.TOPIC_LOG.idFromName(
 const hex = (n: number) =>
   Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => b.toString(16).padStart(2, "0")).join("");
 
-/** Publishes WelcomeEmailSent events, each with its own id and traceparent. */
+/** Publishes GreetingSent events, each with its own id and traceparent. */
 async function publish(topic: string, count: number) {
   const events = Array.from({ length: count }, () => {
     const id = `flow-${hex(6)}`;
@@ -25,7 +25,7 @@ async function publish(topic: string, count: number) {
       specversion: "1.0",
       id,
       source: "/test/flow",
-      type: "WelcomeEmailSent",
+      type: "GreetingSent",
       traceparent: `00-${hex(16)}-${hex(8)}-01`,
       data: { userId: `u-${id}`, email: "grace@example.com", emailId: `m-${id}`, subject: "Welcome" },
     };
@@ -70,7 +70,7 @@ describe("from publish to consumer", () => {
     const topic = uniqueTopic("trace");
     await putSubscription(topic, "to-consumers", {
       target: { type: "queue", queue: "DELIVERY_QUEUE" },
-      types: ["WelcomeEmailSent"],
+      types: ["GreetingSent"],
     });
     const [event] = await publish(topic, 1);
     await runAlarmsUntil(topic, async () => logs.about("consumer dispatch", event.id).length > 0);

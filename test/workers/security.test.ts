@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { CLOSE } from "../../protocol/close-codes.ts";
 import { mintToken } from "../../worker/auth/tokens.ts";
 import { ADMIN_AUTH, KEYS, TOKEN_SECRET } from "../support/credentials.ts";
+import { testCatalog } from "../support/test-catalog.ts";
 import { collect } from "./support/socket.ts";
 
 const TOPIC = "secure.orders";
@@ -201,7 +202,7 @@ describe("tokens", () => {
 describe("secure by default", () => {
   it("refuses protected routes when no keys are configured", async () => {
     const { createApp } = await import("../../worker/app.ts");
-    const res = await createApp().fetch(
+    const res = await createApp({ catalog: testCatalog }).fetch(
       new Request(`http://mesh/v1/topics/${TOPIC}/events`),
       { ...env, MESH_KEYS: "", MESH_TOKEN_SECRET: "" },
       { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext,
@@ -214,9 +215,13 @@ describe("secure by default", () => {
     const { createApp } = await import("../../worker/app.ts");
     const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
     const publicEnv = { ...env, PUBLIC_TOPICS: "secure.*" };
-    const read = await createApp().fetch(new Request(`http://mesh/v1/topics/${TOPIC}/events`), publicEnv, ctx);
+    const read = await createApp({ catalog: testCatalog }).fetch(
+      new Request(`http://mesh/v1/topics/${TOPIC}/events`),
+      publicEnv,
+      ctx,
+    );
     expect(read.status).toBe(200);
-    const write = await createApp().fetch(
+    const write = await createApp({ catalog: testCatalog }).fetch(
       new Request(`http://mesh/v1/topics/${TOPIC}/events`, {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -230,29 +235,13 @@ describe("secure by default", () => {
   });
 });
 
-describe("the demo's token route", () => {
-  it("mints tokens only for the users topic and a registered user's notifications", async () => {
-    const users = await call("GET", "/demo/token?topic=users", null);
-    expect(users.status).toBe(200);
-    const { token, topics, ops } = await users.json<{ token: string; topics: string[]; ops: string[] }>();
-    expect({ topics, ops }).toEqual({ topics: ["users"], ops: ["subscribe", "history"] });
-    expect((await call("GET", "/v1/topics/users/events", bearer(token))).status).toBe(200);
-    expect((await call("GET", `/v1/topics/${TOPIC}/events`, bearer(token))).status).toBe(403);
-
-    for (const topic of ["secure.orders", "notifications.u-nobody", "notifications.*"]) {
-      const res = await call("GET", `/demo/token?topic=${encodeURIComponent(topic)}`, null);
-      expect(res.status, topic).toBe(topic === "notifications.*" ? 400 : 403);
-    }
-  });
-});
-
 describe("webhook targets", () => {
   it("refuses private and loopback hosts unless allowed, and stores nothing", async () => {
     const { createApp } = await import("../../worker/app.ts");
     const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
     const strictEnv = { ...env, WEBHOOK_ALLOWED_HOSTS: "" };
     for (const url of ["http://127.0.0.1:9/hook", "http://10.0.0.5/hook", "http://[::1]/hook", "http://localhost/x"]) {
-      const res = await createApp().fetch(
+      const res = await createApp({ catalog: testCatalog }).fetch(
         new Request(`http://mesh/v1/topics/${TOPIC}/subscriptions/sneaky`, {
           method: "PUT",
           headers: { "content-type": "application/json", ...ADMIN_AUTH },
@@ -274,7 +263,7 @@ describe("CORS", () => {
     const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
     const corsEnv = { ...env, CORS_ORIGINS: "https://app.example.com" };
     const preflight = (origin: string) =>
-      createApp().fetch(
+      createApp({ catalog: testCatalog }).fetch(
         new Request(`http://mesh/v1/topics/${TOPIC}/events`, {
           method: "OPTIONS",
           headers: {
@@ -291,7 +280,7 @@ describe("CORS", () => {
     expect(allowed.headers.get("access-control-allow-headers")).toContain("authorization");
     const refused = await preflight("https://evil.example.net");
     expect(refused.headers.get("access-control-allow-origin")).toBeNull();
-    const read = await createApp().fetch(
+    const read = await createApp({ catalog: testCatalog }).fetch(
       new Request(`http://mesh/v1/topics/${TOPIC}/events`, {
         headers: { origin: "https://app.example.com", ...ADMIN_AUTH },
       }),

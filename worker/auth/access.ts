@@ -1,7 +1,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { type Operation, TOKEN_OPERATIONS, topicMatches } from "../../protocol/auth.ts";
-import type { AppEnv, Env } from "../env.ts";
-import { MeshError } from "../mesh-error.ts";
+import type { Env } from "../../runtime/env.ts";
+import { MeshError } from "../../runtime/mesh-error.ts";
+import type { AppEnv } from "../app-env.ts";
 import { checkTopic } from "../topic-param.ts";
 import { findKey, parseKeys } from "./keys.ts";
 import { checkToken } from "./tokens.ts";
@@ -14,8 +15,6 @@ export interface Principal {
   topics: string[];
   ops: readonly Operation[];
 }
-
-export type AuthVariables = { principal: Principal };
 
 function publicPatterns(env: Env): string[] {
   return (env.PUBLIC_TOPICS ?? "")

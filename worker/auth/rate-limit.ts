@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../env.ts";
-import { MeshError } from "../mesh-error.ts";
+import { MeshError } from "../../runtime/mesh-error.ts";
+import type { AppEnv } from "../app-env.ts";
 
 /** The window of the Workers rate limiting bindings in wrangler.toml (10 or 60 seconds). */
 const WINDOW_SECONDS = 10;

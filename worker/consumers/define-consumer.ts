@@ -1,21 +1,9 @@
 import * as v from "valibot";
-import { type CatalogType, catalog, type EventData, isCatalogType } from "../../protocol/catalog.ts";
+import { type Catalog, type CatalogType, isCatalogType } from "../../protocol/catalog.ts";
 import { CONSUMER_NAME_RULE, isValidConsumerName } from "../../protocol/consumer-name.ts";
 import type { JsonObject } from "../../protocol/json.ts";
-
-/** The event a handler receives: the stored CloudEvent, its `data` typed by the catalog. */
-export type ConsumerEvent<T extends CatalogType> = {
-  [K in T]: {
-    id: string;
-    source: string;
-    type: K;
-    time: string;
-    seq: number;
-    subject?: string;
-    data: EventData<K>;
-    [attribute: string]: unknown;
-  };
-}[T];
+import type { MeshEvent } from "../../protocol/mesh-event.ts";
+import type { Env } from "../../runtime/env.ts";
 
 /** Where a message came from and how often it was tried; `log` writes JSON lines with the trace context. */
 export interface ConsumerContext {
@@ -26,34 +14,40 @@ export interface ConsumerContext {
   /** 1 on the first delivery of this message; a redrive starts again at 1. */
   attempt: number;
   traceparent?: string;
+  /** The Worker's bindings, typed by the app's `wrangler types`. */
+  env: Env;
   log(msg: string, fields?: Record<string, unknown>): void;
 }
 
-export interface ConsumerDefinition<T extends CatalogType> {
+export interface ConsumerDefinition<C extends Catalog, T extends CatalogType<C>> {
   name: string;
   types: readonly T[];
   /** Throwing (or rejecting) fails this attempt: the message is retried, then dead-lettered. */
-  handler: (event: ConsumerEvent<T>, ctx: ConsumerContext) => Promise<void>;
+  handler: (event: MeshEvent<C, T>, ctx: ConsumerContext) => Promise<void>;
 }
 
-/** A declared consumer with its event type erased, as the registry and the queue handler see it. */
+/** A declared consumer with its event types erased, as the registry and the queue handler see it. */
 export interface Consumer {
   readonly name: string;
-  readonly types: readonly CatalogType[];
+  readonly types: readonly string[];
   /** Checks `data` against the catalog (a mismatch fails the attempt), then runs the handler. */
   handle(event: JsonObject, ctx: ConsumerContext): Promise<void>;
 }
 
 /**
- * Declares a consumer once: its name, the catalog event types it handles and its handler. A bad
- * declaration is a programming error, so it throws when the module loads rather than at delivery.
+ * Declares a queue consumer of an app: its name, the catalog event types it handles and its
+ * handler, whose event is typed by the catalog. A bad declaration is a programming error, so it
+ * throws when the module loads rather than at delivery.
  */
-export function defineConsumer<const T extends CatalogType>(definition: ConsumerDefinition<T>): Consumer {
+export function defineConsumer<C extends Catalog, const T extends CatalogType<C>>(
+  catalog: C,
+  definition: ConsumerDefinition<C, T>,
+): Consumer {
   const { name, types, handler } = definition;
   if (!isValidConsumerName(name)) throw new Error(`consumer name "${name}" breaks the rule: ${CONSUMER_NAME_RULE}`);
   if (types.length === 0) throw new Error(`consumer "${name}" handles no event types`);
   for (const type of types) {
-    if (!isCatalogType(type)) throw new Error(`consumer "${name}": "${type}" is not a catalog event type`);
+    if (!isCatalogType(catalog, type)) throw new Error(`consumer "${name}": "${type}" is not a catalog event type`);
   }
   return {
     name,
@@ -62,7 +56,7 @@ export function defineConsumer<const T extends CatalogType>(definition: Consumer
       const type = event.type as T;
       if (!types.includes(type)) throw new Error(`consumer "${name}" does not handle events of type "${String(type)}"`);
       const data = v.parse(catalog[type], event.data);
-      await handler({ ...event, data } as unknown as ConsumerEvent<T>, ctx);
+      await handler({ ...event, data } as unknown as MeshEvent<C, T>, ctx);
     },
   };
 }

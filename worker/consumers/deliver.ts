@@ -3,8 +3,8 @@ import { deadLetterStore } from "../../durable-objects/dead-letter-store.ts";
 import type { BackoffPolicy } from "../../protocol/backoff.ts";
 import type { JsonObject } from "../../protocol/json.ts";
 import type { QueueMessage } from "../../protocol/queue-message.ts";
-import type { Env } from "../env.ts";
-import { logLine } from "../log.ts";
+import type { Env } from "../../runtime/env.ts";
+import { logLine } from "../../runtime/log.ts";
 import type { Consumer } from "./define-consumer.ts";
 import type { ConsumerRegistry } from "./registry.ts";
 import { retryDelaySeconds } from "./retry-delay.ts";
@@ -99,6 +99,7 @@ async function runConsumer(
       subscription: message.subscription,
       attempt,
       traceparent: message.traceparent,
+      env,
       log: (msg, extra = {}) => logLine(msg, { ...fields, ...extra }),
     });
   } catch (err) {

@@ -2,8 +2,8 @@ import { consumerLedger } from "../../durable-objects/consumer-ledger.ts";
 import { deadLetterStore } from "../../durable-objects/dead-letter-store.ts";
 import type { JsonObject } from "../../protocol/json.ts";
 import type { QueueMessage } from "../../protocol/queue-message.ts";
-import type { Env } from "../env.ts";
-import { logLine } from "../log.ts";
+import type { Env } from "../../runtime/env.ts";
+import { logLine } from "../../runtime/log.ts";
 import { messageFields, targetConsumers } from "./deliver.ts";
 import type { ConsumerRegistry } from "./registry.ts";
 

@@ -1,8 +1,12 @@
 import type { Consumer } from "./define-consumer.ts";
 
-/** The consumers that exist in this deployment, by name, and which of them handle an event type. */
+/** The consumers of one mesh, by name, and which of them handle an event type. */
 export class ConsumerRegistry {
   readonly #byName = new Map<string, Consumer>();
+
+  constructor(consumers: readonly Consumer[] = []) {
+    this.register(...consumers);
+  }
 
   /** Adds consumers; a name used twice is a programming error (ledgers and dead letters key on it). */
   register(...consumers: Consumer[]): void {
@@ -21,12 +25,6 @@ export class ConsumerRegistry {
 
   /** Every consumer whose types include `type`, in registration order. */
   forType(type: string): Consumer[] {
-    return [...this.#byName.values()].filter((c) => (c.types as readonly string[]).includes(type));
+    return [...this.#byName.values()].filter((c) => c.types.includes(type));
   }
 }
-
-/**
- * The deployment's registry. Modules that declare consumers register them here and are imported
- * by worker/index.ts; tests register their own consumers here from the test module.
- */
-export const consumers = new ConsumerRegistry();

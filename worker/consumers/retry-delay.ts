@@ -1,5 +1,5 @@
 import { type BackoffPolicy, backoffDelay } from "../../protocol/backoff.ts";
-import type { Env } from "../env.ts";
+import type { Env } from "../../runtime/env.ts";
 
 /** Queues refuse a delay above 12 hours. */
 const QUEUE_MAX_DELAY_SECONDS = 43_200;

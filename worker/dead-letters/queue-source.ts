@@ -3,8 +3,8 @@ import { deadLetterStore } from "../../durable-objects/dead-letter-store.ts";
 import type { DeadLetterRef } from "../../protocol/dead-letter-id.ts";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
 import { type QueueMessage, QueueMessageSchema } from "../../protocol/queue-message.ts";
-import type { Env } from "../env.ts";
-import { logLine } from "../log.ts";
+import type { Env } from "../../runtime/env.ts";
+import { logLine } from "../../runtime/log.ts";
 
 export type QueueRef = Extract<DeadLetterRef, { kind: "queue" }>;
 

@@ -1,7 +1,7 @@
 import type { DeadLetterListQuery } from "../../protocol/dead-letter-api.ts";
 import { type DeadLetterRef, formatDeadLetterId } from "../../protocol/dead-letter-id.ts";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
-import type { Env } from "../env.ts";
+import type { Env } from "../../runtime/env.ts";
 import {
   deleteQueueDeadLetter,
   getQueueDeadLetter,

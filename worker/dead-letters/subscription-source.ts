@@ -1,8 +1,8 @@
 import { topicDirectory } from "../../durable-objects/topic-directory.ts";
 import type { DeadLetterRef } from "../../protocol/dead-letter-id.ts";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
-import type { Env } from "../env.ts";
-import { logLine } from "../log.ts";
+import type { Env } from "../../runtime/env.ts";
+import { logLine } from "../../runtime/log.ts";
 import { topicStub } from "../topic-param.ts";
 
 export type SubscriptionRef = Extract<DeadLetterRef, { kind: "subscription" }>;

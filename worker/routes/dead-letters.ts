@@ -1,4 +1,4 @@
-import type { Hono } from "hono";
+import type { Handler } from "hono";
 import {
   DEAD_LETTER_LIST_LIMITS,
   type DeadLetterList,
@@ -7,9 +7,9 @@ import {
   type RedriveResponse,
 } from "../../protocol/dead-letter-api.ts";
 import { type DeadLetterRef, parseDeadLetterId } from "../../protocol/dead-letter-id.ts";
+import { MeshError } from "../../runtime/mesh-error.ts";
+import type { AppEnv } from "../app-env.ts";
 import { deleteDeadLetter, getDeadLetter, listDeadLetters, redriveDeadLetters } from "../dead-letters/sources.ts";
-import type { AppEnv } from "../env.ts";
-import { MeshError } from "../mesh-error.ts";
 import { readJsonBody } from "../read-json-body.ts";
 import { parseBody, parseQuery } from "../validate.ts";
 
@@ -28,57 +28,53 @@ function notFound(ids: string[]): MeshError {
   return new MeshError("dead_letter_not_found", `no dead letter ${ids.join(", ")}: nothing was redriven`, { ids });
 }
 
-/**
- * One API for the dead letters of both sources: subscriptions (kept in their topic's Durable
- * Object) and queue consumers (kept in the dead-letter store). List, inspect, redrive, delete.
- */
-export function deadLetterRoutes(app: Hono<AppEnv>): void {
-  app.get("/v1/dead-letters", async (c) => {
-    const query = parseQuery(DeadLetterListQuerySchema, c.req.url);
-    const limit = query.limit ?? DEAD_LETTER_LIST_LIMITS.defaultLimit;
-    const found = await listDeadLetters(c.env, query, limit + 1);
-    const body: DeadLetterList = { deadLetters: found.slice(0, limit), more: found.length > limit };
-    return c.json(body);
-  });
+/** `GET /v1/dead-letters`: both sources (subscriptions and queue consumers), filtered and paged. */
+export const listAllDeadLetters: Handler<AppEnv> = async (c) => {
+  const query = parseQuery(DeadLetterListQuerySchema, c.req.url);
+  const limit = query.limit ?? DEAD_LETTER_LIST_LIMITS.defaultLimit;
+  const found = await listDeadLetters(c.env, query, limit + 1);
+  const body: DeadLetterList = { deadLetters: found.slice(0, limit), more: found.length > limit };
+  return c.json(body);
+};
 
-  app.post("/v1/dead-letters/redrive", async (c) => {
-    const ids = [...new Set(parseBody(RedriveBodySchema, await readJsonBody(c.req.raw)).ids)];
-    const refs = ids.map((id) => parseDeadLetterId(id));
-    const malformed = ids.filter((_, i) => refs[i] === null);
-    if (malformed.length > 0) {
-      throw new MeshError("invalid_body", `not dead-letter ids (${ID_FORMS}): ${malformed.join(", ")}`, {
-        ids: malformed,
-      });
-    }
-    const missing = await redriveDeadLetters(c.env, refs as DeadLetterRef[]);
-    if (missing.length > 0) throw notFound(missing);
-    const body: RedriveResponse = { redriven: ids };
-    return c.json(body, 202);
-  });
+/** `POST /v1/dead-letters/redrive`: several dead letters by id, all or nothing. */
+export const redriveManyDeadLetters: Handler<AppEnv> = async (c) => {
+  const ids = [...new Set(parseBody(RedriveBodySchema, await readJsonBody(c.req.raw)).ids)];
+  const refs = ids.map((id) => parseDeadLetterId(id));
+  const malformed = ids.filter((_, i) => refs[i] === null);
+  if (malformed.length > 0) {
+    throw new MeshError("invalid_body", `not dead-letter ids (${ID_FORMS}): ${malformed.join(", ")}`, {
+      ids: malformed,
+    });
+  }
+  const missing = await redriveDeadLetters(c.env, refs as DeadLetterRef[]);
+  if (missing.length > 0) throw notFound(missing);
+  const body: RedriveResponse = { redriven: ids };
+  return c.json(body, 202);
+};
 
-  // `redrive` is not an id: its other methods fall through to the 405 of /v1/dead-letters/redrive.
-  app.get("/v1/dead-letters/:id", async (c, next) => {
-    const id = c.req.param("id");
-    if (id === "redrive") return next();
-    const deadLetter = await getDeadLetter(c.env, refFromPath(id));
-    if (deadLetter === null) throw new MeshError("dead_letter_not_found", `no dead letter ${id}`, { id });
-    return c.json(deadLetter);
-  });
+// `redrive` is not an id: its other methods fall through to the 405 of /v1/dead-letters/redrive.
+export const getOneDeadLetter: Handler<AppEnv> = async (c, next) => {
+  const id = c.req.param("id") ?? "";
+  if (id === "redrive") return next();
+  const deadLetter = await getDeadLetter(c.env, refFromPath(id));
+  if (deadLetter === null) throw new MeshError("dead_letter_not_found", `no dead letter ${id}`, { id });
+  return c.json(deadLetter);
+};
 
-  app.post("/v1/dead-letters/:id/redrive", async (c) => {
-    const id = c.req.param("id");
-    const missing = await redriveDeadLetters(c.env, [refFromPath(id)]);
-    if (missing.length > 0) throw notFound(missing);
-    const body: RedriveResponse = { redriven: [id] };
-    return c.json(body, 202);
-  });
+export const redriveOneDeadLetter: Handler<AppEnv> = async (c) => {
+  const id = c.req.param("id") ?? "";
+  const missing = await redriveDeadLetters(c.env, [refFromPath(id)]);
+  if (missing.length > 0) throw notFound(missing);
+  const body: RedriveResponse = { redriven: [id] };
+  return c.json(body, 202);
+};
 
-  app.delete("/v1/dead-letters/:id", async (c, next) => {
-    const id = c.req.param("id");
-    if (id === "redrive") return next();
-    if (!(await deleteDeadLetter(c.env, refFromPath(id)))) {
-      throw new MeshError("dead_letter_not_found", `no dead letter ${id}`, { id });
-    }
-    return c.body(null, 204);
-  });
-}
+export const deleteOneDeadLetter: Handler<AppEnv> = async (c, next) => {
+  const id = c.req.param("id") ?? "";
+  if (id === "redrive") return next();
+  if (!(await deleteDeadLetter(c.env, refFromPath(id)))) {
+    throw new MeshError("dead_letter_not_found", `no dead letter ${id}`, { id });
+  }
+  return c.body(null, 204);
+};

@@ -1,7 +1,7 @@
-import type { Hono } from "hono";
+import type { Handler } from "hono";
 import { SubscribeQuerySchema } from "../../protocol/query.ts";
-import type { AppEnv } from "../env.ts";
-import { MeshError } from "../mesh-error.ts";
+import { MeshError } from "../../runtime/mesh-error.ts";
+import type { AppEnv } from "../app-env.ts";
 import { checkTopic, topicStub } from "../topic-param.ts";
 import { parseQuery } from "../validate.ts";
 
@@ -12,15 +12,13 @@ const isUpgrade = (header: string | undefined) => header?.toLowerCase() === "web
  * Refusals of an upgrade go out on the socket (see the app's onError); a plain HTTP request gets
  * the usual JSON refusal.
  */
-export function liveRoutes(app: Hono<AppEnv>): void {
-  app.get("/v1/topics/:topic/ws", async (c) => {
-    const topic = checkTopic(c.req.param("topic"));
-    parseQuery(SubscribeQuerySchema, c.req.url);
-    if (!isUpgrade(c.req.header("upgrade"))) {
-      throw new MeshError("upgrade_required", "this route takes a WebSocket upgrade (Upgrade: websocket)");
-    }
-    const headers = new Headers(c.req.raw.headers);
-    headers.set("x-mesh-topic", topic);
-    return topicStub(c.env, topic).fetch(new Request(c.req.url, { headers }));
-  });
-}
+export const openLiveSocket: Handler<AppEnv> = async (c) => {
+  const topic = checkTopic(c.req.param("topic"));
+  parseQuery(SubscribeQuerySchema, c.req.url);
+  if (!isUpgrade(c.req.header("upgrade"))) {
+    throw new MeshError("upgrade_required", "this route takes a WebSocket upgrade (Upgrade: websocket)");
+  }
+  const headers = new Headers(c.req.raw.headers);
+  headers.set("x-mesh-topic", topic);
+  return topicStub(c.env, topic).fetch(new Request(c.req.url, { headers }));
+};

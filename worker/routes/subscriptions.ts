@@ -1,4 +1,4 @@
-import type { Context, Hono } from "hono";
+import type { Context, Handler, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { queueBinding } from "../../durable-objects/queue-sender.ts";
 import type { ErrorCode } from "../../protocol/error-codes.ts";
@@ -10,8 +10,8 @@ import {
   SUBSCRIPTION_NAME_RULE,
   SubscriptionConfigSchema,
 } from "../../protocol/subscriptions.ts";
-import type { AppEnv } from "../env.ts";
-import { MeshError } from "../mesh-error.ts";
+import { MeshError } from "../../runtime/mesh-error.ts";
+import type { AppEnv } from "../app-env.ts";
 import { readJsonBody } from "../read-json-body.ts";
 import { checkTopic, topicStub } from "../topic-param.ts";
 import { parseBody } from "../validate.ts";
@@ -19,8 +19,6 @@ import { allowedWebhookHosts, checkWebhookUrl } from "../webhook-url-policy.ts";
 
 type Ctx = Context<AppEnv>;
 
-const BASE = "/v1/topics/:topic/subscriptions";
-/** Bodies here are small configs and seq lists; a larger one is refused while it streams in. */
 const MAX_BODY_BYTES = 64 * 1024;
 
 /** The topic and subscription named in the path, both checked. */
@@ -47,99 +45,93 @@ function refused<T extends { ok: false; code: ErrorCode; message: string }>(resu
   return new MeshError(code, message, details);
 }
 
-/**
- * Durable subscriptions of a topic: create or update, read, delete, pause, resume, seek, and the
- * subscription's dead letters. Delivery itself runs in the topic's Durable Object.
- */
-export function subscriptionRoutes(app: Hono<AppEnv>): void {
-  app.use(
-    `${BASE}/*`,
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new MeshError("body_too_large", `a subscription request body is at most ${MAX_BODY_BYTES} bytes`, {
-          limit: MAX_BODY_BYTES,
-        });
-      },
-    }),
-  );
+/** Bodies here are small configs and seq lists; a larger one is refused while it streams in. */
+export const subscriptionBodyLimit: MiddlewareHandler<AppEnv> = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => {
+    throw new MeshError("body_too_large", `a subscription request body is at most ${MAX_BODY_BYTES} bytes`, {
+      limit: MAX_BODY_BYTES,
+    });
+  },
+});
 
-  app.get(BASE, async (c) => {
-    const topic = checkTopic(c.req.param("topic"));
-    const { subscriptions } = await topicStub(c.env, topic).listSubscriptions(topic);
-    return c.json({ topic, subscriptions });
-  });
+/** `GET /v1/topics/:topic/subscriptions`. */
+export const listSubscriptions: Handler<AppEnv> = async (c) => {
+  const topic = checkTopic(c.req.param("topic"));
+  const { subscriptions } = await topicStub(c.env, topic).listSubscriptions(topic);
+  return c.json({ topic, subscriptions });
+};
 
-  app.put(`${BASE}/:name`, async (c) => {
-    const { topic, name, stub } = target(c);
-    const config = parseBody(SubscriptionConfigSchema, await readJsonBody(c.req.raw));
-    if (config.target.type === "webhook") {
-      const allowed = checkWebhookUrl(config.target.url, allowedWebhookHosts(c.env.WEBHOOK_ALLOWED_HOSTS));
-      if (!allowed.ok) throw new MeshError("webhook_url_not_allowed", allowed.message, { field: "target.url" });
-    } else if (!queueBinding(c.env, config.target.queue)) {
-      throw new MeshError("unknown_queue", `the Worker has no Queue binding named ${config.target.queue}`, {
-        field: "target.queue",
-      });
-    }
-    const result = await stub.putSubscription(topic, name, config);
-    if (!result.ok) throw refused(result);
-    const body: PutSubscriptionResponse = {
-      ...result.subscription,
-      created: result.created,
-      ...(result.secret === null ? {} : { secret: result.secret }),
-    };
-    return c.json(body, result.created ? 201 : 200);
-  });
+/** `PUT …/subscriptions/:name`: creates or updates; the webhook URL and queue binding are checked here. */
+export const putSubscription: Handler<AppEnv> = async (c) => {
+  const { topic, name, stub } = target(c);
+  const config = parseBody(SubscriptionConfigSchema, await readJsonBody(c.req.raw));
+  if (config.target.type === "webhook") {
+    const allowed = checkWebhookUrl(config.target.url, allowedWebhookHosts(c.env.WEBHOOK_ALLOWED_HOSTS));
+    if (!allowed.ok) throw new MeshError("webhook_url_not_allowed", allowed.message, { field: "target.url" });
+  } else if (!queueBinding(c.env, config.target.queue)) {
+    throw new MeshError("unknown_queue", `the Worker has no Queue binding named ${config.target.queue}`, {
+      field: "target.queue",
+    });
+  }
+  const result = await stub.putSubscription(topic, name, config);
+  if (!result.ok) throw refused(result);
+  const body: PutSubscriptionResponse = {
+    ...result.subscription,
+    created: result.created,
+    ...(result.secret === null ? {} : { secret: result.secret }),
+  };
+  return c.json(body, result.created ? 201 : 200);
+};
 
-  app.get(`${BASE}/:name`, async (c) => {
-    const { topic, name, stub } = target(c);
-    const result = await stub.getSubscription(topic, name);
-    if (!result.ok) throw refused(result);
-    return c.json(result.subscription);
-  });
+export const getSubscription: Handler<AppEnv> = async (c) => {
+  const { topic, name, stub } = target(c);
+  const result = await stub.getSubscription(topic, name);
+  if (!result.ok) throw refused(result);
+  return c.json(result.subscription);
+};
 
-  app.delete(`${BASE}/:name`, async (c) => {
-    const { topic, name, stub } = target(c);
-    const result = await stub.deleteSubscription(topic, name);
-    if (!result.ok) throw refused(result);
-    return c.body(null, 204);
-  });
+export const deleteSubscription: Handler<AppEnv> = async (c) => {
+  const { topic, name, stub } = target(c);
+  const result = await stub.deleteSubscription(topic, name);
+  if (!result.ok) throw refused(result);
+  return c.body(null, 204);
+};
 
-  app.post(`${BASE}/:name/pause`, async (c) => {
-    const { topic, name, stub } = target(c);
-    const result = await stub.pauseSubscription(topic, name);
-    if (!result.ok) throw refused(result);
-    return c.json(result.subscription);
-  });
+export const pauseSubscription: Handler<AppEnv> = async (c) => {
+  const { topic, name, stub } = target(c);
+  const result = await stub.pauseSubscription(topic, name);
+  if (!result.ok) throw refused(result);
+  return c.json(result.subscription);
+};
 
-  app.post(`${BASE}/:name/resume`, async (c) => {
-    const { topic, name, stub } = target(c);
-    const result = await stub.resumeSubscription(topic, name);
-    if (!result.ok) throw refused(result);
-    return c.json(result.subscription);
-  });
+export const resumeSubscription: Handler<AppEnv> = async (c) => {
+  const { topic, name, stub } = target(c);
+  const result = await stub.resumeSubscription(topic, name);
+  if (!result.ok) throw refused(result);
+  return c.json(result.subscription);
+};
 
-  app.post(`${BASE}/:name/seek`, async (c) => {
-    const { topic, name, stub } = target(c);
-    const { to } = parseBody(SeekSchema, await readJsonBody(c.req.raw));
-    const result = await stub.seekSubscription(topic, name, to);
-    if (!result.ok) throw refused(result);
-    return c.json(result.subscription);
-  });
+export const seekSubscription: Handler<AppEnv> = async (c) => {
+  const { topic, name, stub } = target(c);
+  const { to } = parseBody(SeekSchema, await readJsonBody(c.req.raw));
+  const result = await stub.seekSubscription(topic, name, to);
+  if (!result.ok) throw refused(result);
+  return c.json(result.subscription);
+};
 
-  app.get(`${BASE}/:name/dead-letters`, async (c) => {
-    const { topic, name, stub } = target(c);
-    const result = await stub.listDeadLetters(topic, name);
-    if (!result.ok) throw refused(result);
-    return c.json({ deadLetters: result.deadLetters });
-  });
+export const listSubscriptionDeadLetters: Handler<AppEnv> = async (c) => {
+  const { topic, name, stub } = target(c);
+  const result = await stub.listDeadLetters(topic, name);
+  if (!result.ok) throw refused(result);
+  return c.json({ deadLetters: result.deadLetters });
+};
 
-  app.post(`${BASE}/:name/dead-letters/redrive`, async (c) => {
-    const { topic, name, stub } = target(c);
-    const { seqs } = parseBody(RedriveSchema, await optionalJsonBody(c));
-    const result = await stub.redriveDeadLetters(topic, name, seqs);
-    if (!result.ok) throw refused(result);
-    // Accepted: the topic's alarm delivers them, in seq order, with the subscription's retry policy.
-    return c.json({ redriven: result.redriven }, 202);
-  });
-}
+export const redriveSubscriptionDeadLetters: Handler<AppEnv> = async (c) => {
+  const { topic, name, stub } = target(c);
+  const { seqs } = parseBody(RedriveSchema, await optionalJsonBody(c));
+  const result = await stub.redriveDeadLetters(topic, name, seqs);
+  if (!result.ok) throw refused(result);
+  // Accepted: the topic's alarm delivers them, in seq order, with the subscription's retry policy.
+  return c.json({ redriven: result.redriven }, 202);
+};

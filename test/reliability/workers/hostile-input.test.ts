@@ -6,8 +6,8 @@ import { isTerminalCloseCode } from "../../../protocol/close-codes.ts";
 import { KNOWN_ATTRIBUTES } from "../../../protocol/envelope.ts";
 import { isValidSubscriptionName } from "../../../protocol/subscriptions.ts";
 import { isValidTopicName } from "../../../protocol/topic-name.ts";
-import worker from "../../../worker/index.ts";
 import { ADMIN_AUTH, KEYS } from "../../support/credentials.ts";
+import worker from "../../workers/support/pool-worker.ts";
 import { collect } from "../../workers/support/socket.ts";
 
 // Scenario 7: hostile input, generated. Every request below is wrong in at least one way by
@@ -161,7 +161,7 @@ const brokenEvent: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   fc.constant({ ...validEvent(), data: 1, data_base64: "AA==" }),
   fc.integer({ min: 66_000, max: 200_000 }).map((n) => ({ ...validEvent(), data: "x".repeat(n) })),
   // A catalog type whose data does not match its schema.
-  fc.jsonValue({ maxDepth: 2 }).map((data) => ({ ...validEvent(), type: "UserRegistered", data })),
+  fc.jsonValue({ maxDepth: 2 }).map((data) => ({ ...validEvent(), type: "MemberJoined", data })),
 );
 
 const publishRequest: fc.Arbitrary<Req> = fc

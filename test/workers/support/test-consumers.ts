@@ -2,11 +2,11 @@ import { env } from "cloudflare:workers";
 import { expect, vi } from "vitest";
 import type { QueueMessage } from "../../../protocol/queue-message.ts";
 import { defineConsumer } from "../../../worker/consumers/define-consumer.ts";
-import { consumers } from "../../../worker/consumers/registry.ts";
+import { testCatalog } from "../../support/test-catalog.ts";
 
 /**
- * Test consumers, registered in the Worker's own registry: the tests run in the same isolate as
- * the Worker's queue() handler, so the real queue path calls these handlers. Each counts its calls
+ * Test consumers of the pool's Worker (pool-worker.ts): the tests run in the same isolate as the
+ * Worker's queue() handler, so the real queue path calls these handlers. Each counts its calls
  * and its effects per event id, and fails as often as a test tells it to.
  */
 const calls = new Map<string, number>();
@@ -16,9 +16,9 @@ const failuresLeft = new Map<string, number>();
 const key = (consumer: string, eventId: string) => `${consumer}/${eventId}`;
 
 function testConsumer(name: string) {
-  return defineConsumer({
+  return defineConsumer(testCatalog, {
     name,
-    types: ["WelcomeEmailSent"],
+    types: ["GreetingSent"],
     async handler(event) {
       const k = key(name, event.id);
       const call = (calls.get(k) ?? 0) + 1;
@@ -35,7 +35,7 @@ function testConsumer(name: string) {
 
 export const MAILER = "test-mailer";
 export const AUDIT = "test-audit";
-consumers.register(testConsumer(MAILER), testConsumer(AUDIT));
+export const testConsumers = [testConsumer(MAILER), testConsumer(AUDIT)];
 
 /** The next `times` calls of `consumer` for this event throw (Infinity: until `fix`). */
 export function failNext(consumer: string, eventId: string, times: number): void {
@@ -58,8 +58,8 @@ let counter = 0;
 const hex = (n: number) =>
   Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => b.toString(16).padStart(2, "0")).join("");
 
-/** A queue message as a queue-target subscription sends it, for a fresh WelcomeEmailSent event. */
-export function welcomeMessage(topic = "queue-tests", type = "WelcomeEmailSent"): QueueMessage {
+/** A queue message as a queue-target subscription sends it, for a fresh GreetingSent event. */
+export function welcomeMessage(topic = "queue-tests", type = "GreetingSent"): QueueMessage {
   counter += 1;
   const id = `evt-${hex(6)}`;
   return {

@@ -1,5 +1,5 @@
 import { NOTIFICATION_SUBSCRIPTION, USERS_TOPIC } from "../../protocol/demo.ts";
-import type { Env } from "../env.ts";
+import type { Env } from "../../runtime/env.ts";
 import { topicStub } from "../topic-param.ts";
 
 /**

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { DemoUser, Signup } from "../protocol/demo.ts";
-import type { Env } from "../worker/env.ts";
+import type { Env } from "../runtime/env.ts";
 
 export type RegisterResult = { ok: true; user: DemoUser; created: boolean };
 

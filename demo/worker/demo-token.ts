@@ -1,9 +1,9 @@
 import { demoUsers } from "../../durable-objects/demo-users.ts";
 import type { TokenResponse } from "../../protocol/auth.ts";
 import { notificationTopic, USERS_TOPIC } from "../../protocol/demo.ts";
+import type { Env } from "../../runtime/env.ts";
+import { MeshError } from "../../runtime/mesh-error.ts";
 import { mintToken } from "../auth/tokens.ts";
-import type { Env } from "../env.ts";
-import { MeshError } from "../mesh-error.ts";
 
 /** How long a demo page's token lives; the client fetches a fresh one on every reconnect. */
 const DEMO_TOKEN_TTL_SECONDS = 300;

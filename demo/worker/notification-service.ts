@@ -1,9 +1,9 @@
 import { env as runtimeEnv } from "cloudflare:workers";
 import { demoNotifications } from "../../durable-objects/demo-notifications.ts";
 import { notificationTopic, SWITCH_ERROR } from "../../protocol/demo.ts";
+import type { Env } from "../../runtime/env.ts";
 import { defineConsumer } from "../consumers/define-consumer.ts";
 import { consumers } from "../consumers/registry.ts";
-import type { Env } from "../env.ts";
 import { publishEvent } from "./publish-event.ts";
 
 /** The CloudEvents `source` of everything the demo's Notification Service publishes. */

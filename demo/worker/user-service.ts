@@ -1,7 +1,7 @@
 import { demoUsers } from "../../durable-objects/demo-users.ts";
 import type { Signup, SignupResponse } from "../../protocol/demo.ts";
 import { USERS_TOPIC } from "../../protocol/demo.ts";
-import type { Env } from "../env.ts";
+import type { Env } from "../../runtime/env.ts";
 import { ensureNotificationSubscription } from "./notification-subscription.ts";
 import { publishEvent } from "./publish-event.ts";
 

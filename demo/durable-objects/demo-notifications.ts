@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { FailureSwitch, OutboxEmail } from "../protocol/demo.ts";
-import type { Env } from "../worker/env.ts";
+import type { Env } from "../runtime/env.ts";
 
 export interface WelcomeRequest {
   userId: string;

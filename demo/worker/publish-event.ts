@@ -1,7 +1,7 @@
 import type { JsonObject } from "../../protocol/json.ts";
 import type { PublishedEvent } from "../../protocol/responses.ts";
-import { readConfig } from "../config.ts";
-import type { Env } from "../env.ts";
+import { readConfig } from "../../runtime/config.ts";
+import type { Env } from "../../runtime/env.ts";
 import { parsePublishRequest } from "../publish-parser.ts";
 import { topicStub } from "../topic-param.ts";
 

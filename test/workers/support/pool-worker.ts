@@ -1,0 +1,13 @@
+/**
+ * The Worker the workers-pool tests run in: the mesh with the tests' catalog and the test queue
+ * consumers. Tests share its isolate, so the real queue path calls the same consumer objects whose
+ * counters the tests read.
+ */
+import { createMesh } from "../../../worker/index.ts";
+import { flakyConsumer } from "../../reliability/workers/support/flaky-consumer.ts";
+import { testCatalog } from "../../support/test-catalog.ts";
+import { testConsumers } from "./test-consumers.ts";
+
+export { ConsumerLedger, DeadLetterStore, TopicDirectory, TopicLog } from "../../../worker/index.ts";
+
+export default createMesh({ catalog: testCatalog, consumers: [...testConsumers, flakyConsumer] });

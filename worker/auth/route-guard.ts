@@ -1,0 +1,19 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../app-env.ts";
+import type { RouteAccess } from "../routes/route-table.ts";
+import { requireAccess } from "./access.ts";
+import { rateLimit } from "./rate-limit.ts";
+
+/**
+ * The checks a route's declared access needs, run in the Worker before any Durable Object is
+ * called. A route without an access declaration is a programming error: it is never served.
+ */
+export function routeGuard(path: string, access: RouteAccess | undefined): MiddlewareHandler<AppEnv>[] {
+  if (access === undefined) throw new Error(`route ${path} declares no access policy`);
+  if ("public" in access) return [];
+  const guard = requireAccess(access.op, {
+    topicScoped: access.topic === true,
+    queryToken: access.tokenInQuery === true,
+  });
+  return access.rateLimit ? [guard, rateLimit(access.rateLimit)] : [guard];
+}
