@@ -15,6 +15,8 @@ export interface ChildServerOptions {
   entrypoint?: string;
   /** How long a start may take before it counts as failed (default 60 s). */
   startTimeoutMs?: number;
+  /** wrangler's log level (default warn); `log` shows the Worker's own log lines in `log`. */
+  logLevel?: "warn" | "log";
 }
 
 /**
@@ -93,7 +95,7 @@ export class ChildServer {
       this.persistDir,
       "--show-interactive-dev-session=false",
       "--log-level",
-      "warn",
+      this.options.logLevel ?? "warn",
       ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
     ];
     const child = spawn(process.execPath, args, {
