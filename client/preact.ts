@@ -46,8 +46,7 @@ export function useTopic<T extends string = string>(
       types: options.types,
       storage: options.storage,
       storageKey: options.storageKey,
-      onEvent: (event) =>
-        setView((v) => ({ ...v, events: [...v.events, event].slice(-limit), lastSeq: event.seq })),
+      onEvent: (event) => setView((v) => ({ ...v, events: [...v.events, event].slice(-limit), lastSeq: event.seq })),
       onStateChange: (state) => setView((v) => ({ ...v, state, lastSeq: subscription.lastSeq })),
       onGap: (gap) => setView((v) => ({ ...v, gap, lastSeq: subscription.lastSeq })),
       onError: (error) => setView((v) => ({ ...v, error })),
