@@ -157,6 +157,12 @@ describe("binary mode", () => {
     });
   });
 
+  it("keeps a ce-sequence string and a long extension header name as sent", () => {
+    const long = "ce-abcdefghijklmnopqrstuvwxyz0123";
+    const req = request("text/plain", "x", { ...ce, "ce-sequence": "0001", [long]: "v" });
+    expect(parsePublishRequest(req, config, now)[0]).toMatchObject({ sequence: "0001", [long.slice(3)]: "v" });
+  });
+
   it("refuses a header that is not valid percent-encoding", () => {
     expect(refusal(request("text/plain", "x", { ...ce, "ce-subject": "%E0%A4%A" }))).toMatchObject({
       code: "invalid_envelope",

@@ -137,14 +137,14 @@ const brokenEvent: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   weirdString.map((traceparent) => ({ ...validEvent(), traceparent })),
   fc
     .tuple(
-      weirdString.filter((n) => !KNOWN_ATTRIBUTES.has(n) && !/^[a-z0-9]{1,20}$/.test(n)),
+      weirdString.filter((n) => !KNOWN_ATTRIBUTES.has(n) && !/^[a-z0-9]+$/.test(n)),
       fc.jsonValue({ maxDepth: 1 }),
     )
     .map(([name, value]) => ({ ...validEvent(), [name]: value })),
   fc
     .tuple(
       fc
-        .stringMatching(/^[a-z0-9]{1,20}$/)
+        .stringMatching(/^[a-z0-9]{1,40}$/)
         .filter(
           (n) => !KNOWN_ATTRIBUTES.has(n) && !["traceparent", "tracestate", "correlationid", "causationid"].includes(n),
         ),
