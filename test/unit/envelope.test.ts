@@ -25,6 +25,7 @@ describe("checkEnvelope", () => {
     [{ time: "2026-13-45T99:00:00Z" }, "time", "time must be a real date and time"],
     [{ subject: 5 }, "subject", "subject must be a string"],
     [{ datacontenttype: "" }, "datacontenttype", "datacontenttype must not be empty"],
+    [{ dataschema: "" }, "dataschema", "dataschema must not be empty"],
     [{ traceparent: "not-a-trace" }, "traceparent", "traceparent must be W3C trace context"],
     [{ correlationid: "" }, "correlationid", "correlationid must not be empty"],
     [{ data: 1, data_base64: "AA==" }, "data_base64", "data and data_base64 are mutually exclusive"],
@@ -99,4 +100,73 @@ describe("checkEnvelope", () => {
     expect(name).toHaveLength(30);
     expect(checkEnvelope({ ...base, [name]: "v" }, now)).toMatchObject({ ok: true, event: { [name]: "v" } });
   });
+});
+
+describe("source: a non-empty URI-reference (RFC 3986)", () => {
+  it.each([
+    "/x",
+    "orders",
+    "urn:event-mesh:publisher",
+    "https://a.example/c?d=1#e",
+    "//host/path",
+    "mailto:a@b.c",
+    "/with%20space",
+    "https://[::1]:8080/x",
+  ])("accepts %j", (source) => {
+    expect(checkEnvelope({ ...base, source }, now)).toMatchObject({ ok: true, event: { source } });
+  });
+
+  it.each(["not a uri %%", "::::", "/bad%zz", "a b"])("refuses %j, naming source and the rule", (source) => {
+    expect(checkEnvelope({ ...base, source }, now)).toEqual({
+      ok: false,
+      attribute: "source",
+      message: "source must be a URI-reference (RFC 3986)",
+    });
+  });
+
+  it("refuses an empty source as empty", () => {
+    expect(checkEnvelope({ ...base, source: "" }, now)).toEqual({
+      ok: false,
+      attribute: "source",
+      message: "source must not be empty",
+    });
+  });
+});
+
+describe("dataschema: a non-empty absolute URI (RFC 3986)", () => {
+  it.each(["https://x/s.json", "urn:x:y"])("accepts %j", (dataschema) => {
+    expect(checkEnvelope({ ...base, dataschema }, now)).toMatchObject({ ok: true, event: { dataschema } });
+  });
+
+  it.each(["::::", "/relative", "x y", "https://x/s.json#/defs/a"])("refuses %j, naming dataschema", (dataschema) => {
+    expect(checkEnvelope({ ...base, dataschema }, now)).toEqual({
+      ok: false,
+      attribute: "dataschema",
+      message: "dataschema must be an absolute URI (RFC 3986)",
+    });
+  });
+});
+
+describe("datacontenttype: an RFC 2046 media type", () => {
+  it.each([
+    "application/json",
+    "text/plain; charset=utf-8",
+    "text/plain;charset=UTF-8",
+    'multipart/form-data; boundary="a b;c"',
+    "application/vnd.example+json;v=2;q=x",
+    "image/png",
+  ])("accepts %j", (datacontenttype) => {
+    expect(checkEnvelope({ ...base, datacontenttype }, now)).toMatchObject({ ok: true, event: { datacontenttype } });
+  });
+
+  it.each(["json", "text", "application/", "/json", "text/plain;", "text/plain; charset", "text /plain", "a/b/c"])(
+    "refuses %j, naming datacontenttype",
+    (datacontenttype) => {
+      expect(checkEnvelope({ ...base, datacontenttype }, now)).toEqual({
+        ok: false,
+        attribute: "datacontenttype",
+        message: "datacontenttype must be a media type such as application/json (RFC 2046)",
+      });
+    },
+  );
 });

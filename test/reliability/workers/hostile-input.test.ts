@@ -130,6 +130,27 @@ const brokenEvent: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
       ...validEvent(),
       [name]: "",
     })),
+  // A source or dataschema with a character no RFC 3986 URI holds (a blank, a control, non-ASCII,
+  // or one of "<>\^`{|}), or a hand-picked malformed one; a datacontenttype that is no media type.
+  fc
+    .tuple(
+      fc.constantFrom("source", "dataschema"),
+      fc.oneof(
+        weirdString.filter((s) => /[^\x21-\x7e]|["<>\\^`{|}]/.test(s)),
+        fc.constantFrom("not a uri %%", "::::", "/bad%zz", "%", ":x", "http://[::1/x"),
+      ),
+    )
+    .map(([name, value]) => ({ ...validEvent(), [name]: value })),
+  fc.constantFrom("/relative", "orders", "//host/x", "https://x/s#frag").map((dataschema) => ({
+    ...validEvent(),
+    dataschema,
+  })),
+  fc
+    .oneof(
+      weirdString.filter((s) => !s.includes("/")),
+      fc.constantFrom("json", "text/", "/json", "a/b/c", "text/plain;", "text/plain; charset"),
+    )
+    .map((datacontenttype) => ({ ...validEvent(), datacontenttype })),
   weirdString.filter((s) => s !== "1.0").map((specversion) => ({ ...validEvent(), specversion })),
   fc
     .oneof(weirdString, fc.constantFrom("2024-13-45T99:99:99Z", "yesterday", "2024-01-01", "2024-01-01T00:00:00"))
@@ -229,7 +250,10 @@ const publishRequest: fc.Arbitrary<Req> = fc
     body,
   }));
 
-/** Binary mode (ce-* headers) with an attribute missing, empty, badly percent-encoded, or the wrong specversion. */
+/**
+ * Binary mode (ce-* headers) with an attribute missing, empty, badly percent-encoded, malformed,
+ * or the wrong specversion.
+ */
 const binaryRequest: fc.Arbitrary<Req> = fc
   .oneof(
     fc.tuple(
@@ -240,6 +264,8 @@ const binaryRequest: fc.Arbitrary<Req> = fc
       fc.constant("ce-specversion"),
       fc.string({ maxLength: 20 }).filter((v) => isByteString(v) && v.trim() !== "1.0" && !v.includes("%")),
     ),
+    // A source or dataschema that, percent-decoded, is no URI-reference or absolute URI.
+    fc.tuple(fc.constantFrom("ce-source", "ce-dataschema"), fc.constantFrom("not%20a%20uri", "::::", "/bad%25zz")),
     // An extension header whose name is no valid attribute name.
     fc.tuple(fc.constantFrom("ce-__proto__", "ce-constructor_", "ce-x-y", "ce-"), fc.constant("1")),
   )
