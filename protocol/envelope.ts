@@ -47,7 +47,7 @@ export const CloudEventSchema = v.pipe(
       source: v.pipe(nonEmpty("source"), v.regex(URI_REFERENCE_PATTERN, "source must be a URI-reference (RFC 3986)")),
       specversion: v.literal("1.0", 'specversion must be "1.0"'),
       type: nonEmpty("type"),
-      subject: v.optional(v.string("subject must be a string")),
+      subject: v.optional(nonEmpty("subject")),
       time: v.optional(
         v.pipe(
           v.string("time must be a string"),

@@ -24,6 +24,7 @@ describe("checkEnvelope", () => {
     [{ time: "yesterday" }, "time", "time must be an RFC 3339 timestamp"],
     [{ time: "2026-13-45T99:00:00Z" }, "time", "time must be a real date and time"],
     [{ subject: 5 }, "subject", "subject must be a string"],
+    [{ subject: "" }, "subject", "subject must not be empty"],
     [{ datacontenttype: "" }, "datacontenttype", "datacontenttype must not be empty"],
     [{ dataschema: "" }, "dataschema", "dataschema must not be empty"],
     [{ traceparent: "not-a-trace" }, "traceparent", "traceparent must be W3C trace context"],

@@ -125,7 +125,7 @@ const brokenEvent: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
     )
     .map(([name, value]) => ({ ...validEvent(), [name]: value })),
   fc
-    .constantFrom("id", "source", "type", "datacontenttype", "dataschema", "correlationid", "causationid")
+    .constantFrom("id", "source", "type", "subject", "datacontenttype", "dataschema", "correlationid", "causationid")
     .map((name) => ({
       ...validEvent(),
       [name]: "",
