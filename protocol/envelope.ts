@@ -26,6 +26,7 @@ const EXTENSION_NAME = /^[a-z0-9]+$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 /** RFC 2045 token (which RFC 2046 media types are built from): printable ASCII but no tspecials. */
 const TOKEN = "[!#$%&'*+\\-.^_`{|}~0-9A-Za-z]+";
+// Quoted string: tab and printable ASCII but '"' and '\', or a backslash pair escaping any of them.
 const QUOTED_STRING = '"(?:[\\t !#-\\[\\]-~]|\\\\[\\t -~])*"';
 /**
  * `datacontenttype` MUST adhere to RFC 2046: type "/" subtype, then `; attribute=value` parameters
