@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import type { JsonObject } from "./json.ts";
+import { ABSOLUTE_URI_PATTERN, URI_REFERENCE_PATTERN } from "./uri.ts";
 
 /** CloudEvents 1.0 context attributes the mesh knows by name (everything else is an extension). */
 export const KNOWN_ATTRIBUTES = new Set([
@@ -16,10 +17,22 @@ export const KNOWN_ATTRIBUTES = new Set([
   "seq",
 ]);
 
-/** CloudEvents: extension names are lower-case ASCII letters and digits, at most 20 characters. */
-const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
+/**
+ * CloudEvents: attribute names MUST be lower-case ASCII letters and digits. The spec's 20-character
+ * limit is only a SHOULD NOT, so longer names are valid events and pass; the event size limit bounds them.
+ */
+const EXTENSION_NAME = /^[a-z0-9]+$/;
 /** RFC 3339 timestamp, as CloudEvents requires for `time`. */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+/** RFC 2045 token (which RFC 2046 media types are built from): printable ASCII but no tspecials. */
+const TOKEN = "[!#$%&'*+\\-.^_`{|}~0-9A-Za-z]+";
+// Quoted string: tab and printable ASCII but '"' and '\', or a backslash pair escaping any of them.
+const QUOTED_STRING = '"(?:[\\t !#-\\[\\]-~]|\\\\[\\t -~])*"';
+/**
+ * `datacontenttype` MUST adhere to RFC 2046: type "/" subtype, then `; attribute=value` parameters
+ * (value a token or a quoted string). Blanks are allowed around ";" only, as HTTP writes them.
+ */
+const MEDIA_TYPE = new RegExp(`^${TOKEN}/${TOKEN}(?:[ \\t]*;[ \\t]*${TOKEN}=(?:${TOKEN}|${QUOTED_STRING}))*$`);
 
 const nonEmpty = (name: string) =>
   v.pipe(v.string(`${name} must be a string`), v.nonEmpty(`${name} must not be empty`));
@@ -32,10 +45,10 @@ export const CloudEventSchema = v.pipe(
   v.looseObject(
     {
       id: nonEmpty("id"),
-      source: nonEmpty("source"),
+      source: v.pipe(nonEmpty("source"), v.regex(URI_REFERENCE_PATTERN, "source must be a URI-reference (RFC 3986)")),
       specversion: v.literal("1.0", 'specversion must be "1.0"'),
       type: nonEmpty("type"),
-      subject: v.optional(v.string("subject must be a string")),
+      subject: v.optional(nonEmpty("subject")),
       time: v.optional(
         v.pipe(
           v.string("time must be a string"),
@@ -43,8 +56,15 @@ export const CloudEventSchema = v.pipe(
           v.check((time) => !Number.isNaN(Date.parse(time)), "time must be a real date and time"),
         ),
       ),
-      datacontenttype: v.optional(nonEmpty("datacontenttype")),
-      dataschema: v.optional(nonEmpty("dataschema")),
+      datacontenttype: v.optional(
+        v.pipe(
+          nonEmpty("datacontenttype"),
+          v.regex(MEDIA_TYPE, "datacontenttype must be a media type such as application/json (RFC 2046)"),
+        ),
+      ),
+      dataschema: v.optional(
+        v.pipe(nonEmpty("dataschema"), v.regex(ABSOLUTE_URI_PATTERN, "dataschema must be an absolute URI (RFC 3986)")),
+      ),
       data: v.optional(v.unknown()),
       data_base64: v.optional(v.string("data_base64 must be a string")),
       traceparent: v.optional(
@@ -73,7 +93,7 @@ export const CloudEventSchema = v.pipe(
       if (KNOWN_ATTRIBUTES.has(name)) continue;
       if (!EXTENSION_NAME.test(name)) {
         addIssue({
-          message: `extension attribute "${name}" must be 1-20 lower-case letters or digits`,
+          message: `extension attribute "${name}" must be lower-case letters a-z or digits 0-9`,
           path: at(name),
         });
       } else if (!["string", "number", "boolean"].includes(typeof value)) {

@@ -24,12 +24,16 @@ describe("checkEnvelope", () => {
     [{ time: "yesterday" }, "time", "time must be an RFC 3339 timestamp"],
     [{ time: "2026-13-45T99:00:00Z" }, "time", "time must be a real date and time"],
     [{ subject: 5 }, "subject", "subject must be a string"],
+    [{ subject: "" }, "subject", "subject must not be empty"],
     [{ datacontenttype: "" }, "datacontenttype", "datacontenttype must not be empty"],
+    [{ dataschema: "" }, "dataschema", "dataschema must not be empty"],
     [{ traceparent: "not-a-trace" }, "traceparent", "traceparent must be W3C trace context"],
     [{ correlationid: "" }, "correlationid", "correlationid must not be empty"],
     [{ data: 1, data_base64: "AA==" }, "data_base64", "data and data_base64 are mutually exclusive"],
-    [{ Bad_Name: "x" }, "Bad_Name", 'extension attribute "Bad_Name" must be 1-20 lower-case letters or digits'],
-    [{ waytoolongextensionname: "x" }, "waytoolongextensionname", expect.stringContaining("1-20 lower-case")],
+    [{ Bad_Name: "x" }, "Bad_Name", 'extension attribute "Bad_Name" must be lower-case letters a-z or digits 0-9'],
+    [{ Upper: "x" }, "Upper", 'extension attribute "Upper" must be lower-case letters a-z or digits 0-9'],
+    [{ "x-y": "x" }, "x-y", 'extension attribute "x-y" must be lower-case letters a-z or digits 0-9'],
+    [{ café: "x" }, "café", 'extension attribute "café" must be lower-case letters a-z or digits 0-9'],
     [{ tenant: { id: 1 } }, "tenant", 'extension attribute "tenant" must be a string, number or boolean'],
   ])("refuses %j, naming %s", (patch, attribute, message) => {
     expect(checkEnvelope({ ...base, ...patch }, now)).toEqual({ ok: false, attribute, message });
@@ -84,4 +88,86 @@ describe("checkEnvelope", () => {
     expect(result.ok).toBe(true);
     expect(result.ok && "seq" in result.event).toBe(false);
   });
+
+  it("keeps a publisher's own CloudEvents sequence extension as sent, beside no seq", () => {
+    expect(checkEnvelope({ ...base, sequence: "0001", seq: 7 }, now)).toEqual({
+      ok: true,
+      event: { ...base, sequence: "0001", time: now.toISOString() },
+    });
+  });
+
+  it("accepts extension names longer than 20 characters: the spec's limit is only a SHOULD NOT", () => {
+    const name = "abcdefghijklmnopqrstuvwxyz0123";
+    expect(name).toHaveLength(30);
+    expect(checkEnvelope({ ...base, [name]: "v" }, now)).toMatchObject({ ok: true, event: { [name]: "v" } });
+  });
+});
+
+describe("source: a non-empty URI-reference (RFC 3986)", () => {
+  it.each([
+    "/x",
+    "orders",
+    "urn:event-mesh:publisher",
+    "https://a.example/c?d=1#e",
+    "//host/path",
+    "mailto:a@b.c",
+    "/with%20space",
+    "https://[::1]:8080/x",
+  ])("accepts %j", (source) => {
+    expect(checkEnvelope({ ...base, source }, now)).toMatchObject({ ok: true, event: { source } });
+  });
+
+  it.each(["not a uri %%", "::::", "/bad%zz", "a b"])("refuses %j, naming source and the rule", (source) => {
+    expect(checkEnvelope({ ...base, source }, now)).toEqual({
+      ok: false,
+      attribute: "source",
+      message: "source must be a URI-reference (RFC 3986)",
+    });
+  });
+
+  it("refuses an empty source as empty", () => {
+    expect(checkEnvelope({ ...base, source: "" }, now)).toEqual({
+      ok: false,
+      attribute: "source",
+      message: "source must not be empty",
+    });
+  });
+});
+
+describe("dataschema: a non-empty absolute URI (RFC 3986)", () => {
+  it.each(["https://x/s.json", "urn:x:y"])("accepts %j", (dataschema) => {
+    expect(checkEnvelope({ ...base, dataschema }, now)).toMatchObject({ ok: true, event: { dataschema } });
+  });
+
+  it.each(["::::", "/relative", "x y", "https://x/s.json#/defs/a"])("refuses %j, naming dataschema", (dataschema) => {
+    expect(checkEnvelope({ ...base, dataschema }, now)).toEqual({
+      ok: false,
+      attribute: "dataschema",
+      message: "dataschema must be an absolute URI (RFC 3986)",
+    });
+  });
+});
+
+describe("datacontenttype: an RFC 2046 media type", () => {
+  it.each([
+    "application/json",
+    "text/plain; charset=utf-8",
+    "text/plain;charset=UTF-8",
+    'multipart/form-data; boundary="a b;c"',
+    "application/vnd.example+json;v=2;q=x",
+    "image/png",
+  ])("accepts %j", (datacontenttype) => {
+    expect(checkEnvelope({ ...base, datacontenttype }, now)).toMatchObject({ ok: true, event: { datacontenttype } });
+  });
+
+  it.each(["json", "text", "application/", "/json", "text/plain;", "text/plain; charset", "text /plain", "a/b/c"])(
+    "refuses %j, naming datacontenttype",
+    (datacontenttype) => {
+      expect(checkEnvelope({ ...base, datacontenttype }, now)).toEqual({
+        ok: false,
+        attribute: "datacontenttype",
+        message: "datacontenttype must be a media type such as application/json (RFC 2046)",
+      });
+    },
+  );
 });

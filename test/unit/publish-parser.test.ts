@@ -97,7 +97,8 @@ describe("batch mode", () => {
 describe("binary mode", () => {
   const ce = {
     "ce-id": "b1",
-    "ce-source": "%2Fbilling%20service",
+    // The header is percent-encoded (HTTP binding); decoded, the source is the URI-reference "/billing%20service".
+    "ce-source": "%2Fbilling%2520service",
     "ce-type": "InvoicePaid",
     "ce-specversion": "1.0",
   };
@@ -107,7 +108,7 @@ describe("binary mode", () => {
     expect(parsePublishRequest(req, config, testCatalog, now)).toEqual([
       {
         id: "b1",
-        source: "/billing service",
+        source: "/billing%20service",
         type: "InvoicePaid",
         specversion: "1.0",
         subject: "invoice/7",
@@ -156,6 +157,35 @@ describe("binary mode", () => {
       code: "invalid_envelope",
       details: { attribute: "source" },
       message: "invalid CloudEvent: source is required",
+    });
+  });
+
+  it("keeps a ce-sequence string and a long extension header name as sent", () => {
+    const long = "ce-abcdefghijklmnopqrstuvwxyz0123";
+    const req = request("text/plain", "x", { ...ce, "ce-sequence": "0001", [long]: "v" });
+    expect(parsePublishRequest(req, config, testCatalog, now)[0]).toMatchObject({ sequence: "0001", [long.slice(3)]: "v" });
+  });
+
+  it("refuses a source whose header decodes to a space: a URI-reference has none", () => {
+    expect(refusal(request("text/plain", "x", { ...ce, "ce-source": "%2Fbilling%20service" }))).toMatchObject({
+      code: "invalid_envelope",
+      details: { attribute: "source" },
+      message: "invalid CloudEvent: source must be a URI-reference (RFC 3986)",
+    });
+  });
+
+  it("refuses a ce-dataschema that is no absolute URI, naming it", () => {
+    expect(refusal(request("text/plain", "x", { ...ce, "ce-dataschema": "::::" }))).toMatchObject({
+      code: "invalid_envelope",
+      details: { attribute: "dataschema" },
+      message: "invalid CloudEvent: dataschema must be an absolute URI (RFC 3986)",
+    });
+  });
+
+  it("refuses a content type that is no media type: it becomes datacontenttype", () => {
+    expect(refusal(request("json", "x", ce))).toMatchObject({
+      code: "invalid_envelope",
+      details: { attribute: "datacontenttype" },
     });
   });
 

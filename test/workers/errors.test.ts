@@ -41,13 +41,20 @@ describe("refusals of a publish: a clear error and nothing stored", () => {
   it.each([
     ["id", { id: undefined }, "invalid CloudEvent: id is required"],
     ["source", { source: "" }, "invalid CloudEvent: source must not be empty"],
+    ["source", { source: "not a uri %%" }, "invalid CloudEvent: source must be a URI-reference (RFC 3986)"],
+    ["dataschema", { dataschema: "::::" }, "invalid CloudEvent: dataschema must be an absolute URI (RFC 3986)"],
+    [
+      "datacontenttype",
+      { datacontenttype: "json" },
+      "invalid CloudEvent: datacontenttype must be a media type such as application/json (RFC 2046)",
+    ],
     ["type", { type: 3 }, "invalid CloudEvent: type must be a string"],
     ["specversion", { specversion: "0.3" }, 'invalid CloudEvent: specversion must be "1.0"'],
     ["time", { time: "noon" }, "invalid CloudEvent: time must be an RFC 3339 timestamp"],
     [
       "Bad-Ext",
       { "Bad-Ext": "v" },
-      'invalid CloudEvent: extension attribute "Bad-Ext" must be 1-20 lower-case letters or digits',
+      'invalid CloudEvent: extension attribute "Bad-Ext" must be lower-case letters a-z or digits 0-9',
     ],
   ])("400 invalid_envelope naming %s", async (attribute, patch, message) => {
     const { status, body } = await refusedWithoutEffect((t) => post(t, { ...event("bad"), ...patch }));

@@ -125,11 +125,32 @@ const brokenEvent: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
     )
     .map(([name, value]) => ({ ...validEvent(), [name]: value })),
   fc
-    .constantFrom("id", "source", "type", "datacontenttype", "dataschema", "correlationid", "causationid")
+    .constantFrom("id", "source", "type", "subject", "datacontenttype", "dataschema", "correlationid", "causationid")
     .map((name) => ({
       ...validEvent(),
       [name]: "",
     })),
+  // A source or dataschema with a character no RFC 3986 URI holds (a blank, a control, non-ASCII,
+  // or one of "<>\^`{|}), or a hand-picked malformed one; a datacontenttype that is no media type.
+  fc
+    .tuple(
+      fc.constantFrom("source", "dataschema"),
+      fc.oneof(
+        weirdString.filter((s) => /[^\x21-\x7e]|["<>\\^`{|}]/.test(s)),
+        fc.constantFrom("not a uri %%", "::::", "/bad%zz", "%", ":x", "http://[::1/x"),
+      ),
+    )
+    .map(([name, value]) => ({ ...validEvent(), [name]: value })),
+  fc.constantFrom("/relative", "orders", "//host/x", "https://x/s#frag").map((dataschema) => ({
+    ...validEvent(),
+    dataschema,
+  })),
+  fc
+    .oneof(
+      weirdString.filter((s) => !s.includes("/")),
+      fc.constantFrom("json", "text/", "/json", "a/b/c", "text/plain;", "text/plain; charset"),
+    )
+    .map((datacontenttype) => ({ ...validEvent(), datacontenttype })),
   weirdString.filter((s) => s !== "1.0").map((specversion) => ({ ...validEvent(), specversion })),
   fc
     .oneof(weirdString, fc.constantFrom("2024-13-45T99:99:99Z", "yesterday", "2024-01-01", "2024-01-01T00:00:00"))
@@ -137,14 +158,14 @@ const brokenEvent: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   weirdString.map((traceparent) => ({ ...validEvent(), traceparent })),
   fc
     .tuple(
-      weirdString.filter((n) => !KNOWN_ATTRIBUTES.has(n) && !/^[a-z0-9]{1,20}$/.test(n)),
+      weirdString.filter((n) => !KNOWN_ATTRIBUTES.has(n) && !/^[a-z0-9]+$/.test(n)),
       fc.jsonValue({ maxDepth: 1 }),
     )
     .map(([name, value]) => ({ ...validEvent(), [name]: value })),
   fc
     .tuple(
       fc
-        .stringMatching(/^[a-z0-9]{1,20}$/)
+        .stringMatching(/^[a-z0-9]{1,40}$/)
         .filter(
           (n) => !KNOWN_ATTRIBUTES.has(n) && !["traceparent", "tracestate", "correlationid", "causationid"].includes(n),
         ),
@@ -229,7 +250,10 @@ const publishRequest: fc.Arbitrary<Req> = fc
     body,
   }));
 
-/** Binary mode (ce-* headers) with an attribute missing, empty, badly percent-encoded, or the wrong specversion. */
+/**
+ * Binary mode (ce-* headers) with an attribute missing, empty, badly percent-encoded, malformed,
+ * or the wrong specversion.
+ */
 const binaryRequest: fc.Arbitrary<Req> = fc
   .oneof(
     fc.tuple(
@@ -240,6 +264,8 @@ const binaryRequest: fc.Arbitrary<Req> = fc
       fc.constant("ce-specversion"),
       fc.string({ maxLength: 20 }).filter((v) => isByteString(v) && v.trim() !== "1.0" && !v.includes("%")),
     ),
+    // A source or dataschema that, percent-decoded, is no URI-reference or absolute URI.
+    fc.tuple(fc.constantFrom("ce-source", "ce-dataschema"), fc.constantFrom("not%20a%20uri", "::::", "/bad%25zz")),
     // An extension header whose name is no valid attribute name.
     fc.tuple(fc.constantFrom("ce-__proto__", "ce-constructor_", "ce-x-y", "ce-"), fc.constant("1")),
   )
