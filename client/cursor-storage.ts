@@ -37,8 +37,14 @@ export function cursorKey(topic: string, types?: readonly string[]): string {
   return `event-mesh:${topic}${filter}`;
 }
 
+/** What `webStorage` needs of `sessionStorage` or `localStorage`, declared here so no DOM types are needed. */
+export interface KeyValueStore {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
 /** Adapts `sessionStorage` or `localStorage` (anything with getItem/setItem). */
-export function webStorage(storage: Pick<Storage, "getItem" | "setItem">): CursorStorage {
+export function webStorage(storage: KeyValueStore): CursorStorage {
   return {
     get: (key) => storage.getItem(key),
     set: (key, value) => {
