@@ -1,6 +1,6 @@
 import type { Catalog } from "../protocol/catalog.ts";
 import type { Env } from "../runtime/env.ts";
-import type { Principal } from "./auth/access.ts";
+import type { Principal } from "./auth/principal.ts";
 
 /** What every request handler can read of the mesh it runs in (set once per request by the app). */
 export interface MeshSetup {

@@ -5,16 +5,8 @@ import { MeshError } from "../../runtime/mesh-error.ts";
 import type { AppEnv } from "../app-env.ts";
 import { checkTopic } from "../topic-param.ts";
 import { findKey, parseKeys } from "./keys.ts";
+import type { Principal } from "./principal.ts";
 import { checkToken } from "./tokens.ts";
-
-/** Who is calling: a publisher key, a subscriber token, or nobody on a public topic. */
-export interface Principal {
-  kind: "key" | "token" | "public";
-  /** Key id, token id (jti), or "public". */
-  id: string;
-  topics: string[];
-  ops: readonly Operation[];
-}
 
 function publicPatterns(env: Env): string[] {
   return (env.PUBLIC_TOPICS ?? "")

@@ -1,0 +1,10 @@
+import type { Operation } from "../../protocol/auth.ts";
+
+/** Who is calling: a publisher key, a subscriber token, or nobody on a public topic. */
+export interface Principal {
+  kind: "key" | "token" | "public";
+  /** Key id, token id (jti), or "public". */
+  id: string;
+  topics: string[];
+  ops: readonly Operation[];
+}
