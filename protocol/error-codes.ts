@@ -24,6 +24,7 @@ export const ERROR_STATUS = {
   dead_letter_not_found: 404,
   method_not_allowed: 405,
   upgrade_required: 426,
+  key_in_url: 400,
   unauthorized: 401,
   token_expired: 401,
   forbidden: 403,

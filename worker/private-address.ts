@@ -8,7 +8,10 @@
  */
 export function isPrivateHost(rawHost: string): boolean {
   // A fully qualified name may end in a dot; it names the same host.
-  const host = rawHost.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.+$/, "");
+  const host = rawHost
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.+$/, "");
   const v4 = parseIPv4(host);
   if (v4 !== null) return isPrivateIPv4(v4);
   if (host.includes(":")) {

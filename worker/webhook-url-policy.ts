@@ -37,5 +37,8 @@ export function allowedWebhookHosts(raw: string | undefined): string[] {
 
 /** A host as compared with the allow list: lower case, no brackets, no trailing dot. */
 function normalizeHost(host: string): string {
-  return host.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.+$/, "");
+  return host
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.+$/, "");
 }

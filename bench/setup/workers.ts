@@ -13,7 +13,7 @@ export interface LocalWorker {
   wsUrl: string;
   /** Headers every HTTP request carries (the bench key). */
   headers: Record<string, string>;
-  /** `?token=` for WebSocket URLs, where browsers cannot set headers. */
+  /** A subscriber token for `?token=` in WebSocket URLs, where browsers cannot set headers. */
   token: string;
   workerdPids: number[];
   stop(): Promise<void>;
@@ -40,6 +40,17 @@ export async function startMesh(): Promise<LocalWorker> {
 /** The bench-only Worker that answers publishes without a Durable Object: the runtime's HTTP ceiling. */
 export function startCeiling(): Promise<LocalWorker> {
   return startLocal(join("bench", "ceiling", "wrangler.toml"), {}, {}, "");
+}
+
+/** A subscriber token for every topic: keys never travel in URLs, so WebSocket URLs carry this. */
+async function subscriberToken(url: string, headers: Record<string, string>): Promise<string> {
+  const res = await fetch(`${url}/v1/tokens`, {
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json" },
+    body: JSON.stringify({ topics: ["*"], ttlSeconds: 86_400 }),
+  });
+  if (res.status !== 201) throw new Error(`the bench could not mint a token: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
 }
 
 /** Bundles a Worker exactly as `wrangler deploy` would, without deploying it. */
@@ -120,11 +131,12 @@ async function startIn(
     throw new Error(`${config} did not start under workerd: ${String(err)}\n${errors}`);
   }
   const workerdPids = descendantsNamed(process.pid, "workerd").filter((pid) => !before.has(pid));
+  const headers: Record<string, string> = secret ? { authorization: `Bearer ${secret}` } : {};
   return {
     url,
     wsUrl: url.replace(/^http/, "ws"),
-    headers: secret ? { authorization: `Bearer ${secret}` } : {},
-    token: secret,
+    headers,
+    token: secret ? await subscriberToken(url, headers) : "",
     workerdPids,
     async stop() {
       await mf.dispose();

@@ -3,7 +3,7 @@ import { build } from "esbuild";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Browser, launchBrowser } from "../support/browser.ts";
-import { ADMIN_AUTH, KEYS } from "../support/credentials.ts";
+import { ADMIN_AUTH, KEYS, subscriberToken } from "../support/credentials.ts";
 import { LocalServer } from "../support/local-server.ts";
 import { type StaticServer, serveFiles } from "../support/static-server.ts";
 
@@ -68,7 +68,9 @@ async function waitForCount(page: Page, count: number): Promise<void> {
 
 it("shows events posted over HTTP, and after a server restart the ones published meanwhile, none twice", async () => {
   const page = await browser.newPage();
-  await page.goto(`${pages.url}/?mesh=${encodeURIComponent(server.url)}&topic=browser-live&token=${KEYS.admin.secret}`);
+  await page.goto(
+    `${pages.url}/?mesh=${encodeURIComponent(server.url)}&topic=browser-live&token=${await subscriberToken(["browser-live"])}`,
+  );
   await waitForState(page, "live");
 
   await publish("browser-live", 1, 5);

@@ -3,7 +3,7 @@ import { CLOSE } from "../../protocol/close-codes.ts";
 import { DEFAULT_LIMITS } from "../../protocol/limits.ts";
 import { ChildServer } from "../support/child-server.ts";
 import { configWithRateLimit } from "../support/config-copy.ts";
-import { KEYS } from "../support/credentials.ts";
+import { KEYS, subscriberToken } from "../support/credentials.ts";
 import { checkDeliveries, checkLog, readLog, seqsUpTo, violationsOf } from "../support/invariants.ts";
 import { eventually, follow, sleep, trackedPublisher } from "../support/parties.ts";
 import { eventSeqs, RawWebSocket } from "../support/raw-ws.ts";
@@ -29,7 +29,7 @@ it("keeps memory bounded for peers that stop reading, sheds them with 1013, and 
   const port = Number(new URL(server.url).port);
   const stuck: RawWebSocket[] = [];
   for (let i = 0; i < STUCK; i++) {
-    const ws = await RawWebSocket.open(port, `/v1/topics/${topic}/ws?after=0&token=${KEYS.admin.secret}`);
+    const ws = await RawWebSocket.open(port, `/v1/topics/${topic}/ws?after=0&token=${await subscriberToken([topic])}`);
     expect(ws.status).toContain("101");
     ws.pause();
     stuck.push(ws);

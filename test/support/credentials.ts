@@ -1,4 +1,5 @@
 import type { KeyConfig } from "../../protocol/auth.ts";
+import { mintToken } from "../../worker/auth/tokens.ts";
 
 /**
  * Test credentials, shared by the workers-pool config (as the MESH_KEYS and MESH_TOKEN_SECRET
@@ -35,3 +36,12 @@ export const AUTH_VARS = { MESH_KEYS: MESH_KEYS_JSON, MESH_TOKEN_SECRET: TOKEN_S
 
 /** `Authorization` header with the all-scope admin key. */
 export const ADMIN_AUTH = { authorization: `Bearer ${KEYS.admin.secret}` };
+
+/**
+ * A subscriber token for `topics`, signed here with the test secret as `POST /v1/tokens` would:
+ * what a WebSocket URL may carry (keys never travel in URLs).
+ */
+export async function subscriberToken(topics: string[] = ["*"], ttlSeconds = 3600): Promise<string> {
+  const request = { topics, ops: ["subscribe" as const, "history" as const], ttlSeconds };
+  return (await mintToken(request, KEYS.admin, TOKEN_SECRET)).token;
+}

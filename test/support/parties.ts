@@ -3,7 +3,7 @@ import { createMeshClient, type MeshClientOptions } from "../../client/mesh-clie
 import { createPublisher, type PublishEvent, type RetryOptions } from "../../client/publisher.ts";
 import type { Subscription, SubscriptionError } from "../../client/subscription.ts";
 import type { SubscriptionState } from "../../client/subscription-state.ts";
-import { KEYS } from "./credentials.ts";
+import { KEYS, subscriberToken } from "./credentials.ts";
 import type { Ack } from "./invariants.ts";
 
 /**
@@ -92,7 +92,7 @@ export function follow(
   const events: [number, string][] = [];
   const states: SubscriptionState[] = [];
   const errors: SubscriptionError[] = [];
-  const client = createMeshClient({ url, token: KEYS.admin.secret, ...FAST_CLIENT, ...options.client });
+  const client = createMeshClient({ url, token: () => subscriberToken([topic]), ...FAST_CLIENT, ...options.client });
   const subscription = client.subscribe(topic, {
     after: options.after,
     onEvent: (event) => {

@@ -163,7 +163,10 @@ describe("binary mode", () => {
   it("keeps a ce-sequence string and a long extension header name as sent", () => {
     const long = "ce-abcdefghijklmnopqrstuvwxyz0123";
     const req = request("text/plain", "x", { ...ce, "ce-sequence": "0001", [long]: "v" });
-    expect(parsePublishRequest(req, config, testCatalog, now)[0]).toMatchObject({ sequence: "0001", [long.slice(3)]: "v" });
+    expect(parsePublishRequest(req, config, testCatalog, now)[0]).toMatchObject({
+      sequence: "0001",
+      [long.slice(3)]: "v",
+    });
   });
 
   it("refuses a source whose header decodes to a space: a URI-reference has none", () => {

@@ -128,7 +128,7 @@ const hex4 = (n: number) => n.toString(16);
 const groupsOf = (bytes: number[]) => Array.from({ length: 8 }, (_, i) => bytes[2 * i] * 256 + bytes[2 * i + 1]);
 
 /** IPv6 addresses that reach a private place: loopback, unique local, link-local, multicast, and IPv4 inside. */
-const privateV6 = fc.oneof(
+const privateV6: fc.Arbitrary<number[]> = fc.oneof<fc.Arbitrary<number[]>[]>(
   fc.constant(Array(15).fill(0).concat(1)),
   fc
     .array(fc.integer({ min: 0, max: 255 }), { minLength: 16, maxLength: 16 })
@@ -141,7 +141,7 @@ const privateV6 = fc.oneof(
       ),
     ),
   privateV4.chain((v4) =>
-    fc.constantFrom(
+    fc.constantFrom<number[]>(
       [...Array(10).fill(0), 0xff, 0xff, ...v4],
       [...Array(12).fill(0), ...v4],
       [0, 0x64, 0xff, 0x9b, ...Array(8).fill(0), ...v4],

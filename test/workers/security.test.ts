@@ -149,13 +149,13 @@ describe("the WebSocket", () => {
   it("refuses each bad credential with a terminal close code and delivers no event", async () => {
     const cases: [string, string, number, string][] = [
       ["no credential", "", CLOSE.unauthorized, "unauthorized"],
-      ["a wrong key", "?token=sk_not_a_key_0123456789abcdef0123456789", CLOSE.unauthorized, "unauthorized"],
+      ["a key in the URL", "?token=sk_not_a_key_0123456789abcdef0123456789", CLOSE.badRequest, "key_in_url"],
       ["an expired token", `?token=${tokens.expired}`, CLOSE.tokenExpired, "token_expired"],
       ["a changed claim", `?token=${tokens.changedClaim}`, CLOSE.unauthorized, "unauthorized"],
       ["a changed signature", `?token=${tokens.changedSignature}`, CLOSE.unauthorized, "unauthorized"],
       ["alg none", `?token=${tokens.algNone}`, CLOSE.unauthorized, "unauthorized"],
       ["a token for another topic", `?token=${tokens.otherTopic}`, CLOSE.forbidden, "forbidden"],
-      ["a key without subscribe", `?token=${KEYS.reader.secret}`, CLOSE.forbidden, "forbidden"],
+      ["a key without subscribe, in the URL", `?token=${KEYS.reader.secret}`, CLOSE.badRequest, "key_in_url"],
     ];
     for (const [label, query, closeCode, code] of cases) {
       const sock = await open(query);

@@ -15,16 +15,29 @@ function publicPatterns(env: Env): string[] {
     .filter((p) => p.length > 0);
 }
 
-/** The bearer credential: the Authorization header, or `?token=` where browsers cannot set headers (WebSocket). */
+/** A subscriber token is a JWT: three base64url parts. A key is anything else. */
+const TOKEN_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+
+/**
+ * The bearer credential: the Authorization header, or `?token=` where browsers cannot set headers
+ * (WebSocket). Only subscriber tokens may travel in a URL, which proxies, logs and browser
+ * histories keep: a key there is refused on every route, whether or not the route reads it.
+ */
 function presentedCredential(c: Context<AppEnv>, allowQuery: boolean): string | null {
+  const fromQuery = new URL(c.req.url).searchParams.get("token");
+  if (fromQuery !== null && !TOKEN_SHAPE.test(fromQuery)) {
+    throw new MeshError(
+      "key_in_url",
+      "a key must never travel in a URL: send it as Authorization: Bearer <key>; only subscriber tokens may be given as ?token=",
+    );
+  }
   const header = c.req.header("authorization");
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw new MeshError("unauthorized", "the Authorization header must be: Bearer <key or token>");
     return match[1];
   }
-  if (allowQuery) return new URL(c.req.url).searchParams.get("token");
-  return null;
+  return allowQuery ? fromQuery : null;
 }
 
 /** Resolves the caller, or throws 401/503. Nothing here calls a Durable Object. */
@@ -35,7 +48,7 @@ async function authenticate(c: Context<AppEnv>, allowQuery: boolean): Promise<Pr
   if (keys.length === 0 && !c.env.MESH_TOKEN_SECRET) {
     throw new MeshError("auth_not_configured", "no keys are configured on this deployment (MESH_KEYS)");
   }
-  if (credential.split(".").length === 3) {
+  if (TOKEN_SHAPE.test(credential)) {
     if (!c.env.MESH_TOKEN_SECRET)
       throw new MeshError("unauthorized", "tokens are not enabled (MESH_TOKEN_SECRET is unset)");
     const checked = await checkToken(credential, c.env.MESH_TOKEN_SECRET);
