@@ -28,6 +28,22 @@ export const KeyConfigSchema = v.object({
 export const KeysConfigSchema = v.array(KeyConfigSchema);
 export type KeyConfig = v.InferOutput<typeof KeyConfigSchema>;
 
+/**
+ * The token signing secrets (MESH_TOKEN_SECRET): one secret, or a JSON list of `{ id, secret }`
+ * for rotation. The first signs new tokens; every listed one verifies the tokens it signed.
+ */
+export const TokenSecretsSchema = v.pipe(
+  v.array(
+    v.object({
+      id: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/, "a token secret id is 1-64 of A-Z a-z 0-9 . _ -")),
+      secret: v.pipe(v.string(), v.minLength(32, "a token secret is at least 32 characters")),
+    }),
+  ),
+  v.minLength(1, "list at least one token secret"),
+  v.check((list) => new Set(list.map((s) => s.id)).size === list.length, "token secret ids must be unique"),
+);
+export type TokenSecret = v.InferOutput<typeof TokenSecretsSchema>[number];
+
 /** Body of `POST /v1/tokens`. */
 export const TokenRequestSchema = v.object({
   topics: v.pipe(

@@ -57,3 +57,46 @@ describe("subscriber tokens", () => {
     expect(await checkToken(token, SECRET)).toMatchObject({ ok: false, code: "unauthorized" });
   });
 });
+
+describe("token secret rotation", () => {
+  const request = { topics: ["users"], ops: ["subscribe" as const], ttlSeconds: 60 };
+  const OLD = { id: "2026-06", secret: "o".repeat(40) };
+  const NEW = { id: "2026-12", secret: "n".repeat(40) };
+  const list = (...secrets: { id: string; secret: string }[]) => JSON.stringify(secrets);
+  const headerOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString());
+
+  it("signs with the first listed secret and names it in the header", async () => {
+    const { token } = await mintToken(request, key, list(NEW, OLD));
+    expect(headerOf(token)).toEqual({ alg: "HS256", typ: "JWT", kid: NEW.id });
+    expect(await checkToken(token, list(NEW, OLD))).toMatchObject({ ok: true });
+    expect(await checkToken(token, list(NEW))).toMatchObject({ ok: true });
+  });
+
+  it("keeps verifying tokens of an older secret while it is listed, and refuses them once it is not", async () => {
+    const { token } = await mintToken(request, key, list(OLD));
+    expect(await checkToken(token, list(NEW, OLD))).toMatchObject({ ok: true });
+    expect(await checkToken(token, list(NEW))).toEqual({
+      ok: false,
+      code: "unauthorized",
+      message: "the token was signed by a secret this deployment no longer has",
+    });
+  });
+
+  it("a token from a single unlisted secret keeps working when that secret joins a list", async () => {
+    const { token } = await mintToken(request, key, SECRET);
+    expect(headerOf(token).kid).toBe("default");
+    expect(await checkToken(token, list(NEW, { id: "default", secret: SECRET }))).toMatchObject({ ok: true });
+  });
+
+  it("refuses a header naming a secret whose signature does not match", async () => {
+    const { token } = await mintToken(request, key, list({ id: NEW.id, secret: "f".repeat(40) }));
+    expect(await checkToken(token, list(NEW, OLD))).toMatchObject({ ok: false, code: "unauthorized" });
+  });
+
+  it("treats a broken list as a deployment error, never as no secret", async () => {
+    await expect(mintToken(request, key, "[not json")).rejects.toThrow(/not a valid JSON list/);
+    await expect(mintToken(request, key, list({ id: "short", secret: "x" }))).rejects.toThrow(/at least 32/);
+    await expect(mintToken(request, key, list(NEW, NEW))).rejects.toThrow(/unique/);
+    await expect(mintToken(request, key, "[]")).rejects.toThrow(/at least one/);
+  });
+});
