@@ -28,10 +28,11 @@ export interface AppendResult {
   appended: StoredRow[];
 }
 
-export interface RetentionPolicy {
-  maxAgeSeconds: number;
-  maxEvents: number;
-  dedupWindowSeconds: number;
+/** What one bounded trim step removed, and whether the cut asked for more than one step could do. */
+export interface TrimStep {
+  removed: number;
+  removedKeys: number;
+  more: boolean;
 }
 
 /**
@@ -39,7 +40,8 @@ export interface RetentionPolicy {
  * remembers `(source, id)` for the dedup window (longer or shorter than event retention), and
  * `meta` keeps the epoch, and the head whenever a trim removes events (so trimming every event never
  * resets the sequence). As the single writer, the store keeps the head in memory.
- * `events_at` lets the alarm find the age cut without reading every retained row each minute.
+ * `events_at` lets retention find the age cut without reading the retained rows; each row's `size`
+ * and the running total in `meta` let it keep a byte limit.
  */
 export class LogStore {
   constructor(
@@ -51,12 +53,23 @@ export class LogStore {
       CREATE TABLE IF NOT EXISTS dedup (source TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (source, id));
       CREATE INDEX IF NOT EXISTS dedup_at ON dedup (at);
       CREATE INDEX IF NOT EXISTS events_at ON events (at);`);
+    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('events')").toArray();
+    if (!columns.some((c) => c.name === "size")) {
+      sql.exec("ALTER TABLE events ADD COLUMN size INTEGER NOT NULL DEFAULT 0; UPDATE events SET size = length(body);");
+    }
     if (this.getMeta("epoch") === null) this.setMeta("epoch", crypto.randomUUID());
     const newest = sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM events").one().seq ?? 0;
     this.currentHead = Math.max(newest, Number(this.getMeta("head") ?? 0));
+    const bytes = this.getMeta("bytes");
+    this.currentBytes =
+      bytes === null
+        ? sql.exec<{ total: number }>("SELECT COALESCE(SUM(size), 0) AS total FROM events").one().total
+        : Number(bytes);
   }
 
   private currentHead: number;
+  /** Stored bytes of the retained events (each event's JSON length). */
+  private currentBytes: number;
 
   getMeta(key: string): string | null {
     const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
@@ -73,6 +86,10 @@ export class LogStore {
 
   get head(): number {
     return this.currentHead;
+  }
+
+  get bytes(): number {
+    return this.currentBytes;
   }
 
   position(): LogPosition {
@@ -122,20 +139,23 @@ export class LogStore {
         appended.push({ seq: head, type: String(event.type), body });
       }
       this.insertRows(appended, now);
-      return { outcomes, appended, head };
+      const bytes = this.currentBytes + appended.reduce((sum, row) => sum + row.body.length, 0);
+      if (appended.length > 0) this.setMeta("bytes", String(bytes));
+      return { outcomes, appended, head, bytes };
     });
     // Only after the transaction committed: a rolled-back append leaves the head where it was.
     this.currentHead = result.head;
+    this.currentBytes = result.bytes;
     return { outcomes: result.outcomes, appended: result.appended };
   }
 
-  /** Multi-row inserts, 25 rows (100 bound values, the statement limit) at a time. */
+  /** Multi-row inserts, 20 rows (100 bound values, the statement limit) at a time. */
   private insertRows(rows: StoredRow[], now: number): void {
-    for (let i = 0; i < rows.length; i += 25) {
-      const chunk = rows.slice(i, i + 25);
+    for (let i = 0; i < rows.length; i += 20) {
+      const chunk = rows.slice(i, i + 20);
       this.sql.exec(
-        `INSERT INTO events (seq, type, at, body) VALUES ${chunk.map(() => "(?, ?, ?, ?)").join(", ")}`,
-        ...chunk.flatMap((row) => [row.seq, row.type, now, row.body]),
+        `INSERT INTO events (seq, type, at, body, size) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?)").join(", ")}`,
+        ...chunk.flatMap((row) => [row.seq, row.type, now, row.body, row.body.length]),
       );
     }
   }
@@ -163,26 +183,71 @@ export class LogStore {
     return this.sql.exec<StoredRow>("SELECT seq, type, body FROM events WHERE seq = ?", seq).toArray()[0] ?? null;
   }
 
+  /** Seq of the newest event stored before `before`; 0 when none is. */
+  agedUpTo(before: number): number {
+    return (
+      this.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM events WHERE at < ?", before).one().seq ?? 0
+    );
+  }
+
   /**
-   * Drops events beyond the count limit or older than the age limit, always a prefix of the log
-   * so the retained seqs stay contiguous, and forgets dedup keys older than the window.
+   * The seq up to which the oldest events must go for the rest to fit in `maxBytes`, looking at no
+   * more than `scan` rows (a larger excess is cut over several steps); 0 when they fit.
    */
-  trim(now: number, policy: RetentionPolicy): { removed: number } {
-    const head = this.head;
-    const byAge = this.sql
-      .exec<{ seq: number | null }>(
-        "SELECT MAX(seq) AS seq FROM events WHERE at < ?",
-        now - policy.maxAgeSeconds * 1000,
-      )
-      .one().seq;
-    const cut = Math.max(byAge ?? 0, head - policy.maxEvents);
-    let removed = 0;
-    if (cut > 0) {
-      // The head is written down before its event may go, so an empty log still knows it.
-      this.setMeta("head", String(head));
-      removed = this.sql.exec("DELETE FROM events WHERE seq <= ?", cut).rowsWritten;
+  oversizeUpTo(maxBytes: number, scan: number): number {
+    let excess = this.currentBytes - maxBytes;
+    if (excess <= 0) return 0;
+    let upTo = 0;
+    for (const row of this.sql.exec<{ seq: number; size: number }>(
+      "SELECT seq, size FROM events ORDER BY seq LIMIT ?",
+      scan,
+    )) {
+      upTo = row.seq;
+      excess -= row.size;
+      if (excess <= 0) break;
     }
-    this.sql.exec("DELETE FROM dedup WHERE at < ?", now - policy.dedupWindowSeconds * 1000);
-    return { removed };
+    return upTo;
+  }
+
+  /** When the oldest retained event was stored; null when none is. */
+  oldestAt(): number | null {
+    return this.sql.exec<{ at: number }>("SELECT at FROM events ORDER BY seq LIMIT 1").toArray()[0]?.at ?? null;
+  }
+
+  /** When the oldest dedup key was claimed; null when none is kept. */
+  oldestDedupAt(): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM dedup").one().at;
+  }
+
+  /**
+   * One bounded step of retention, in one transaction: drops at most `maxRows` of the events up
+   * to `cut` (always a prefix, so the retained seqs stay contiguous) and at most `maxRows` dedup
+   * keys claimed before `keysBefore`. The head is written down first, so an emptied log still
+   * knows it and never reuses a seq.
+   */
+  trimStep(cut: number, keysBefore: number, maxRows: number): TrimStep {
+    const step = this.storage.transactionSync(() => {
+      const oldest = this.position().oldest;
+      const end = Math.min(cut, oldest + maxRows - 1);
+      let removed = 0;
+      let bytes = this.currentBytes;
+      if (end >= oldest) {
+        this.setMeta("head", String(this.head));
+        const freed = this.sql
+          .exec<{ total: number }>("SELECT COALESCE(SUM(size), 0) AS total FROM events WHERE seq <= ?", end)
+          .one().total;
+        removed = this.sql.exec("DELETE FROM events WHERE seq <= ?", end).rowsWritten;
+        bytes -= freed;
+        this.setMeta("bytes", String(bytes));
+      }
+      const removedKeys = this.sql.exec(
+        "DELETE FROM dedup WHERE rowid IN (SELECT rowid FROM dedup WHERE at < ? ORDER BY at LIMIT ?)",
+        keysBefore,
+        maxRows,
+      ).rowsWritten;
+      return { removed, removedKeys, more: end < cut || removedKeys === maxRows, bytes };
+    });
+    this.currentBytes = step.bytes;
+    return { removed: step.removed, removedKeys: step.removedKeys, more: step.more };
   }
 }

@@ -138,6 +138,11 @@ export class SubscriptionStore {
     });
   }
 
+  /** The lowest cursor of all subscriptions, paused ones included; null when there are none. */
+  floor(): number | null {
+    return this.sql.exec<{ floor: number | null }>("SELECT MIN(cursor) AS floor FROM subscriptions").one().floor;
+  }
+
   /** After an append: every active subscription that was caught up is due now. */
   markDue(now: number): void {
     this.sql.exec(

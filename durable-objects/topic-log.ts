@@ -11,6 +11,7 @@ import { logLine } from "../runtime/log.ts";
 import { dueCutoff, earliest } from "./delivery-planner.ts";
 import { LiveSockets } from "./live-sockets.ts";
 import { LogStore } from "./log-store.ts";
+import { Retention } from "./retention.ts";
 import { SubscriptionDispatcher } from "./subscription-dispatcher.ts";
 import {
   type DeadLettersResult,
@@ -24,9 +25,6 @@ import {
 } from "./subscription-manager.ts";
 import { SubscriptionStore } from "./subscription-store.ts";
 import { topicDirectory } from "./topic-directory.ts";
-
-/** How often the alarm trims the log by retention while it holds events. */
-const TRIM_INTERVAL_MS = 60_000;
 
 export type PublishResult = { ok: true; events: PublishedEvent[] };
 
@@ -45,6 +43,7 @@ export class TopicLog extends DurableObject<Env> {
   private readonly subscriptionStore: SubscriptionStore;
   private readonly subscriptions: SubscriptionManager;
   private readonly dispatcher: SubscriptionDispatcher;
+  private readonly retention: Retention;
   private registered = false;
   /** The alarm's time as last set or read; undefined until read once. */
   private armedAt: number | null | undefined = undefined;
@@ -58,6 +57,17 @@ export class TopicLog extends DurableObject<Env> {
       stallMs: this.config.liveStallSeconds * 1000,
     });
     this.subscriptionStore = new SubscriptionStore(ctx.storage.sql, ctx.storage);
+    this.retention = new Retention(
+      this.store,
+      {
+        maxAgeSeconds: this.config.retentionMaxAgeSeconds,
+        maxEvents: this.config.retentionMaxEvents,
+        maxBytes: this.config.retentionMaxBytes,
+        dedupWindowSeconds: this.config.dedupWindowSeconds,
+        protectSubscriptions: this.config.retentionProtectSubscriptions,
+      },
+      () => this.subscriptionStore.floor(),
+    );
     this.subscriptions = new SubscriptionManager(this.subscriptionStore, this.store);
     this.dispatcher = new SubscriptionDispatcher({
       store: this.subscriptionStore,
@@ -76,7 +86,10 @@ export class TopicLog extends DurableObject<Env> {
     const { outcomes, appended } = this.store.append(events, now, this.config.dedupWindowSeconds);
     this.sockets.broadcast(topic, appended);
     if (appended.length > 0) {
-      if (this.store.getMeta("trim_due") === null) this.store.setMeta("trim_due", String(now + TRIM_INTERVAL_MS));
+      // A sleeping topic plans its first expiry; one past a count or byte limit trims right away.
+      const trimDue = this.store.getMeta("trim_due");
+      if (trimDue === null) this.setTrimDue(this.retention.nextAt(now));
+      else if (Number(trimDue) > now && this.retention.overLimit()) this.setTrimDue(now);
       // Subscriptions that were caught up are due now: the alarm delivers right after this append.
       this.subscriptionStore.markDue(now);
       await this.armAlarm();
@@ -114,8 +127,14 @@ export class TopicLog extends DurableObject<Env> {
       head,
       oldest,
       eventCount: head - oldest + 1,
+      bytes: this.store.bytes,
       dedupWindowSeconds: this.config.dedupWindowSeconds,
-      retention: { maxAgeSeconds: this.config.retentionMaxAgeSeconds, maxEvents: this.config.retentionMaxEvents },
+      retention: {
+        maxAgeSeconds: this.config.retentionMaxAgeSeconds,
+        maxEvents: this.config.retentionMaxEvents,
+        maxBytes: this.config.retentionMaxBytes,
+        protectSubscriptions: this.config.retentionProtectSubscriptions,
+      },
     };
   }
 
@@ -205,16 +224,15 @@ export class TopicLog extends DurableObject<Env> {
     const cutoff = dueCutoff(now, Number(this.store.getMeta("alarm_at") ?? 0));
     const trimDue = Number(this.store.getMeta("trim_due") ?? Number.POSITIVE_INFINITY);
     if (trimDue <= now) {
-      const { removed } = this.store.trim(now, {
-        maxAgeSeconds: this.config.retentionMaxAgeSeconds,
-        maxEvents: this.config.retentionMaxEvents,
-        dedupWindowSeconds: this.config.dedupWindowSeconds,
-      });
-      if (removed > 0) logLine("retention", { topic: this.store.getMeta("topic"), removed });
-      const { head, oldest } = this.store.position();
-      const stillHolds = oldest <= head || this.hasDedupKeys();
-      if (stillHolds) this.store.setMeta("trim_due", String(now + TRIM_INTERVAL_MS));
-      else this.ctx.storage.sql.exec("DELETE FROM meta WHERE key = 'trim_due'");
+      const step = this.retention.step(now);
+      if (step.removed > 0 || step.removedKeys > 0) {
+        logLine("retention", {
+          topic: this.store.getMeta("topic"),
+          removed: step.removed,
+          removedKeys: step.removedKeys,
+        });
+      }
+      this.setTrimDue(step.nextAt);
     }
     await this.dispatcher.run(cutoff);
     await this.armAlarm();
@@ -249,8 +267,10 @@ export class TopicLog extends DurableObject<Env> {
     return result;
   }
 
-  private hasDedupKeys(): boolean {
-    return this.ctx.storage.sql.exec("SELECT 1 FROM dedup LIMIT 1").toArray().length > 0;
+  /** When retention looks next; none while nothing is retained, so an idle topic sleeps. */
+  private setTrimDue(at: number | null): void {
+    if (at === null) this.ctx.storage.sql.exec("DELETE FROM meta WHERE key = 'trim_due'");
+    else this.store.setMeta("trim_due", String(at));
   }
 
   /**

@@ -8,6 +8,8 @@ export const DEFAULT_LIMITS = {
   dedupWindowSeconds: 24 * 60 * 60,
   retentionMaxAgeSeconds: 7 * 24 * 60 * 60,
   retentionMaxEvents: 1_000_000,
+  /** Stored bytes of a topic's events: far below a Durable Object's storage limit. */
+  retentionMaxBytes: 1024 * 1024 * 1024,
   replayPageSize: 500,
   /** Characters a live socket may have unacknowledged before the server stops sending to it. */
   liveMaxUnackedChars: 2 * 1024 * 1024,

@@ -36,6 +36,8 @@ export interface TopicInfo {
   /** Seq of the oldest retained event; `head + 1` when none is retained. */
   oldest: number;
   eventCount: number;
+  /** Stored bytes of the retained events (their JSON), what `retention.maxBytes` limits. */
+  bytes: number;
   dedupWindowSeconds: number;
-  retention: { maxAgeSeconds: number; maxEvents: number };
+  retention: { maxAgeSeconds: number; maxEvents: number; maxBytes: number; protectSubscriptions: boolean };
 }

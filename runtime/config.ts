@@ -9,6 +9,9 @@ export interface MeshConfig {
   dedupWindowSeconds: number;
   retentionMaxAgeSeconds: number;
   retentionMaxEvents: number;
+  retentionMaxBytes: number;
+  /** Keep events until every durable subscription has passed them (within the byte limit). */
+  retentionProtectSubscriptions: boolean;
   unknownEventTypes: "accept" | "reject";
   replayPageSize: number;
   liveMaxUnackedChars: number;
@@ -31,6 +34,8 @@ export type ConfigVars = Partial<
     | "DEDUP_WINDOW_SECONDS"
     | "RETENTION_MAX_AGE_SECONDS"
     | "RETENTION_MAX_EVENTS"
+    | "RETENTION_MAX_BYTES"
+    | "RETENTION_PROTECT_SUBSCRIPTIONS"
     | "UNKNOWN_EVENT_TYPES"
     | "REPLAY_PAGE_SIZE"
     | "LIVE_MAX_UNACKED_CHARS"
@@ -64,11 +69,19 @@ export function readConfig(env: ConfigVars): MeshConfig {
       DEFAULT_LIMITS.retentionMaxEvents,
       "RETENTION_MAX_EVENTS",
     ),
+    retentionMaxBytes: positiveInt(env.RETENTION_MAX_BYTES, DEFAULT_LIMITS.retentionMaxBytes, "RETENTION_MAX_BYTES"),
+    retentionProtectSubscriptions: flag(env.RETENTION_PROTECT_SUBSCRIPTIONS, "RETENTION_PROTECT_SUBSCRIPTIONS"),
     unknownEventTypes: unknown,
     replayPageSize: positiveInt(env.REPLAY_PAGE_SIZE, DEFAULT_LIMITS.replayPageSize, "REPLAY_PAGE_SIZE"),
     liveMaxUnackedChars: unackedLimit(env.LIVE_MAX_UNACKED_CHARS),
     liveStallSeconds: positiveInt(env.LIVE_STALL_SECONDS, DEFAULT_LIMITS.liveStallSeconds, "LIVE_STALL_SECONDS"),
   };
+}
+
+function flag(raw: string | undefined, name: string): boolean {
+  if (raw === undefined || raw === "" || raw === "false") return false;
+  if (raw === "true") return true;
+  throw new Error(`config ${name} must be "true" or "false", got "${raw}"`);
 }
 
 /** A limit under two ack intervals would stop a client that reads everything before its first ack. */

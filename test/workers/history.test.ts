@@ -136,8 +136,9 @@ describe("topic info", () => {
       head: 2500,
       oldest: 1,
       eventCount: 2500,
+      bytes: expect.any(Number),
       dedupWindowSeconds: 86400,
-      retention: { maxAgeSeconds: 604800, maxEvents: 1000000 },
+      retention: { maxAgeSeconds: 604800, maxEvents: 1000000, maxBytes: 1073741824, protectSubscriptions: false },
     });
     expect(page.epoch).toMatch(/^[0-9a-f-]{36}$/);
   });
