@@ -61,7 +61,14 @@ export class SubscriptionDispatcher {
     const limit = Math.max(cutoff, Date.now());
     if (sub?.state !== "active" || sub.nextAttemptAt === null || sub.nextAttemptAt > limit) return false;
     const { config } = sub;
-    const head = log.head;
+    const { head, oldest } = log.position();
+    // Events after the cursor were removed by retention before delivery reached them.
+    if (sub.cursor < oldest - 1) {
+      const gap = { from: sub.cursor + 1, to: oldest - 1 };
+      const onGap = config.onGap ?? "pause";
+      logLine("subscription gap", { topic: this.ctx.topic(), subscription: name, ...gap, policy: onGap });
+      return store.recordGap(name, sub.version, gap, onGap, Date.now()) && onGap === "continue";
+    }
     const rows = log.read(sub.cursor, config.batchSize, config.types);
     const step = nextStep(sub.cursor, head, sub.batchEnd, rows);
     if (step.kind === "idle") {

@@ -32,6 +32,9 @@ export type DeadLetterNotFound = { ok: false; code: "dead_letter_not_found"; mes
 export type RedriveResult = { ok: true; redriven: number[] } | SubscriptionNotFound | DeadLetterNotFound;
 export type DeleteDeadLettersResult = { ok: true; deleted: number[] } | SubscriptionNotFound | DeadLetterNotFound;
 
+/** Gaps a subscription's view lists (its count covers all of them). */
+const GAPS_SHOWN = 20;
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 function notFound(topic: string, name: string): SubscriptionNotFound {
@@ -67,11 +70,7 @@ export class SubscriptionManager {
   }
 
   list(topic: string): { ok: true; subscriptions: SubscriptionView[] } {
-    const head = this.log.head;
-    return {
-      ok: true,
-      subscriptions: this.store.list().map((row) => toView(topic, row, head, this.store.deadLetters.count(row.name))),
-    };
+    return { ok: true, subscriptions: this.store.list().map((row) => this.toView(topic, row)) };
   }
 
   delete(topic: string, name: string): DeleteSubscriptionResult {
@@ -86,11 +85,14 @@ export class SubscriptionManager {
     return { ok: true, subscription: this.view(topic, name) };
   }
 
-  /** Delivery goes on from the cursor; an active subscription is left as it is. */
+  /**
+   * Delivery goes on from the cursor (past the gap it stopped at, if any: resuming accepts it); an
+   * active subscription is left as it is.
+   */
   resume(topic: string, name: string, now: number): SubscriptionResult {
     const row = this.store.get(name);
     if (!row) return notFound(topic, name);
-    if (row.state === "paused") this.store.resume(name, now);
+    if (row.state === "paused") this.store.resume(name, now, this.log.position().oldest - 1);
     return { ok: true, subscription: this.view(topic, name) };
   }
 
@@ -141,8 +143,17 @@ export class SubscriptionManager {
   }
 
   private view(topic: string, name: string): SubscriptionView {
-    const row = this.store.get(name) as SubscriptionRow;
-    return toView(topic, row, this.log.head, this.store.deadLetters.count(name));
+    return this.toView(topic, this.store.get(name) as SubscriptionRow);
+  }
+
+  private toView(topic: string, row: SubscriptionRow): SubscriptionView {
+    return toView(
+      topic,
+      row,
+      this.log.head,
+      this.store.deadLetters.count(row.name),
+      this.store.gaps(row.name, GAPS_SHOWN),
+    );
   }
 }
 
@@ -162,8 +173,14 @@ function withSecret(
   return { stored: { ...config, target: { ...config.target, secret: kept ?? generated ?? undefined } }, generated };
 }
 
-function toView(topic: string, row: SubscriptionRow, head: number, deadLetters: number): SubscriptionView {
-  const { target, types, retry, onExhausted, batchSize } = row.config;
+function toView(
+  topic: string,
+  row: SubscriptionRow,
+  head: number,
+  deadLetters: number,
+  gaps: { count: number; latest: { from: number; to: number; at: number }[] },
+): SubscriptionView {
+  const { target, types, retry, onExhausted, onGap, batchSize } = row.config;
   return {
     topic,
     name: row.name,
@@ -176,6 +193,8 @@ function toView(topic: string, row: SubscriptionRow, head: number, deadLetters: 
     types: types ?? null,
     retry,
     onExhausted,
+    // Subscriptions stored before gaps had a policy pause at one: the safe default.
+    onGap: onGap ?? "pause",
     batchSize,
     cursor: row.cursor,
     head,
@@ -187,6 +206,8 @@ function toView(topic: string, row: SubscriptionRow, head: number, deadLetters: 
     lastDeliveredAt: iso(row.lastDeliveredAt),
     delivered: row.delivered,
     deadLetters,
+    gapCount: gaps.count,
+    gaps: gaps.latest.map((g) => ({ from: g.from, to: g.to, at: iso(g.at) as string, reason: "retention" })),
     createdAt: iso(row.createdAt) as string,
     updatedAt: iso(row.updatedAt) as string,
   };

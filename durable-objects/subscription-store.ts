@@ -7,7 +7,7 @@ export interface SubscriptionRow {
   name: string;
   config: SubscriptionConfig;
   state: "active" | "paused";
-  pausedReason: "manual" | "exhausted" | null;
+  pausedReason: "manual" | "exhausted" | "gap" | null;
   /** Last seq passed (delivered, dead-lettered or filtered out). */
   cursor: number;
   /** Failed attempts of the batch being retried. */
@@ -55,7 +55,10 @@ export class SubscriptionStore {
         first_failure_at INTEGER, next_attempt_at INTEGER, last_error TEXT, last_error_at INTEGER,
         last_delivered_at INTEGER, delivered INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 0,
         created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
-      CREATE INDEX IF NOT EXISTS subscriptions_due ON subscriptions (next_attempt_at);`);
+      CREATE INDEX IF NOT EXISTS subscriptions_due ON subscriptions (next_attempt_at);
+      CREATE TABLE IF NOT EXISTS subscription_gaps (
+        subscription TEXT NOT NULL, from_seq INTEGER NOT NULL, to_seq INTEGER NOT NULL, at INTEGER NOT NULL,
+        reason TEXT NOT NULL, PRIMARY KEY (subscription, from_seq));`);
   }
 
   get(name: string): SubscriptionRow | null {
@@ -107,15 +110,81 @@ export class SubscriptionStore {
     );
   }
 
-  /** Resuming retries the event it stopped on with a fresh count of attempts. */
-  resume(name: string, now: number): void {
+  /**
+   * Resuming retries the event it stopped on with a fresh count of attempts; at a gap, the cursor
+   * first moves up to `atLeast` (past the events that are gone), which is the operator's decision.
+   */
+  resume(name: string, now: number, atLeast: number): void {
     this.sql.exec(
-      `UPDATE subscriptions SET state = 'active', paused_reason = NULL, attempts = 0, batch_end = NULL,
-         first_failure_at = NULL, next_attempt_at = ?, version = version + 1, updated_at = ? WHERE name = ?`,
+      `UPDATE subscriptions SET state = 'active', attempts = 0, batch_end = NULL, first_failure_at = NULL,
+         cursor = CASE paused_reason WHEN 'gap' THEN MAX(cursor, ?) ELSE cursor END, paused_reason = NULL,
+         next_attempt_at = ?, version = version + 1, updated_at = ? WHERE name = ?`,
+      atLeast,
       now,
       now,
       name,
     );
+  }
+
+  /**
+   * Records events the subscription never got (retention removed them first) and applies its
+   * policy in the same transaction: pause at the gap, or move the cursor past it and go on. A
+   * gap is never passed without its record.
+   */
+  recordGap(
+    name: string,
+    version: number,
+    gap: { from: number; to: number },
+    onGap: "pause" | "continue",
+    now: number,
+  ): boolean {
+    return this.storage.transactionSync(() => {
+      const applied =
+        onGap === "pause"
+          ? this.sql.exec(
+              `UPDATE subscriptions SET state = 'paused', paused_reason = 'gap', attempts = 0, batch_end = NULL,
+                 first_failure_at = NULL, next_attempt_at = NULL, version = version + 1, updated_at = ?
+               WHERE name = ? AND version = ?`,
+              now,
+              name,
+              version,
+            ).rowsWritten > 0
+          : this.sql.exec(
+              `UPDATE subscriptions SET cursor = ?, attempts = 0, batch_end = NULL, first_failure_at = NULL,
+                 next_attempt_at = ? WHERE name = ? AND version = ?`,
+              gap.to,
+              now,
+              name,
+              version,
+            ).rowsWritten > 0;
+      if (applied) {
+        this.sql.exec(
+          `INSERT INTO subscription_gaps (subscription, from_seq, to_seq, at, reason) VALUES (?, ?, ?, ?, 'retention')
+           ON CONFLICT (subscription, from_seq) DO UPDATE SET to_seq = MAX(to_seq, excluded.to_seq), at = excluded.at`,
+          name,
+          gap.from,
+          gap.to,
+          now,
+        );
+      }
+      return applied;
+    });
+  }
+
+  /** The subscription's gaps, newest first, and how many it has met in all. */
+  gaps(name: string, limit: number): { count: number; latest: { from: number; to: number; at: number }[] } {
+    const count = this.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM subscription_gaps WHERE subscription = ?", name)
+      .one().n;
+    const latest = this.sql
+      .exec<{ from: number; to: number; at: number }>(
+        `SELECT from_seq AS "from", to_seq AS "to", at FROM subscription_gaps WHERE subscription = ?
+         ORDER BY from_seq DESC LIMIT ?`,
+        name,
+        limit,
+      )
+      .toArray();
+    return { count, latest };
   }
 
   seek(name: string, cursor: number, now: number): void {
@@ -130,10 +199,11 @@ export class SubscriptionStore {
     );
   }
 
-  /** Deletes the subscription and its dead letters. */
+  /** Deletes the subscription, its dead letters and its gaps. */
   delete(name: string): boolean {
     return this.storage.transactionSync(() => {
       this.deadLetters.deleteAll(name);
+      this.sql.exec("DELETE FROM subscription_gaps WHERE subscription = ?", name);
       return this.sql.exec("DELETE FROM subscriptions WHERE name = ?", name).rowsWritten > 0;
     });
   }

@@ -117,6 +117,11 @@ export const SubscriptionConfigSchema = v.strictObject({
   ),
   /** Events per delivery (one webhook request, one queue sendBatch), in seq order. */
   batchSize: v.optional(int("batchSize", 1, MAX_BATCH_SIZE), 1),
+  /**
+   * When retention removed events the subscription had not passed: record the gap and pause until
+   * an operator resumes or seeks (nothing is skipped without a decision), or record it and go on.
+   */
+  onGap: v.optional(v.picklist(["pause", "continue"], 'onGap must be "pause" or "continue"'), "pause"),
 });
 
 export type WebhookTarget = v.InferOutput<typeof WebhookTargetSchema>;
@@ -150,17 +155,30 @@ export const TargetViewSchema = v.variant("type", [
   QueueTargetSchema,
 ]);
 
+/** Events a subscription never got because retention removed them first: `from`..`to`, both included. */
+export const SubscriptionGapSchema = v.object({
+  from: v.number(),
+  to: v.number(),
+  at: v.string(),
+  reason: v.picklist(["retention"]),
+});
+export type SubscriptionGap = v.InferOutput<typeof SubscriptionGapSchema>;
+
 /** One subscription as `GET` shows it: its config and where its delivery stands. */
 export const SubscriptionViewSchema = v.object({
   topic: v.string(),
   name: v.string(),
   state: v.picklist(["active", "paused"]),
-  /** Why it is paused: by request, or because an event ran out of attempts (`onExhausted: "pause"`). */
-  pausedReason: v.nullable(v.picklist(["manual", "exhausted"])),
+  /**
+   * Why it is paused: by request, because an event ran out of attempts (`onExhausted: "pause"`), or
+   * at a gap (`onGap: "pause"`).
+   */
+  pausedReason: v.nullable(v.picklist(["manual", "exhausted", "gap"])),
   target: TargetViewSchema,
   types: v.nullable(v.array(v.string())),
   retry: v.object({ maxAttempts: v.number(), firstDelayMs: v.number(), maxDelayMs: v.number() }),
   onExhausted: v.picklist(["dead-letter", "pause"]),
+  onGap: v.picklist(["pause", "continue"]),
   batchSize: v.number(),
   /** The last seq delivered (or dead-lettered, or skipped by the filter); 0 before the first. */
   cursor: v.number(),
@@ -176,6 +194,9 @@ export const SubscriptionViewSchema = v.object({
   /** Events delivered successfully since the subscription was created. */
   delivered: v.number(),
   deadLetters: v.number(),
+  /** Gaps met since the subscription was created, and the latest ones (newest first, at most 20). */
+  gapCount: v.number(),
+  gaps: v.array(SubscriptionGapSchema),
   createdAt: v.string(),
   updatedAt: v.string(),
 });
