@@ -3,7 +3,8 @@
  * any disconnect. The publisher SDK is `event-mesh/publisher`, the preact hook `event-mesh/preact`.
  *
  * It also carries what browser code shares with the app's server without importing it: the
- * types of the HTTP API's answers (for a backend or a console calling it with fetch), and
+ * types of the HTTP API's answers (for a backend or a console calling it with fetch), the
+ * topic-name rule (to check a name before subscribing, which throws on a bad one), and
  * `defineCatalog`, so a catalog module the pages import (for its types or its schemas) never pulls
  * the server into the pages' bundle or type-check. Everything here type-checks without DOM types.
  */
@@ -18,6 +19,7 @@ export type { MeshEvent } from "../protocol/mesh-event.ts";
 export { isEventType } from "../protocol/mesh-event.ts";
 export type { HistoryPage, PublishResponse, TopicInfo } from "../protocol/responses.ts";
 export type { SubscriptionConfigInput, SubscriptionView } from "../protocol/subscriptions.ts";
+export { isValidTopicName, TOPIC_NAME_RULE } from "../protocol/topic-name.ts";
 export type { CursorStorage, KeyValueStorage, StoredCursor } from "./cursor-storage.ts";
 export { cursorKey, memoryStorage, webStorage } from "./cursor-storage.ts";
 export type { HeartbeatOptions } from "./heartbeat.ts";
