@@ -1,55 +1,37 @@
-import type { JsonObject } from "../../protocol/json.ts";
+import type { MeshEvent } from "event-mesh/client";
+import type { StoredUserRegistered } from "../../api-shapes.ts";
+import type { DemoCatalog } from "../../catalog.ts";
 
-/** One event as the flow panel shows it: where it sits in its topic and what caused it. */
-export interface FlowEvent {
+/** What the Notification Service publishes to a user's topic, which the signup page follows. */
+export const NOTIFICATION_TYPES = ["NotificationAttemptFailed", "WelcomeEmailSent"] as const;
+export type NotificationEvent = MeshEvent<DemoCatalog, (typeof NOTIFICATION_TYPES)[number]>;
+
+/** One event of a signup's flow, with the topic it sits in. */
+export interface FlowItem {
   topic: string;
-  seq: number;
-  id: string;
-  type: string;
-  source: string;
-  time: string;
-  correlationId: string | null;
-  causationId: string | null;
-  data: JsonObject;
+  event: StoredUserRegistered | NotificationEvent;
 }
 
-/** Reads the fields the panel needs from a stored CloudEvent. */
-export function toFlowEvent(topic: string, event: JsonObject): FlowEvent {
-  const str = (key: string) => (typeof event[key] === "string" ? (event[key] as string) : null);
-  const data = event.data;
-  return {
-    topic,
-    seq: Number(event.seq),
-    id: str("id") ?? "",
-    type: str("type") ?? "",
-    source: str("source") ?? "",
-    time: str("time") ?? new Date().toISOString(),
-    correlationId: str("correlationid"),
-    causationId: str("causationid"),
-    data: data !== null && typeof data === "object" && !Array.isArray(data) ? data : {},
-  };
+/** The id of the event that caused `item`'s, whether or not it is on screen. */
+export function causationOf(item: FlowItem): string | null {
+  return typeof item.event.causationid === "string" ? item.event.causationid : null;
 }
 
-/** Adds an event unless the same topic position is already there (a replay after a reconnect). */
-export function addEvent(events: FlowEvent[], event: FlowEvent): FlowEvent[] {
-  if (events.some((e) => e.topic === event.topic && e.seq === event.seq)) return events;
-  return [...events, event];
+/** The item whose event caused `item`'s, when it is on screen. */
+export function causeOf(items: FlowItem[], item: FlowItem): FlowItem | undefined {
+  const causationId = causationOf(item);
+  return causationId === null ? undefined : items.find((i) => i.event.id === causationId);
 }
 
-/** The event that caused `event`, when it is on screen. */
-export function causeOf(events: FlowEvent[], event: FlowEvent): FlowEvent | undefined {
-  return event.causationId === null ? undefined : events.find((e) => e.id === event.causationId);
-}
-
-/** How many causation links lead back from `event` to the start of its flow (0 for the first). */
-export function depthOf(events: FlowEvent[], event: FlowEvent): number {
+/** How many causation links lead back from `item` to the start of its flow (0 for the first). */
+export function depthOf(items: FlowItem[], item: FlowItem): number {
   let depth = 0;
-  let current = causeOf(events, event);
+  let current = causeOf(items, item);
   const seen = new Set<string>();
-  while (current && !seen.has(current.id)) {
-    seen.add(current.id);
+  while (current && !seen.has(current.event.id)) {
+    seen.add(current.event.id);
     depth += 1;
-    current = causeOf(events, current);
+    current = causeOf(items, current);
   }
   return depth;
 }
