@@ -76,10 +76,12 @@ export class UserStore extends DurableObject<DemoEnv> {
 
   /** The visitor's newest user whose `UserRegistered` is stored, with its seq. */
   async latestRegistered(visitorId: string): Promise<{ user: DemoUser; seq: number } | null> {
-    const row = this.row(
-      "visitor_id = ? AND registered_seq IS NOT NULL ORDER BY created_at DESC, user_id LIMIT 1",
-      visitorId,
-    );
+    const row = this.ctx.storage.sql
+      .exec<UserRow>(
+        "SELECT * FROM users WHERE visitor_id = ? AND registered_seq IS NOT NULL ORDER BY created_at DESC, user_id LIMIT 1",
+        visitorId,
+      )
+      .toArray()[0];
     return row ? { user: toUser(row), seq: row.registered_seq as number } : null;
   }
 

@@ -16,6 +16,8 @@ export const DEMO_ERROR_STATUS = {
   email_taken: 409,
   /** No user with that id was registered from this browser (whether or not another has one). */
   user_not_found: 404,
+  /** The mesh's rate limits, which count the visitor's address, refused a call made for this visitor. */
+  rate_limited: 429,
   /** The mesh refused a call of the demo's backend: a bug or a misconfigured key, never the visitor's fault. */
   mesh_refused: 502,
   not_configured: 503,

@@ -69,7 +69,8 @@ export function meshLink(
         return { seq: published.seq, duplicate: published.duplicate };
       } catch (err) {
         if (!(err instanceof PublishError)) throw err;
-        throw new DemoError("mesh_refused", `the mesh refused ${event.type} on ${topic}: ${err.code}: ${err.message}`);
+        const retryAfter = err.details.retryAfterSeconds;
+        throw meshError(`publish ${event.type} to ${topic}`, err.status, `${err.code}: ${err.message}`, retryAfter);
       }
     },
     request,
@@ -81,9 +82,21 @@ export function meshLink(
   };
 }
 
-/** A refusal of the mesh as the demo's own error: the demo's backend, not the visitor, did something wrong. */
+/** A refusal of the mesh (a response that is not 2xx) as the demo's own error. */
 export async function meshRefusal(what: string, res: Response): Promise<DemoError> {
   const body = (await res.json().catch(() => null)) as ErrorBody | null;
   const reason = body?.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${res.status}`;
+  return meshError(what, res.status, reason, res.headers.get("retry-after"));
+}
+
+/**
+ * The mesh's rate limits count the visitor's address, so a 429 is the visitor's to wait out, with
+ * the mesh's Retry-After; any other refusal means the demo's backend did something wrong.
+ */
+function meshError(what: string, status: number | null, reason: string, retryAfter: unknown): DemoError {
+  if (status === 429) {
+    const headers: Record<string, string> = retryAfter == null ? {} : { "retry-after": String(retryAfter) };
+    return new DemoError("rate_limited", `too many requests: the mesh would not ${what} now (${reason})`, {}, headers);
+  }
   return new DemoError("mesh_refused", `the mesh refused to ${what}: ${reason}`);
 }

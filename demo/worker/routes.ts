@@ -1,4 +1,4 @@
-import type { Handler, MiddlewareHandler } from "hono";
+import type { Context, Handler, MiddlewareHandler } from "hono";
 import {
   FailureSwitchRequestSchema,
   type OutboxAnswer,
@@ -27,7 +27,7 @@ export interface DemoRoute {
 }
 
 /** The visitor's user named by `userId`, or a 404 that says nothing of other visitors' users. */
-async function requireOwnUser(c: Parameters<Handler<DemoApp>>[0], userId: string): Promise<void> {
+async function requireOwnUser(c: Context<DemoApp>, userId: string): Promise<void> {
   if (!(await userStore(c.env).userOf(c.var.visitor, userId))) {
     throw new DemoError("user_not_found", `no user "${userId}" was registered from this browser`);
   }
