@@ -37,14 +37,17 @@ export function cursorKey(topic: string, types?: readonly string[]): string {
   return `event-mesh:${topic}${filter}`;
 }
 
-/** What `webStorage` needs of `sessionStorage` or `localStorage`, declared here so no DOM types are needed. */
-export interface KeyValueStore {
+/**
+ * The part of the Web Storage API that `webStorage` uses, written out rather than taken from the
+ * DOM's `Storage`, so the client also type-checks without DOM types (Workers, Node).
+ */
+export interface KeyValueStorage {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
 }
 
 /** Adapts `sessionStorage` or `localStorage` (anything with getItem/setItem). */
-export function webStorage(storage: KeyValueStore): CursorStorage {
+export function webStorage(storage: KeyValueStorage): CursorStorage {
   return {
     get: (key) => storage.getItem(key),
     set: (key, value) => {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Bundles the demo pages (demo/src/*.tsx, preact) into demo/public/build/, which the Worker serves
-// as static assets. Shared code (preact, the mesh client) goes into chunks both pages load.
+// Bundles the demo pages (demo/src/*.tsx, preact) into demo/public/build/, which the demo serves
+// as static assets (demo/wrangler.toml [assets]). Shared code (preact, the mesh client) goes into
+// chunks both pages load.
 import { rmSync } from "node:fs";
 import { build } from "esbuild";
 

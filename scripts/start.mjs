@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `npm start`: builds the demo pages, then serves the mesh and the demo with `wrangler dev` on
-// http://127.0.0.1:8787. Signals go to wrangler, which stops its workerd processes with it.
+// `npm start`: builds the demo pages, then serves the demo (its Worker runs the whole mesh) with
+// `wrangler dev -c demo/wrangler.toml` on http://127.0.0.1:8787. Signals go to wrangler, which
+// stops its workerd processes with it.
 import { spawn, spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
-import { ensureDevVars } from "./dev-vars.mjs";
+import { DEV_VARS, ensureDevVars } from "./dev-vars.mjs";
 
 const env = {
   ...process.env,
@@ -20,19 +21,20 @@ const adminKey = ensureDevVars();
 const port = process.env.PORT ?? "8787";
 // wrangler's own entry, not `npx`, so a signal reaches wrangler itself.
 const wrangler = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");
-const child = spawn(process.execPath, [wrangler, "dev", "--ip", "127.0.0.1", "--port", port], {
+const args = ["dev", "-c", "demo/wrangler.toml", "--ip", "127.0.0.1", "--port", port];
+const child = spawn(process.execPath, [wrangler, ...args], {
   stdio: "inherit",
   env,
 });
 const base = `http://127.0.0.1:${port}`;
-console.log(`event-mesh demo:    ${base}`);
+console.log(`signup page:        ${base}`);
 if (adminKey) {
   console.log(`operator console:   ${base}/console#key=${adminKey}`);
   console.log(`publish with curl:  curl -X POST ${base}/v1/topics/hello/events \\
   -H 'authorization: Bearer ${adminKey}' -H 'content-type: application/json' \\
   -d '{"id":"1","source":"/me","type":"Hello","specversion":"1.0","data":{"hi":true}}'`);
 } else {
-  console.log(`operator console:   ${base}/console (paste an admin key from .dev.vars)`);
+  console.log(`operator console:   ${base}/console (paste the operator's admin key from ${DEV_VARS})`);
 }
 
 for (const signal of ["SIGINT", "SIGTERM"]) {

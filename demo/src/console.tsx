@@ -1,31 +1,27 @@
+import type { DeadLetterList, SubscriptionView, TopicInfo } from "event-mesh/client";
 import { render } from "preact";
 import { useCallback, useEffect, useState } from "preact/hooks";
-import type { DeadLetterList } from "../../protocol/dead-letter-api.ts";
-import type { TopicInfo } from "../../protocol/responses.ts";
-import type { SubscriptionView } from "../../protocol/subscriptions.ts";
-import { api } from "./api.ts";
+import { Card } from "./components/card.tsx";
 import { TopBar } from "./components/top-bar.tsx";
+import { adminApi, adminKey, setAdminKey } from "./console/admin-key.ts";
 import { DeadLettersCard } from "./console/dead-letters-card.tsx";
 import { LiveTail, TAIL_BACKLOG, type TailSelection } from "./console/live-tail.tsx";
 import { SubscriptionsCard } from "./console/subscriptions-card.tsx";
 import { TopicsCard } from "./console/topics-card.tsx";
-import { actAsAdmin, adminKey, setAdminKey } from "./credentials.ts";
 import { useLoad } from "./use-load.ts";
-
-actAsAdmin();
 
 /** How often the tables are read again while "auto-refresh" is on. */
 const REFRESH_MS = 2_000;
 
 const topicPath = (topic: string) => `/v1/topics/${encodeURIComponent(topic)}`;
 
-const loadTopics = () => api<{ topics: TopicInfo[] }>("/v1/topics").then((b) => b.topics);
+const loadTopics = () => adminApi<{ topics: TopicInfo[] }>("/v1/topics").then((b) => b.topics);
 
 /** Every subscription of every topic (the API lists them per topic). */
 async function loadSubscriptions(): Promise<SubscriptionView[]> {
   const topics = await loadTopics();
   const lists = await Promise.all(
-    topics.map((t) => api<{ subscriptions: SubscriptionView[] }>(`${topicPath(t.topic)}/subscriptions`)),
+    topics.map((t) => adminApi<{ subscriptions: SubscriptionView[] }>(`${topicPath(t.topic)}/subscriptions`)),
   );
   return lists.flatMap((l) => l.subscriptions);
 }
@@ -34,12 +30,17 @@ async function loadSubscriptions(): Promise<SubscriptionView[]> {
 function AdminKeyCard({ onSaved }: { onSaved: () => void }) {
   const [value, setValue] = useState("");
   return (
-    <section class="card" data-testid="admin-key">
-      <h2>Admin key needed</h2>
-      <p class="muted">
-        The console reads the mesh with an admin-scoped key. <code>npm start</code> prints a link with it; or paste a
-        key from your <code>.dev.vars</code> (MESH_KEYS). It stays in this browser only.
-      </p>
+    <Card
+      id="admin-key"
+      title="Admin key needed"
+      testId="admin-key"
+      sub={
+        <>
+          The console reads the mesh with an admin-scoped key. <code>npm start</code> prints a link with it; or paste
+          the operator key from <code>demo/.dev.vars</code> (MESH_KEYS). It stays in this browser only.
+        </>
+      }
+    >
       <form
         class="inline-form"
         onSubmit={(e) => {
@@ -60,7 +61,7 @@ function AdminKeyCard({ onSaved }: { onSaved: () => void }) {
           Use key
         </button>
       </form>
-    </section>
+    </Card>
   );
 }
 
@@ -74,7 +75,7 @@ function ConsolePage() {
 
   const topics = useLoad(loadTopics, tick);
   const subs = useLoad(loadSubscriptions, tick);
-  const letters = useLoad(() => api<DeadLetterList>("/v1/dead-letters").then((b) => b.deadLetters), tick);
+  const letters = useLoad(() => adminApi<DeadLetterList>("/v1/dead-letters").then((b) => b.deadLetters), tick);
 
   useEffect(() => {
     if (!auto) return;
@@ -85,7 +86,7 @@ function ConsolePage() {
   async function follow(topic: string) {
     let head = topics.data?.find((t) => t.topic === topic)?.head;
     if (head === undefined)
-      head = await api<TopicInfo>(topicPath(topic)).then(
+      head = await adminApi<TopicInfo>(topicPath(topic)).then(
         (i) => i.head,
         () => 0,
       );

@@ -1,69 +1,83 @@
+import { useTopic } from "event-mesh/preact";
 import { render } from "preact";
-import { useCallback, useRef, useState } from "preact/hooks";
-import { notificationTopic, type SignupResponse, USERS_TOPIC } from "../../protocol/demo.ts";
-import type { JsonObject } from "../../protocol/json.ts";
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { type MeAnswer, notificationTopic, type Registration, type SignupAnswer, USERS_TOPIC } from "../api-shapes.ts";
+import { Card } from "./components/card.tsx";
+import { ConnectionBadge } from "./components/connection-badge.tsx";
 import { type Toast, Toasts, useToasts } from "./components/toasts.tsx";
 import { TopBar } from "./components/top-bar.tsx";
-import { addEvent, type FlowEvent, toFlowEvent } from "./flow.ts";
-import { ConnectionBadge, useFollow, useTopicHead } from "./follow.tsx";
+import { errorMessage, requestJson } from "./http.ts";
+import { meshClient } from "./mesh-client.ts";
+import { type FlowItem, NOTIFICATION_TYPES, type NotificationEvent } from "./signup/flow.ts";
 import { FlowPanel } from "./signup/flow-panel.tsx";
 import { FailureSwitchRow, Outbox } from "./signup/notification-card.tsx";
 import { SignupForm } from "./signup/signup-form.tsx";
 
-/** Events of the users topic kept while the page waits to learn which one is its own. */
-const USERS_BUFFER = 50;
+/** A fresh subscriber token for one of this visitor's users, from the demo's backend (GET /demo/token). */
+async function notificationToken(userId: string): Promise<string> {
+  const { token } = await requestJson<{ token: string }>(`/demo/token?userId=${encodeURIComponent(userId)}`);
+  return token;
+}
 
+/**
+ * The signup page. It follows only the notification topic of this visitor's own user, with a
+ * token for that one topic; the flow starts with the stored `UserRegistered` event the User
+ * Service answered with (the page never reads the users topic: it holds everyone's addresses).
+ */
 function SignupPage() {
-  const [signup, setSignup] = useState<SignupResponse | null>(null);
-  const [userEvents, setUserEvents] = useState<FlowEvent[]>([]);
-  const [notifications, setNotifications] = useState<FlowEvent[]>([]);
+  // Who this browser is, from its cookie: null until the backend answered (its first answer sets the cookie).
+  const [me, setMe] = useState<MeAnswer | null>(null);
+  const [meError, setMeError] = useState<string | null>(null);
+  const [current, setCurrent] = useState<Registration | null>(null);
   const [outboxVersion, setOutboxVersion] = useState(0);
   const { toasts, show, dismiss } = useToasts();
-  /** Toasts only for what happens while this page watches, not for a replay of an old signup. */
+  /** Toasts only for signups made on this page, not for a replay of an earlier one after a reload. */
   const createdHere = useRef(new Set<string>());
 
-  // The users topic from where it stands now: this page's own UserRegistered arrives live.
-  const usersHead = useTopicHead(USERS_TOPIC);
-  const usersState = useFollow(
-    usersHead === null ? null : USERS_TOPIC,
-    { after: usersHead ?? 0, types: ["UserRegistered"] },
-    useCallback((event: JsonObject) => {
-      setUserEvents((list) => addEvent(list, toFlowEvent(USERS_TOPIC, event)).slice(-USERS_BUFFER));
-    }, []),
-  );
-
-  // The user's own notification topic, from its start: nothing sent before the page followed it is missed.
-  const userId = signup?.user.userId ?? null;
-  const topic = userId ? notificationTopic(userId) : null;
-  const notificationState = useFollow(
-    topic,
-    { after: 0 },
-    useCallback(
-      (event: JsonObject) => {
-        if (!topic) return;
-        const flowEvent = toFlowEvent(topic, event);
-        setNotifications((list) => addEvent(list, flowEvent));
-        const toast = toastFor(flowEvent, createdHere.current);
-        if (toast) show(toast);
-        if (flowEvent.type === "WelcomeEmailSent") setOutboxVersion((n) => n + 1);
+  useEffect(() => {
+    requestJson<MeAnswer>("/demo/me").then(
+      (answer) => {
+        setMe(answer);
+        // A reloaded page picks up where this browser's newest signup stands.
+        setCurrent((shown) => shown ?? answer.current);
       },
-      [topic, show],
-    ),
-  );
+      (err) => setMeError(errorMessage(err)),
+    );
+  }, []);
 
-  const onSignedUp = (response: SignupResponse) => {
-    if (response.created) createdHere.current.add(response.user.userId);
-    if (response.user.userId !== userId) setNotifications([]);
-    setSignup(response);
+  const userId = current?.user.userId ?? null;
+  const topic = userId ? notificationTopic(userId) : null;
+  // Asked again on every reconnect and when the token expires; stable per user, so no resubscribe.
+  const token = useMemo(() => (userId ? () => notificationToken(userId) : undefined), [userId]);
+  const onEvent = useCallback(
+    (event: NotificationEvent) => {
+      if (event.type !== "WelcomeEmailSent") return;
+      setOutboxVersion((n) => n + 1);
+      const toast = welcomeToast(event, createdHere.current);
+      if (toast) show(toast);
+    },
+    [show],
+  );
+  const notifications = useTopic(meshClient, topic, { types: NOTIFICATION_TYPES, token, onEvent });
+
+  const onSignedUp = (answer: SignupAnswer) => {
+    if (answer.created) createdHere.current.add(answer.user.userId);
+    setCurrent({ user: answer.user, registered: answer.registered });
   };
 
-  const correlation = signup?.user.correlationId;
-  const flow = correlation ? [...userEvents.filter((e) => e.correlationId === correlation), ...notifications] : [];
+  const flow: FlowItem[] =
+    current && topic
+      ? [
+          { topic: USERS_TOPIC, event: current.registered },
+          // The user's own events only: for one render after a new signup, the hook still holds the previous topic's.
+          ...notifications.events.filter((event) => event.data.userId === userId).map((event) => ({ topic, event })),
+        ]
+      : [];
 
   return (
     <>
       <TopBar page="signup">
-        <ConnectionBadge state={topic ? notificationState : usersState} />
+        <ConnectionBadge state={notifications.state} />
       </TopBar>
       <main class="page">
         <section class="hero">
@@ -71,7 +85,8 @@ function SignupPage() {
           <p>
             The User Service only stores you and publishes <code>UserRegistered</code>. A Notification Service it has
             never heard of receives that event through a durable subscription and a queue, sends the welcome email and
-            publishes <code>WelcomeEmailSent</code> to your own topic, which this page follows over a WebSocket.
+            publishes <code>WelcomeEmailSent</code> to your own topic, which this page follows over a WebSocket. This
+            browser sees only its own signups.
           </p>
           <div class="pipeline">
             <span class="step">
@@ -100,20 +115,16 @@ function SignupPage() {
           </div>
         </section>
         <div class="layout">
-          <section class="card area-form">
-            <div class="card-head">
-              <h2>Create your account</h2>
-            </div>
-            <div class="card-body">
-              <SignupForm onSignedUp={onSignedUp} />
-            </div>
-          </section>
+          <Card id="signup" title="Create your account" area="form">
+            <SignupForm onSignedUp={onSignedUp} />
+          </Card>
           <section class="card area-service">
             <div class="card-head">
               <h2>Notification Service</h2>
             </div>
             <div class="card-body">
-              <FailureSwitchRow />
+              {/* After /demo/me, so a first visit gets one visitor cookie, not one per concurrent request. */}
+              {me ? <FailureSwitchRow /> : meError && <span class="field-error">{meError}</span>}
             </div>
             <div class="card-head">
               <h2>Outbox</h2>
@@ -123,18 +134,20 @@ function SignupPage() {
               <Outbox userId={userId} version={outboxVersion} />
             </div>
           </section>
-          <section class="card area-flow" aria-labelledby="flow-title">
-            <div class="card-head">
-              <h2 id="flow-title">Live flow</h2>
-              <span class="hint">{topic ? `following users and ${topic}` : "following users"}</span>
-            </div>
-            <p class="card-sub">
-              Each event as it arrives, with its topic position and the event that caused it (<code>causationid</code>).
-            </p>
-            <div class="card-body">
-              <FlowPanel events={flow} waiting={signup !== null} />
-            </div>
-          </section>
+          <Card
+            id="flow"
+            title="Live flow"
+            area="flow"
+            hint={topic ? `following ${topic}` : "following nothing yet"}
+            sub={
+              <>
+                Each event of your signup as it arrives, with its topic position and the event that caused it (
+                <code>causationid</code>).
+              </>
+            }
+          >
+            <FlowPanel items={flow} waiting={current !== null} />
+          </Card>
         </div>
       </main>
       <Toasts toasts={toasts} onDismiss={dismiss} />
@@ -142,19 +155,15 @@ function SignupPage() {
   );
 }
 
-/** The toast for an event of the user's topic, if it deserves one. */
-function toastFor(event: FlowEvent, createdHere: Set<string>): Toast | null {
-  const userId = String(event.data.userId ?? "");
-  if (!createdHere.has(userId)) return null;
-  if (event.type === "WelcomeEmailSent") {
-    return {
-      id: event.id,
-      tone: "ok",
-      title: "Welcome email sent",
-      body: `“${String(event.data.subject)}” is in ${String(event.data.email)}'s inbox.`,
-    };
-  }
-  return null;
+/** The toast for a welcome email, if the signup was made on this page. */
+function welcomeToast(event: NotificationEvent & { type: "WelcomeEmailSent" }, createdHere: Set<string>): Toast | null {
+  if (!createdHere.has(event.data.userId)) return null;
+  return {
+    id: event.id,
+    tone: "ok",
+    title: "Welcome email sent",
+    body: `“${event.data.subject}” is in ${event.data.email}'s inbox.`,
+  };
 }
 
 const root = document.getElementById("app");

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { errorMessage } from "./api.ts";
+import { errorMessage } from "./http.ts";
 
 export interface Loaded<T> {
   data: T | null;

@@ -1,64 +1,71 @@
-import { env as runtimeEnv } from "cloudflare:workers";
-import { demoNotifications } from "../../durable-objects/demo-notifications.ts";
-import { notificationTopic, SWITCH_ERROR } from "../../protocol/demo.ts";
-import type { Env } from "../../runtime/env.ts";
-import { defineConsumer } from "../consumers/define-consumer.ts";
-import { consumers } from "../consumers/registry.ts";
-import { publishEvent } from "./publish-event.ts";
+import { defineConsumer, type Mesh } from "event-mesh";
+import { NOTIFICATION_SUBSCRIPTION, notificationTopic, SWITCH_ERROR } from "../api-shapes.ts";
+import { catalog } from "../catalog.ts";
+import { notificationStore } from "../durable-objects/notification-store.ts";
+import { userStore } from "../durable-objects/user-store.ts";
+import { type DemoEnv, requireSecret } from "./env.ts";
+import { currentInvocation } from "./invocation.ts";
+import { meshLink } from "./mesh-link.ts";
 
-/** The CloudEvents `source` of everything the demo's Notification Service publishes. */
+/** The CloudEvents `source` of everything the Notification Service publishes. */
 export const NOTIFICATION_SERVICE_SOURCE = "/demo/notification-service";
 
 /**
- * The demo's Notification Service: a queue consumer of `UserRegistered`, fed by the durable
- * subscription "notification-service" on the users topic. It never hears from the User Service
- * directly. Delivery is at least once, so every step is idempotent: the outbox keeps one email
- * per causing event, and the events it publishes have ids derived from that event, so the log
- * stores each once however often the message is redelivered.
+ * The Notification Service: a queue consumer of `UserRegistered`, fed by the durable subscription
+ * "notification-service" on the users topic; it never hears from the User Service directly. It
+ * keeps each visitor's emails and failure switch apart, and publishes to the user's own topic
+ * with its own key, through `meshFetch` (the mesh's `fetch`, called in-process).
+ *
+ * Delivery is at least once, so every step is idempotent: the outbox keeps one email per causing
+ * event, and the events it publishes have ids derived from that event, so the log stores each
+ * once however often the message is redelivered.
  */
-export const notificationService = defineConsumer({
-  name: "notification-service",
-  types: ["UserRegistered"],
-  async handler(event, ctx) {
-    // Handlers get no env argument; the runtime's module-level env holds the same bindings.
-    const env = runtimeEnv as unknown as Env;
-    const service = demoNotifications(env);
-    const topic = notificationTopic(event.data.userId);
-    const trail = {
-      causationid: event.id,
-      ...(typeof event.correlationid === "string" ? { correlationid: event.correlationid } : {}),
-    };
-    if ((await service.failureSwitch()).failing) {
-      const attempt = await service.recordFailure(event.id);
-      // Published before throwing, so the page shows each failed attempt as it happens.
-      await publishEvent(env, topic, {
-        specversion: "1.0",
-        id: `${event.id}:failed:${attempt}`,
-        source: NOTIFICATION_SERVICE_SOURCE,
-        type: "NotificationAttemptFailed",
-        subject: event.data.userId,
-        ...trail,
-        data: { userId: event.data.userId, attempt, error: SWITCH_ERROR },
+export function notificationService(meshFetch: Mesh["fetch"]) {
+  return defineConsumer(catalog, {
+    name: NOTIFICATION_SUBSCRIPTION,
+    types: ["UserRegistered"],
+    async handler(event, ctx) {
+      const env = ctx.env as DemoEnv;
+      const { userId } = event.data;
+      const visitor = await userStore(env).visitorOf(userId);
+      if (visitor === null) {
+        // Not a signup of the demo's User Service (an operator published it by hand): nobody to welcome.
+        ctx.log("welcome email skipped: no demo user", { userId });
+        return;
+      }
+      const key = requireSecret(env, "DEMO_NOTIFICATIONS_KEY");
+      const mesh = meshLink(meshFetch, env, currentInvocation());
+      const store = notificationStore(env, visitor);
+      const topic = notificationTopic(userId);
+      const trail = {
+        subject: userId,
+        causationid: event.id,
+        ...(typeof event.correlationid === "string" ? { correlationid: event.correlationid } : {}),
+      };
+      if ((await store.failureSwitch()).failing) {
+        const attempt = await store.recordFailure(event.id);
+        // Published before throwing, so the page shows each failed attempt as it happens.
+        await mesh.publish(key, NOTIFICATION_SERVICE_SOURCE, topic, {
+          id: `${event.id}:failed:${attempt}`,
+          type: "NotificationAttemptFailed",
+          ...trail,
+          data: { userId, attempt, error: SWITCH_ERROR },
+        });
+        ctx.log("welcome email attempt failed", { attempt, userId });
+        throw new Error(SWITCH_ERROR);
+      }
+      const { email } = await store.sendWelcome({
+        userId,
+        name: event.data.name,
+        to: event.data.email,
+        causationId: event.id,
       });
-      ctx.log("welcome email attempt failed", { attempt, userId: event.data.userId });
-      throw new Error(SWITCH_ERROR);
-    }
-    const { email } = await service.sendWelcome({
-      userId: event.data.userId,
-      name: event.data.name,
-      to: event.data.email,
-      causationId: event.id,
-    });
-    await publishEvent(env, topic, {
-      specversion: "1.0",
-      id: `${event.id}:welcome`,
-      source: NOTIFICATION_SERVICE_SOURCE,
-      type: "WelcomeEmailSent",
-      subject: event.data.userId,
-      ...trail,
-      data: { userId: email.userId, email: email.to, emailId: email.emailId, subject: email.subject },
-    });
-  },
-});
-
-consumers.register(notificationService);
+      await mesh.publish(key, NOTIFICATION_SERVICE_SOURCE, topic, {
+        id: `${event.id}:welcome`,
+        type: "WelcomeEmailSent",
+        ...trail,
+        data: { userId, email: email.to, emailId: email.emailId, subject: email.subject },
+      });
+    },
+  });
+}

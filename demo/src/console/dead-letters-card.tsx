@@ -1,9 +1,12 @@
+import type { DeadLetter } from "event-mesh/client";
 import { useState } from "preact/hooks";
-import type { DeadLetter } from "../../../protocol/dead-letters.ts";
-import { api, errorMessage } from "../api.ts";
-import { Empty, ErrorBox, Loading } from "../components/states.tsx";
+import { Card } from "../components/card.tsx";
+import { LoadedView } from "../components/loaded-view.tsx";
+import { Empty, ErrorBox } from "../components/states.tsx";
 import { relativeTime } from "../format.ts";
+import { errorMessage } from "../http.ts";
 import type { Loaded } from "../use-load.ts";
+import { adminApi } from "./admin-key.ts";
 
 /** Events that ran out of attempts, from subscriptions and queue consumers alike; redrive sends one again. */
 export function DeadLettersCard({ letters, onChanged }: { letters: Loaded<DeadLetter[]>; onChanged: () => void }) {
@@ -14,7 +17,7 @@ export function DeadLettersCard({ letters, onChanged }: { letters: Loaded<DeadLe
     setBusy(letter.id);
     setNotice(null);
     try {
-      await api(`/v1/dead-letters/${encodeURIComponent(letter.id)}/redrive`, { method: "POST" });
+      await adminApi(`/v1/dead-letters/${encodeURIComponent(letter.id)}/redrive`, { method: "POST" });
       setNotice({
         ok: true,
         text: `Redriven: ${letter.event.type as string} (${letter.topic} #${letter.seq}) is on its way again.`,
@@ -28,30 +31,31 @@ export function DeadLettersCard({ letters, onChanged }: { letters: Loaded<DeadLe
   }
 
   return (
-    <section class="card" aria-labelledby="dl-title" data-testid="dead-letters-card">
-      <div class="card-head">
-        <h2 id="dl-title">Dead letters</h2>
-        <span class="hint">{letters.data ? `${letters.data.length} waiting` : ""}</span>
-      </div>
-      <p class="card-sub">Nothing is dropped: an event that exhausted its retries waits here with its last error.</p>
-      <div class="card-body">
-        {notice &&
-          (notice.ok ? (
-            <div class="notice ok" role="status" data-testid="redrive-notice">
-              {notice.text}
-            </div>
-          ) : (
-            <ErrorBox message={notice.text} />
-          ))}
-        {letters.error && !letters.data ? (
-          <ErrorBox message={`Cannot list dead letters: ${letters.error}`} onRetry={letters.reload} />
-        ) : letters.loading && !letters.data ? (
-          <Loading label="Loading dead letters" />
-        ) : !letters.data || letters.data.length === 0 ? (
+    <Card
+      id="dl"
+      title="Dead letters"
+      testId="dead-letters-card"
+      hint={letters.data ? `${letters.data.length} waiting` : ""}
+      sub="Nothing is dropped: an event that exhausted its retries waits here with its last error."
+    >
+      {notice &&
+        (notice.ok ? (
+          <div class="notice ok" role="status" data-testid="redrive-notice">
+            {notice.text}
+          </div>
+        ) : (
+          <ErrorBox message={notice.text} />
+        ))}
+      <LoadedView
+        loaded={letters}
+        what="dead letters"
+        empty={
           <Empty title="No dead letters">
             Every event so far was delivered. Turn on the failure switch to see one.
           </Empty>
-        ) : (
+        }
+      >
+        {(list) => (
           <div class="table-wrap">
             <table>
               <thead>
@@ -67,7 +71,7 @@ export function DeadLettersCard({ letters, onChanged }: { letters: Loaded<DeadLe
                 </tr>
               </thead>
               <tbody>
-                {letters.data.map((letter) => (
+                {list.map((letter) => (
                   <tr key={letter.id} data-testid="dead-letter-row" data-id={letter.id}>
                     <td>
                       <div>
@@ -103,7 +107,7 @@ export function DeadLettersCard({ letters, onChanged }: { letters: Loaded<DeadLe
             </table>
           </div>
         )}
-      </div>
-    </section>
+      </LoadedView>
+    </Card>
   );
 }

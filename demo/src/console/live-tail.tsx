@@ -1,21 +1,17 @@
-import { useCallback, useEffect, useState } from "preact/hooks";
-import type { JsonObject } from "../../../protocol/json.ts";
-import { isValidTopicName, TOPIC_NAME_RULE } from "../../../protocol/topic-name.ts";
+import { isValidTopicName, TOPIC_NAME_RULE } from "event-mesh/client";
+import { useTopic } from "event-mesh/preact";
+import { useEffect, useState } from "preact/hooks";
+import { Card } from "../components/card.tsx";
+import { ConnectionBadge } from "../components/connection-badge.tsx";
 import { Empty } from "../components/states.tsx";
-import { ConnectionBadge, useFollow } from "../follow.tsx";
 import { clockTime } from "../format.ts";
+import { meshClient } from "../mesh-client.ts";
+import { adminKey } from "./admin-key.ts";
 
 /** Rows kept on screen; older ones scroll away. */
 const TAIL_ROWS = 200;
 /** How many past events a tail starts with, so it is not empty on a quiet topic. */
 export const TAIL_BACKLOG = 20;
-
-interface TailRow {
-  seq: number;
-  type: string;
-  time: string;
-  data: string;
-}
 
 /** A topic to follow and the seq to start after. */
 export interface TailSelection {
@@ -23,7 +19,7 @@ export interface TailSelection {
   after: number;
 }
 
-/** Follows any topic live over the public WebSocket API, from where the selection starts. */
+/** Follows any topic live over the public WebSocket API with the admin key, from where the selection starts. */
 export function LiveTail({
   selection,
   onTopic,
@@ -33,23 +29,14 @@ export function LiveTail({
 }) {
   const topic = selection?.topic ?? "";
   const [draft, setDraft] = useState(topic);
-  const [rows, setRows] = useState<TailRow[]>([]);
   const [invalid, setInvalid] = useState<string | null>(null);
-  useEffect(() => {
-    setDraft(topic);
-    setRows([]);
-  }, [topic]);
-
-  const onEvent = useCallback((event: JsonObject) => {
-    const row: TailRow = {
-      seq: Number(event.seq),
-      type: String(event.type),
-      time: String(event.time ?? ""),
-      data: event.data === undefined ? "" : JSON.stringify(event.data),
-    };
-    setRows((list) => (list.some((r) => r.seq === row.seq) ? list : [row, ...list].slice(0, TAIL_ROWS)));
-  }, []);
-  const state = useFollow(selection?.topic ?? null, { after: selection?.after ?? 0 }, onEvent);
+  useEffect(() => setDraft(topic), [topic]);
+  const tail = useTopic(meshClient, selection?.topic ?? null, {
+    after: selection?.after,
+    token: adminKey() ?? undefined,
+    limit: TAIL_ROWS,
+  });
+  const rows = [...tail.events].reverse();
 
   function submit(e: Event) {
     e.preventDefault();
@@ -63,55 +50,57 @@ export function LiveTail({
   }
 
   return (
-    <section class="card" aria-labelledby="tail-title" data-testid="tail-card">
-      <div class="card-head">
-        <h2 id="tail-title">Live tail</h2>
-        <span class="hint">{topic && <ConnectionBadge state={state} />}</span>
-      </div>
-      <p class="card-sub">Newest first. The WebSocket resumes from its last seq after any disconnect.</p>
-      <div class="card-body">
-        <form class="toolbar" onSubmit={submit}>
-          <label class="sr-only" for="tail-topic">
-            Topic
-          </label>
-          <input
-            id="tail-topic"
-            class="input mono"
-            placeholder="topic, e.g. users"
-            value={draft}
-            onInput={(e) => setDraft(e.currentTarget.value)}
-          />
-          <button type="submit" class="btn secondary">
-            Follow
-          </button>
-        </form>
-        {invalid && <div class="field-error">{invalid}</div>}
-        {!topic ? (
-          <div style={{ marginTop: "14px" }}>
-            <Empty title="Pick a topic">Press “Tail” on a topic above, or type its name.</Empty>
-          </div>
-        ) : (
-          <div class="tail" data-testid="tail">
-            {rows.length === 0 ? (
-              <div class="tail-row">
-                <span />
-                <span class="faint">Waiting for events on {topic}…</span>
-              </div>
-            ) : (
-              rows.map((row) => (
-                <div class="tail-row" key={row.seq} data-testid="tail-row">
-                  <span class="seq">#{row.seq}</span>
-                  <span class="type">{row.type}</span>
-                  <span class="time">{clockTime(row.time)}</span>
-                  <span class="data" title={row.data}>
-                    {row.data}
+    <Card
+      id="tail"
+      title="Live tail"
+      testId="tail-card"
+      hint={topic && <ConnectionBadge state={tail.state} />}
+      sub="Newest first. The WebSocket resumes from its last seq after any disconnect."
+    >
+      <form class="toolbar" onSubmit={submit}>
+        <label class="sr-only" for="tail-topic">
+          Topic
+        </label>
+        <input
+          id="tail-topic"
+          class="input mono"
+          placeholder="topic, e.g. users"
+          value={draft}
+          onInput={(e) => setDraft(e.currentTarget.value)}
+        />
+        <button type="submit" class="btn secondary">
+          Follow
+        </button>
+      </form>
+      {invalid && <div class="field-error">{invalid}</div>}
+      {!topic ? (
+        <div style={{ marginTop: "14px" }}>
+          <Empty title="Pick a topic">Press “Tail” on a topic above, or type its name.</Empty>
+        </div>
+      ) : (
+        <div class="tail" data-testid="tail">
+          {rows.length === 0 ? (
+            <div class="tail-row">
+              <span />
+              <span class="faint">Waiting for events on {topic}…</span>
+            </div>
+          ) : (
+            rows.map((event) => {
+              const data = event.data === undefined ? "" : JSON.stringify(event.data);
+              return (
+                <div class="tail-row" key={event.seq} data-testid="tail-row">
+                  <span class="seq">#{event.seq}</span>
+                  <span class="type">{event.type}</span>
+                  <span class="time">{clockTime(event.time)}</span>
+                  <span class="data" title={data}>
+                    {data}
                   </span>
                 </div>
-              ))
-            )}
-          </div>
-        )}
-      </div>
-    </section>
+              );
+            })
+          )}
+        </div>
+      )}
+    </Card>
   );
 }

@@ -1,9 +1,12 @@
+import type { SubscriptionView } from "event-mesh/client";
 import { useState } from "preact/hooks";
-import type { SubscriptionView } from "../../../protocol/subscriptions.ts";
-import { api, errorMessage } from "../api.ts";
-import { Empty, ErrorBox, Loading } from "../components/states.tsx";
+import { Card } from "../components/card.tsx";
+import { LoadedView } from "../components/loaded-view.tsx";
+import { Empty, ErrorBox } from "../components/states.tsx";
 import { count, relativeTime } from "../format.ts";
+import { errorMessage } from "../http.ts";
 import type { Loaded } from "../use-load.ts";
+import { adminApi } from "./admin-key.ts";
 
 function target(sub: SubscriptionView): string {
   return sub.target.type === "queue" ? `queue ${sub.target.queue}` : `webhook ${new URL(sub.target.url).host}`;
@@ -19,9 +22,12 @@ export function SubscriptionsCard({ subs, onChanged }: { subs: Loaded<Subscripti
     setBusy(key);
     setActionError(null);
     try {
-      await api(`/v1/topics/${encodeURIComponent(sub.topic)}/subscriptions/${encodeURIComponent(sub.name)}/${action}`, {
-        method: "POST",
-      });
+      await adminApi(
+        `/v1/topics/${encodeURIComponent(sub.topic)}/subscriptions/${encodeURIComponent(sub.name)}/${action}`,
+        {
+          method: "POST",
+        },
+      );
       onChanged();
     } catch (err) {
       setActionError(`Cannot ${action} ${sub.name}: ${errorMessage(err)}`);
@@ -31,26 +37,24 @@ export function SubscriptionsCard({ subs, onChanged }: { subs: Loaded<Subscripti
   }
 
   return (
-    <section class="card" aria-labelledby="subs-title" data-testid="subscriptions-card">
-      <div class="card-head">
-        <h2 id="subs-title">Subscriptions</h2>
-        <span class="hint">{subs.data ? count(subs.data.length, "subscription") : ""}</span>
-      </div>
-      <p class="card-sub">
-        A stored cursor per subscription; lag is how many events are not yet past it. Failed deliveries retry with
-        backoff, then become dead letters.
-      </p>
-      <div class="card-body">
-        {actionError && <ErrorBox message={actionError} />}
-        {subs.error && !subs.data ? (
-          <ErrorBox message={`Cannot list subscriptions: ${subs.error}`} onRetry={subs.reload} />
-        ) : subs.loading && !subs.data ? (
-          <Loading label="Loading subscriptions" />
-        ) : !subs.data || subs.data.length === 0 ? (
+    <Card
+      id="subs"
+      title="Subscriptions"
+      testId="subscriptions-card"
+      hint={subs.data ? count(subs.data.length, "subscription") : ""}
+      sub="A stored cursor per subscription; lag is how many events are not yet past it. Failed deliveries retry with backoff, then become dead letters."
+    >
+      {actionError && <ErrorBox message={actionError} />}
+      <LoadedView
+        loaded={subs}
+        what="subscriptions"
+        empty={
           <Empty title="No subscriptions yet">
             The demo creates <code>notification-service</code> on <code>users</code> at the first signup.
           </Empty>
-        ) : (
+        }
+      >
+        {(list) => (
           <div class="table-wrap">
             <table>
               <thead>
@@ -69,7 +73,7 @@ export function SubscriptionsCard({ subs, onChanged }: { subs: Loaded<Subscripti
                 </tr>
               </thead>
               <tbody>
-                {subs.data.map((sub) => {
+                {list.map((sub) => {
                   const key = `${sub.topic}/${sub.name}`;
                   return (
                     <tr key={key} data-testid="subscription-row" data-name={sub.name} data-state={sub.state}>
@@ -121,7 +125,7 @@ export function SubscriptionsCard({ subs, onChanged }: { subs: Loaded<Subscripti
             </table>
           </div>
         )}
-      </div>
-    </section>
+      </LoadedView>
+    </Card>
   );
 }

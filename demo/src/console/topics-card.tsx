@@ -1,25 +1,26 @@
-import type { TopicInfo } from "../../../protocol/responses.ts";
-import { Empty, ErrorBox, Loading } from "../components/states.tsx";
+import type { TopicInfo } from "event-mesh/client";
+import { Card } from "../components/card.tsx";
+import { LoadedView } from "../components/loaded-view.tsx";
+import { Empty } from "../components/states.tsx";
 import { count } from "../format.ts";
 import type { Loaded } from "../use-load.ts";
 
 /** Every topic with where its log stands; "Tail" follows it live below. */
 export function TopicsCard({ topics, onTail }: { topics: Loaded<TopicInfo[]>; onTail: (topic: string) => void }) {
   return (
-    <section class="card" aria-labelledby="topics-title" data-testid="topics-card">
-      <div class="card-head">
-        <h2 id="topics-title">Topics</h2>
-        <span class="hint">{topics.data ? count(topics.data.length, "topic") : ""}</span>
-      </div>
-      <p class="card-sub">Each topic is one ordered log; head is its newest seq, oldest the first one still kept.</p>
-      <div class="card-body">
-        {topics.error && !topics.data ? (
-          <ErrorBox message={`Cannot list topics: ${topics.error}`} onRetry={topics.reload} />
-        ) : topics.loading && !topics.data ? (
-          <Loading label="Loading topics" />
-        ) : !topics.data || topics.data.length === 0 ? (
-          <Empty title="No topics yet">A topic appears when the first event is published to it.</Empty>
-        ) : (
+    <Card
+      id="topics"
+      title="Topics"
+      testId="topics-card"
+      hint={topics.data ? count(topics.data.length, "topic") : ""}
+      sub="Each topic is one ordered log; head is its newest seq, oldest the first one still kept."
+    >
+      <LoadedView
+        loaded={topics}
+        what="topics"
+        empty={<Empty title="No topics yet">A topic appears when the first event is published to it.</Empty>}
+      >
+        {(list) => (
           <div class="table-wrap">
             <table>
               <thead>
@@ -35,7 +36,7 @@ export function TopicsCard({ topics, onTail }: { topics: Loaded<TopicInfo[]>; on
                 </tr>
               </thead>
               <tbody>
-                {topics.data.map((t) => (
+                {list.map((t) => (
                   <tr key={t.topic} data-testid="topic-row" data-topic={t.topic}>
                     <td class="mono">{t.topic}</td>
                     <td class="num">{t.head}</td>
@@ -55,7 +56,7 @@ export function TopicsCard({ topics, onTail }: { topics: Loaded<TopicInfo[]>; on
             </table>
           </div>
         )}
-      </div>
-    </section>
+      </LoadedView>
+    </Card>
   );
 }

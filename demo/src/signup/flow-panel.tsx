@@ -1,38 +1,35 @@
 import type { ComponentChildren } from "preact";
 import { Empty } from "../components/states.tsx";
-import { causeOf, depthOf, type FlowEvent } from "../flow.ts";
 import { clockTime, shortId } from "../format.ts";
+import { causationOf, causeOf, depthOf, type FlowItem } from "./flow.ts";
 
-/** One line of prose per known event type: what happened, in the reader's terms. */
-function describe(event: FlowEvent): ComponentChildren {
-  const d = event.data;
+/** One line of prose per event type: what happened, in the reader's terms. */
+function describe({ event }: FlowItem): ComponentChildren {
   switch (event.type) {
     case "UserRegistered":
       return (
         <>
-          The User Service stored <b>{String(d.name)}</b> ({String(d.email)}) and announced it. It does not know who
+          The User Service stored <b>{event.data.name}</b> ({event.data.email}) and announced it. It does not know who
           listens.
         </>
       );
     case "NotificationAttemptFailed":
       return (
         <>
-          Attempt {String(d.attempt)} failed: <span class="field-error">{String(d.error)}</span>. The queue tries again
-          with backoff until its attempts run out.
+          Attempt {event.data.attempt} failed: <span class="field-error">{event.data.error}</span>. The queue tries
+          again with backoff until its attempts run out.
         </>
       );
     case "WelcomeEmailSent":
       return (
         <>
-          The Notification Service sent “{String(d.subject)}” to {String(d.email)}.
+          The Notification Service sent “{event.data.subject}” to {event.data.email}.
         </>
       );
-    default:
-      return null;
   }
 }
 
-const BADGE: Record<string, string> = {
+const BADGE: Record<FlowItem["event"]["type"], string> = {
   UserRegistered: "accent",
   WelcomeEmailSent: "ok",
   NotificationAttemptFailed: "warn",
@@ -42,9 +39,9 @@ const BADGE: Record<string, string> = {
  * The live flow: every event of this signup in arrival order, with its topic, seq and time, and
  * the event that caused it (its `causationid`), indented under it.
  */
-export function FlowPanel({ events, waiting }: { events: FlowEvent[]; waiting: boolean }) {
-  const emailSent = events.some((e) => e.type === "WelcomeEmailSent");
-  if (events.length === 0) {
+export function FlowPanel({ items, waiting }: { items: FlowItem[]; waiting: boolean }) {
+  const emailSent = items.some((i) => i.event.type === "WelcomeEmailSent");
+  if (items.length === 0) {
     return (
       <Empty title={waiting ? "Waiting for the first event…" : "No events yet"}>
         {waiting
@@ -55,21 +52,24 @@ export function FlowPanel({ events, waiting }: { events: FlowEvent[]; waiting: b
   }
   return (
     <ol class="flow" data-testid="flow">
-      {events.map((event) => {
-        const cause = causeOf(events, event);
+      {items.map((item) => {
+        const { event } = item;
+        const cause = causeOf(items, item);
+        const causationId = causationOf(item);
+        const correlationId = typeof event.correlationid === "string" ? event.correlationid : "—";
         return (
           <li
-            key={`${event.topic}#${event.seq}`}
+            key={`${item.topic}#${event.seq}`}
             class={`flow-item kind-${event.type}`}
-            data-depth={Math.min(depthOf(events, event), 2)}
+            data-depth={Math.min(depthOf(items, item), 2)}
             data-type={event.type}
             data-testid="flow-item"
           >
             <div class="flow-line">
-              <span class={`badge ${BADGE[event.type] ?? ""}`}>{event.type}</span>
+              <span class={`badge ${BADGE[event.type]}`}>{event.type}</span>
               <span class="flow-meta">
                 <span>
-                  topic <span class="mono">{event.topic}</span>
+                  topic <span class="mono">{item.topic}</span>
                 </span>
                 <span>
                   seq <span class="mono">{event.seq}</span>
@@ -77,22 +77,23 @@ export function FlowPanel({ events, waiting }: { events: FlowEvent[]; waiting: b
                 <span class="mono">{clockTime(event.time)}</span>
               </span>
             </div>
-            <div class="flow-detail">{describe(event)}</div>
+            <div class="flow-detail">{describe(item)}</div>
             <div class="flow-cause" data-testid="flow-cause">
               {cause ? (
                 <>
-                  ↳ caused by <span class="mono">{cause.type}</span> at {cause.topic} #{cause.seq} · causationid{" "}
-                  <span class="mono" title={cause.id}>
-                    {shortId(cause.id, 28)}
+                  ↳ caused by <span class="mono">{cause.event.type}</span> at {cause.topic} #{cause.event.seq} ·
+                  causationid{" "}
+                  <span class="mono" title={cause.event.id}>
+                    {shortId(cause.event.id, 28)}
                   </span>
                 </>
-              ) : event.causationId ? (
+              ) : causationId ? (
                 <>
-                  ↳ caused by <span class="mono">{shortId(event.causationId, 28)}</span>
+                  ↳ caused by <span class="mono">{shortId(causationId, 28)}</span>
                 </>
               ) : (
                 <>
-                  start of the flow · correlation <span class="mono">{shortId(event.correlationId ?? "—", 18)}</span>
+                  start of the flow · correlation <span class="mono">{shortId(correlationId, 18)}</span>
                 </>
               )}
             </div>

@@ -1,10 +1,10 @@
 import { useEffect, useState } from "preact/hooks";
-import type { FailureSwitch, OutboxEmail } from "../../../protocol/demo.ts";
-import { api, errorMessage } from "../api.ts";
+import type { FailureSwitch, OutboxAnswer, OutboxEmail } from "../../api-shapes.ts";
 import { Empty, ErrorBox, Loading } from "../components/states.tsx";
 import { clockTime } from "../format.ts";
+import { errorMessage, requestJson } from "../http.ts";
 
-/** The failure switch of the Notification Service: while on, every attempt throws. */
+/** This visitor's failure switch of the Notification Service: while on, every attempt for its signups throws. */
 export function FailureSwitchRow() {
   const [state, setState] = useState<FailureSwitch | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -12,7 +12,7 @@ export function FailureSwitchRow() {
 
   const load = () => {
     setError(null);
-    api<FailureSwitch>("/demo/notification-service")
+    requestJson<FailureSwitch>("/demo/failure-switch")
       .then(setState)
       .catch((err) => setError(errorMessage(err)));
   };
@@ -23,7 +23,7 @@ export function FailureSwitchRow() {
     setBusy(true);
     try {
       setState(
-        await api<FailureSwitch>("/demo/notification-service", { method: "PUT", body: { failing: !state.failing } }),
+        await requestJson<FailureSwitch>("/demo/failure-switch", { method: "PUT", body: { failing: !state.failing } }),
       );
       setError(null);
     } catch (err) {
@@ -44,8 +44,8 @@ export function FailureSwitchRow() {
         </span>
         <span class="switch-hint">
           {state.failing
-            ? "Every attempt throws. The queue retries with backoff; after its last retry the message becomes a dead letter you can redrive from the console."
-            : "Turn it on before signing up to watch retries, then off to see the email go out exactly once."}
+            ? "Every attempt for your signups throws. The queue retries with backoff; after its last retry the message becomes a dead letter an operator can redrive from the console."
+            : "Turn it on before signing up to watch retries, then off to see the email go out exactly once. It affects only your signups."}
         </span>
       </div>
       <button
@@ -76,7 +76,7 @@ export function Outbox({ userId, version }: { userId: string | null; version: nu
     if (!userId) return;
     let live = true;
     setError(null);
-    api<{ emails: OutboxEmail[] }>(`/demo/outbox?userId=${encodeURIComponent(userId)}`)
+    requestJson<OutboxAnswer>(`/demo/outbox?userId=${encodeURIComponent(userId)}`)
       .then((body) => live && setEmails(body.emails))
       .catch((err) => live && setError(errorMessage(err)));
     return () => {

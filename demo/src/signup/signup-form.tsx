@@ -1,14 +1,14 @@
 import { useState } from "preact/hooks";
 import * as v from "valibot";
-import { type SignupResponse, SignupSchema } from "../../../protocol/demo.ts";
-import { ApiError, api, errorMessage } from "../api.ts";
+import { type SignupAnswer, SignupSchema } from "../../api-shapes.ts";
 import { clockTime } from "../format.ts";
+import { ApiError, errorMessage, requestJson } from "../http.ts";
 
 type FieldErrors = Partial<Record<"name" | "email", string>>;
 
 type Outcome =
-  | { kind: "created"; response: SignupResponse }
-  | { kind: "duplicate"; response: SignupResponse }
+  | { kind: "created"; response: SignupAnswer }
+  | { kind: "duplicate"; response: SignupAnswer }
   | { kind: "error"; message: string };
 
 /** Field messages from the same schema the User Service checks with. */
@@ -25,7 +25,7 @@ function fieldErrors(issues: { path: string; message: string }[]): FieldErrors {
  * The signup form. It checks fields in the browser with the catalog's rules (instant messages),
  * but the User Service checks again: its answer (created, duplicate or refused) is what shows.
  */
-export function SignupForm({ onSignedUp }: { onSignedUp: (response: SignupResponse) => void }) {
+export function SignupForm({ onSignedUp }: { onSignedUp: (response: SignupAnswer) => void }) {
   const [name, setName] = useState("");
   const [email, setEmail] = useState("");
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -48,7 +48,7 @@ export function SignupForm({ onSignedUp }: { onSignedUp: (response: SignupRespon
     setOutcome(null);
     setBusy(true);
     try {
-      const response = await api<SignupResponse>("/demo/users", { method: "POST", body: { name, email } });
+      const response = await requestJson<SignupAnswer>("/demo/users", { method: "POST", body: { name, email } });
       setOutcome({ kind: response.created ? "created" : "duplicate", response });
       onSignedUp(response);
     } catch (err) {
@@ -117,13 +117,13 @@ function OutcomeNotice({ outcome }: { outcome: Outcome }) {
       </div>
     );
   }
-  const { user, event } = outcome.response;
+  const { user, registered, duplicate } = outcome.response;
   if (outcome.kind === "created") {
     return (
       <div class="notice ok" role="status" data-testid="signup-outcome">
         <strong>Welcome aboard, {user.name}</strong>
         The User Service stored you as <code>{user.userId}</code> and published <code>UserRegistered</code> to{" "}
-        <code>{event.topic}</code> at seq {event.seq}. Your welcome email is on its way.
+        <code>users</code> at seq {registered.seq}. Your welcome email is on its way.
       </div>
     );
   }
@@ -131,13 +131,13 @@ function OutcomeNotice({ outcome }: { outcome: Outcome }) {
     <div class="notice info" role="status" data-testid="signup-outcome">
       <strong>Already registered</strong>
       {user.email} signed up at {clockTime(user.createdAt)}. The User Service published the same event id again
-      {event.duplicate ? (
+      {duplicate ? (
         <>
           {" "}
-          and the log answered <em>duplicate</em> (seq {event.seq}): nothing new was stored
+          and the log answered <em>duplicate</em> (seq {registered.seq}): nothing new was stored
         </>
       ) : (
-        <> (seq {event.seq}); the Notification Service keeps one email per signup</>
+        <> (seq {registered.seq}); the Notification Service keeps one email per signup</>
       )}
       , so no second email will be sent.
     </div>

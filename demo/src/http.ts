@@ -1,8 +1,7 @@
-import type { ErrorBody } from "../../protocol/error-codes.ts";
-import { adminKey } from "./credentials.ts";
-
-/** A refusal of the mesh or the demo backend, with its stable code and field issues if any. */
+/** A refusal of the demo's backend or the mesh, with its stable code and field issues if any. */
 export class ApiError extends Error {
+  override readonly name = "ApiError";
+
   constructor(
     readonly status: number,
     readonly code: string,
@@ -10,23 +9,26 @@ export class ApiError extends Error {
     readonly issues: { path: string; message: string }[] = [],
   ) {
     super(message);
-    this.name = "ApiError";
   }
 }
 
+/** The error body both the demo's routes and the mesh answer with. */
+interface RefusalBody {
+  error?: { code?: string; message?: string; issues?: { path: string; message: string }[] };
+}
+
 /**
- * Calls the Worker (same origin) with the admin key when this browser has one (the console), or
- * the given credential and returns the parsed JSON body, or throws an ApiError built
- * from the mesh's `{ error: { code, message } }` refusal. A network failure becomes code "network".
+ * Calls the Worker (same origin; the visitor cookie goes along by itself) and answers the parsed
+ * JSON body, or throws an ApiError built from the `{ error: { code, message } }` refusal. A
+ * `credential` goes as `Authorization: Bearer`; a network failure becomes code "network".
  */
-export async function api<T>(
+export async function requestJson<T>(
   path: string,
   init: { method?: string; body?: unknown; credential?: string | null } = {},
 ): Promise<T> {
   const headers: Record<string, string> = {};
   if (init.body !== undefined) headers["content-type"] = "application/json";
-  const credential = init.credential === undefined ? adminKey() : init.credential;
-  if (credential) headers.authorization = `Bearer ${credential}`;
+  if (init.credential) headers.authorization = `Bearer ${init.credential}`;
   let res: Response;
   try {
     res = await fetch(path, {
@@ -45,8 +47,8 @@ export async function api<T>(
     // Not JSON: reported below with the status.
   }
   if (!res.ok) {
-    const error = (body as ErrorBody | null)?.error;
-    const issues = Array.isArray(error?.issues) ? (error.issues as { path: string; message: string }[]) : [];
+    const error = (body as RefusalBody | null)?.error;
+    const issues = Array.isArray(error?.issues) ? error.issues : [];
     throw new ApiError(res.status, error?.code ?? "http_error", error?.message ?? `HTTP ${res.status}`, issues);
   }
   return body as T;

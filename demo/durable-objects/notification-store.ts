@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import type { FailureSwitch, OutboxEmail } from "../protocol/demo.ts";
-import type { Env } from "../runtime/env.ts";
+import type { FailureSwitch, OutboxEmail } from "../api-shapes.ts";
+import type { DemoEnv } from "../worker/env.ts";
 
 export interface WelcomeRequest {
   userId: string;
@@ -22,12 +22,13 @@ interface OutboxRow extends Record<string, SqlStorageValue> {
 }
 
 /**
- * The demo Notification Service's state: the outbox of "sent" welcome emails (one per causing
- * event, so a redelivered message never sends twice), the failure switch, and a count of failed
- * attempts per event that keeps growing across queue retries and redrives.
+ * The Notification Service's state for one visitor: the outbox of "sent" welcome emails (one per
+ * causing event, so a redelivered message never sends twice), the visitor's failure switch, and
+ * a count of failed attempts per event that keeps growing across queue retries and redrives.
+ * One instance per visitor, so one visitor's emails and switch cannot reach another's.
  */
-export class DemoNotifications extends DurableObject<Env> {
-  constructor(ctx: DurableObjectState, env: Env) {
+export class NotificationStore extends DurableObject<DemoEnv> {
+  constructor(ctx: DurableObjectState, env: DemoEnv) {
     super(ctx, env);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
         email_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, to_address TEXT NOT NULL, subject TEXT NOT NULL,
@@ -70,14 +71,6 @@ export class DemoNotifications extends DurableObject<Env> {
         eventId,
       )
       .one().attempts;
-  }
-
-  /** Number of failed attempts at `eventId` so far. */
-  async failures(eventId: string): Promise<number> {
-    const row = this.ctx.storage.sql
-      .exec<{ attempts: number }>("SELECT attempts FROM failures WHERE event_id = ?", eventId)
-      .toArray()[0];
-    return row?.attempts ?? 0;
   }
 
   /** "Sends" the welcome email caused by an event, once: a repeat answers the email already sent. */
@@ -129,7 +122,7 @@ function toEmail(row: OutboxRow): OutboxEmail {
   };
 }
 
-/** The single Notification Service instance of the demo. */
-export function demoNotifications(env: Env) {
-  return env.DEMO_NOTIFICATIONS.get(env.DEMO_NOTIFICATIONS.idFromName("notifications"));
+/** The Notification Service's state for one visitor. */
+export function notificationStore(env: DemoEnv, visitorId: string) {
+  return env.NOTIFICATION_STORE.get(env.NOTIFICATION_STORE.idFromName(`visitor:${visitorId}`));
 }
