@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { StoredEventSchema } from "./mesh-event.ts";
 
 /**
  * Frames the server sends on a topic WebSocket. Every frame is a JSON text message with a `type`.
@@ -7,7 +8,7 @@ import * as v from "valibot";
 export const EventFrameSchema = v.object({
   type: v.literal("event"),
   topic: v.string(),
-  event: v.looseObject({ seq: v.pipe(v.number(), v.integer(), v.minValue(1)), type: v.string() }),
+  event: StoredEventSchema,
 });
 
 /** The replay reached the head; from now on frames are live. */
