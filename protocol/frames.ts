@@ -11,6 +11,15 @@ export const EventFrameSchema = v.object({
   event: StoredEventSchema,
 });
 
+/**
+ * The text of an event frame, built by concatenation: the topic's name already JSON-encoded and
+ * the stored event's JSON as the log keeps it, so a frame costs no parse and no serialization
+ * of the event however many sockets it goes to. `EventFrameSchema` describes what it builds.
+ */
+export function eventFrameText(topicJson: string, storedEventJson: string): string {
+  return `{"type":"event","topic":${topicJson},"event":${storedEventJson}}`;
+}
+
 /** The replay reached the head; from now on frames are live. */
 export const CaughtUpFrameSchema = v.object({
   type: v.literal("caught-up"),

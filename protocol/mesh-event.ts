@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import type { Catalog, CatalogType, EmptyCatalog, EventData } from "./catalog.ts";
-import { JsonValueSchema } from "./json.ts";
+import { type JsonObject, JsonValueSchema } from "./json.ts";
 
 /** A topic position: the mesh's integer extension `seq`, contiguous per topic from 1. */
 export const SeqSchema = v.pipe(
@@ -44,6 +44,15 @@ export const StoredEventSchema = v.pipe(
 );
 
 type StoredEvent = v.InferOutput<typeof StoredEventSchema>;
+
+/**
+ * The stored form of an accepted event (`StoredEventSchema`): its JSON with `seq` added. The log
+ * serializes each event once, here, and every answer that carries events (pages, frames, webhook
+ * bodies) concatenates this text instead of serializing again.
+ */
+export function storedEventJson(event: JsonObject, seq: number): string {
+  return JSON.stringify({ ...event, seq });
+}
 
 /**
  * A stored event as the SDKs type it. With a catalog and a type of it, `data` is that type's schema

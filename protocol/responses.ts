@@ -32,6 +32,24 @@ export const HistoryPageSchema = v.object({
 });
 export type HistoryPage = v.InferOutput<typeof HistoryPageSchema>;
 
+/** What a history page is built from: the topic's position and the stored events' JSON, in seq order. */
+export interface HistoryPageParts {
+  topic: string;
+  epoch: string;
+  head: number;
+  next: number;
+  more: boolean;
+  rows: readonly string[];
+}
+
+/**
+ * The text of a history page (`HistoryPageSchema`), built by concatenation: the log keeps each event
+ * as JSON text, so a page of up to 1000 events is answered without parsing any of them again.
+ */
+export function historyPageText(page: HistoryPageParts): string {
+  return `{"topic":${JSON.stringify(page.topic)},"epoch":${JSON.stringify(page.epoch)},"head":${page.head},"next":${page.next},"more":${page.more},"events":[${page.rows.join(",")}]}`;
+}
+
 /** `GET /v1/topics/:topic`: where the topic's log stands. */
 export const TopicInfoSchema = v.object({
   topic: v.string(),

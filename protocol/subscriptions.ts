@@ -216,6 +216,14 @@ export const WebhookPayloadSchema = v.object({
 });
 export type WebhookPayload = v.InferOutput<typeof WebhookPayloadSchema>;
 
+/**
+ * The text of a webhook body (`WebhookPayloadSchema`), built by concatenation of the stored
+ * events' JSON as the log keeps it: a batch of up to 100 events is sent without parsing any of them.
+ */
+export function webhookBodyText(topic: string, subscription: string, storedEventsJson: readonly string[]): string {
+  return `{"topic":${JSON.stringify(topic)},"subscription":${JSON.stringify(subscription)},"events":[${storedEventsJson.join(",")}]}`;
+}
+
 /** The stable id of a subscription's dead letter, as the dead-letter API shows it. */
 export function subscriptionDeadLetterId(topic: string, subscription: string, seq: number): string {
   return `sub:${topic}:${subscription}:${seq}`;
