@@ -92,6 +92,13 @@ export interface RouteResponse {
   readonly body?: v.GenericSchema;
 }
 
+/** Every success answer of a route, by status: at least one, so no route goes undocumented. */
+export type RouteResponses = {
+  [S in SuccessStatus]: { readonly [K in S]: RouteResponse } & {
+    readonly [K in Exclude<SuccessStatus, S>]?: RouteResponse;
+  };
+}[SuccessStatus];
+
 /** A request body: the schema of what it holds under each content type it is read in. */
 export interface RouteBody {
   readonly required: boolean;
@@ -112,8 +119,7 @@ export interface RouteDef {
   /** The object schema the route reads its query with (string values, as they arrive). */
   readonly query?: v.GenericSchema;
   readonly body?: RouteBody;
-  /** Every success answer, by status. */
-  readonly responses: { readonly [status in SuccessStatus]?: RouteResponse };
+  readonly responses: RouteResponses;
   /**
    * The refusals the route's own checks give. Those of its access checks (`accessRefusals`) and
    * `internal` (any unexpected failure) come on top; each code's status is in `ERROR_STATUS`.
