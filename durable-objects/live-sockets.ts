@@ -1,5 +1,5 @@
 import { CLOSE } from "../protocol/close-codes.ts";
-import type { CaughtUpFrame, GapFrame } from "../protocol/frames.ts";
+import { type CaughtUpFrame, eventFrameText, type GapFrame } from "../protocol/frames.ts";
 import { refuseSocket } from "../runtime/socket-refusal.ts";
 import type { LogStore, StoredRow } from "./log-store.ts";
 
@@ -21,11 +21,6 @@ export interface SubscribeParams {
   after: number;
   types?: string[];
   epoch?: string;
-}
-
-/** The text of an event frame, built from the stored JSON without parsing it again. */
-export function eventFrameText(topicJson: string, body: string): string {
-  return `{"type":"event","topic":${topicJson},"event":${body}}`;
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));

@@ -1,4 +1,5 @@
 import type { JsonObject } from "../protocol/json.ts";
+import { storedEventJson } from "../protocol/mesh-event.ts";
 
 /** Where a topic's log stands. */
 export interface LogPosition {
@@ -134,7 +135,7 @@ export class LogStore {
           continue;
         }
         head += 1;
-        const body = JSON.stringify({ ...event, seq: head });
+        const body = storedEventJson(event, head);
         outcomes.push({ id, source, seq: head, duplicate: false });
         appended.push({ seq: head, type: String(event.type), body });
       }

@@ -1,4 +1,4 @@
-import type { SubscriptionConfig } from "../protocol/subscriptions.ts";
+import { type SubscriptionConfig, webhookBodyText } from "../protocol/subscriptions.ts";
 import { logLine } from "../runtime/log.ts";
 import { afterFailure, nextStep } from "./delivery-planner.ts";
 import type { LogStore, StoredRow } from "./log-store.ts";
@@ -145,7 +145,11 @@ export class SubscriptionDispatcher {
     const last = rows[rows.length - 1].seq;
     // The id names the events, so every attempt at the same delivery carries the same id.
     const id = `${topic}:${sub.name}:${first === last ? first : `${first}-${last}`}`;
-    const body = `{"topic":${JSON.stringify(topic)},"subscription":${JSON.stringify(sub.name)},"events":[${rows.map((r) => r.body).join(",")}]}`;
+    const body = webhookBodyText(
+      topic,
+      sub.name,
+      rows.map((r) => r.body),
+    );
     const headers: Record<string, string> = { "x-mesh-attempt": String(attempt) };
     const traceparent = (JSON.parse(rows[0].body) as { traceparent?: unknown }).traceparent;
     if (typeof traceparent === "string") headers.traceparent = traceparent;

@@ -1,5 +1,5 @@
 import type { DeadLetter } from "../protocol/dead-letters.ts";
-import type { JsonObject } from "../protocol/json.ts";
+import type { MeshEvent } from "../protocol/mesh-event.ts";
 import {
   type SeekTarget,
   type SubscriptionConfig,
@@ -225,6 +225,6 @@ function toDeadLetter(topic: string, row: DeadLetterRow): DeadLetter {
     firstFailureAt: iso(row.firstFailureAt) as string,
     lastFailureAt: iso(row.lastFailureAt) as string,
     lastError: row.lastError,
-    event: JSON.parse(row.event) as JsonObject,
+    event: JSON.parse(row.event) as MeshEvent,
   };
 }

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import * as v from "valibot";
-import { HEARTBEAT_PING, HEARTBEAT_PONG, parseAck } from "../protocol/frames.ts";
+import { type ErrorFrame, HEARTBEAT_PING, HEARTBEAT_PONG, parseAck } from "../protocol/frames.ts";
 import type { JsonObject } from "../protocol/json.ts";
 import { SubscribeQuerySchema } from "../protocol/query.ts";
 import type { PublishedEvent, TopicInfo } from "../protocol/responses.ts";
@@ -157,13 +157,12 @@ export class TopicLog extends DurableObject<Env> {
       this.sockets.ack(ws, received);
       return;
     }
-    ws.send(
-      JSON.stringify({
-        type: "error",
-        code: "invalid_body",
-        message: "this socket takes no frames other than ping and ack:<n>",
-      }),
-    );
+    const refusal: ErrorFrame = {
+      type: "error",
+      code: "invalid_body",
+      message: "this socket takes no frames other than ping and ack:<n>",
+    };
+    ws.send(JSON.stringify(refusal));
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {

@@ -7,7 +7,6 @@ import * as v from "valibot";
 export const KEY_OPERATIONS = ["publish", "history", "subscribe", "mint", "admin"] as const;
 export const TOKEN_OPERATIONS = ["subscribe", "history"] as const;
 export type Operation = (typeof KEY_OPERATIONS)[number];
-export type TokenOperation = (typeof TOKEN_OPERATIONS)[number];
 
 /**
  * A topic pattern: a topic name in which `*` stands for any run of characters
@@ -74,13 +73,16 @@ export const TokenClaimsSchema = v.object({
 export type TokenClaims = v.InferOutput<typeof TokenClaimsSchema>;
 
 /** Answer of `POST /v1/tokens`. */
-export interface TokenResponse {
-  token: string;
-  id: string;
-  expiresAt: string;
-  topics: string[];
-  ops: TokenOperation[];
-}
+export const TokenResponseSchema = v.object({
+  /** The JWT (HS256) to present as a bearer credential or as `?token=` on a WebSocket. */
+  token: v.string(),
+  /** The token's id (`jti`), for audit. */
+  id: v.string(),
+  expiresAt: v.string(),
+  topics: v.array(TopicPatternSchema),
+  ops: v.array(v.picklist(TOKEN_OPERATIONS)),
+});
+export type TokenResponse = v.InferOutput<typeof TokenResponseSchema>;
 
 /** True when `topic` is matched by `pattern` (`*` = any run of characters). */
 export function topicMatches(pattern: string, topic: string): boolean {

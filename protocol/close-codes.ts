@@ -1,31 +1,37 @@
 import { ERROR_STATUS, isErrorCode } from "./error-codes.ts";
 
 /**
- * WebSocket close codes and what a client must do on each. Terminal codes mean "reconnecting the
- * same way cannot help": the client stops and reports. Everything else is retried with backoff.
+ * WebSocket close codes the server sends; `CLOSE_MEANINGS` says what each means and what a client
+ * does on it. Terminal codes mean "reconnecting the same way cannot help": the client stops and
+ * reports. Everything else is retried with backoff.
  */
 export const CLOSE = {
-  /** Normal close asked for by either side. */
   normal: 1000,
-  /** The server is going away (deploy, restart): reconnect. */
   goingAway: 1001,
-  /** Unexpected server failure: reconnect. */
   internalError: 1011,
-  /** The subscriber fell too far behind (slow reader); reconnect and resume from its cursor. */
   tryAgainLater: 1013,
-  /** The request was malformed (bad `after`, bad `types`). Terminal. */
   badRequest: 4400,
-  /** No valid credential. Terminal: get a token first. */
   unauthorized: 4401,
-  /** The credential does not allow this topic or operation. Terminal. */
   forbidden: 4403,
-  /** The topic name breaks the naming rule. Terminal. */
   invalidTopic: 4404,
-  /** The client's cursor is beyond the topic's head (log reset or wrong topic). Terminal. */
   cursorAhead: 4409,
-  /** The token expired: a client with a token provider fetches a fresh one and reconnects. */
   tokenExpired: 4440,
 } as const;
+
+/** Each close code's meaning, as data: the AsyncAPI description of the socket lists them from here. */
+export const CLOSE_MEANINGS: { readonly [name in keyof typeof CLOSE]: string } = {
+  normal: "Normal close asked for by either side.",
+  goingAway: "The server is going away (deploy, restart): reconnect.",
+  internalError: "Unexpected server failure: reconnect.",
+  tryAgainLater:
+    "The subscriber fell too far behind (a slow reader) or was rate limited: reconnect and resume from its cursor.",
+  badRequest: "The request was malformed (bad after, types or epoch) or refused for good. Terminal.",
+  unauthorized: "No valid credential. Terminal: get a token first.",
+  forbidden: "The credential does not allow this topic or operation. Terminal.",
+  invalidTopic: "The topic name breaks the naming rule. Terminal.",
+  cursorAhead: "The client's cursor is beyond the topic's head (log reset or wrong topic). Terminal.",
+  tokenExpired: "The token expired: a client with a token provider fetches a fresh one and reconnects.",
+};
 
 export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
 

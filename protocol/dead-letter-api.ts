@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { CONSUMER_NAME_RULE, isValidConsumerName } from "./consumer-name.ts";
-import type { DeadLetter } from "./dead-letters.ts";
+import { DeadLetterSchema } from "./dead-letters.ts";
 import { isValidSubscriptionName, SUBSCRIPTION_NAME_RULE } from "./subscriptions.ts";
 import { isValidTopicName, TOPIC_NAME_RULE } from "./topic-name.ts";
 
@@ -47,13 +47,12 @@ export const RedriveBodySchema = v.object({
 });
 
 /** `GET /v1/dead-letters`: newest failure first. */
-export interface DeadLetterList {
-  deadLetters: DeadLetter[];
-  /** True when more dead letters match than `limit`. */
-  more: boolean;
-}
+export const DeadLetterListSchema = v.object({
+  deadLetters: v.array(DeadLetterSchema),
+  more: v.pipe(v.boolean(), v.description("True when more dead letters match than limit.")),
+});
+export type DeadLetterList = v.InferOutput<typeof DeadLetterListSchema>;
 
-/** Answer of a redrive: the dead letters sent again to where they failed. */
-export interface RedriveResponse {
-  redriven: string[];
-}
+/** Answer of a redrive by id: the dead letters sent again to where they failed. */
+export const RedriveResponseSchema = v.object({ redriven: v.array(v.string()) });
+export type RedriveResponse = v.InferOutput<typeof RedriveResponseSchema>;

@@ -1,3 +1,4 @@
+import * as v from "valibot";
 import { isValidConsumerName } from "./consumer-name.ts";
 import { isValidSubscriptionName, subscriptionDeadLetterId } from "./subscriptions.ts";
 import { isValidTopicName } from "./topic-name.ts";
@@ -8,6 +9,12 @@ export type DeadLetterRef =
   | { kind: "queue"; consumer: string; n: number };
 
 const POSITIVE_INT = /^[1-9]\d{0,14}$/;
+
+/** The two forms of a dead-letter id, for messages and the API description. */
+export const DEAD_LETTER_ID_FORMS = "sub:<topic>:<subscription>:<seq> or queue:<consumer>:<n>";
+
+/** A dead-letter id as the API takes it; one that cannot be parsed is simply not found. */
+export const DeadLetterIdSchema = v.pipe(v.string(), v.description(`A dead-letter id: ${DEAD_LETTER_ID_FORMS}.`));
 
 /**
  * Reads `sub:<topic>:<subscription>:<seq>` or `queue:<consumer>:<n>`; null for anything else.

@@ -1,3 +1,5 @@
+import * as v from "valibot";
+
 /**
  * Every refusal the mesh gives, by stable code, with its HTTP status. The body of a refusal is
  * `{ error: { code, message, ...details } }`; clients branch on `code`, never on `message`.
@@ -35,10 +37,20 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-/** The JSON body of every refusal. */
-export interface ErrorBody {
-  error: { code: ErrorCode; message: string; [detail: string]: unknown };
+/**
+ * The JSON body of a refusal with one of `codes`: a stable `code`, a human `message` and the
+ * code's details (`attribute`, `index`, `issues`, `oldest`, …) beside them.
+ */
+export function errorBodySchema<const C extends ErrorCode>(codes: readonly C[]) {
+  return v.pipe(
+    v.object({ error: v.looseObject({ code: v.picklist(codes), message: v.string() }) }),
+    v.description("A refusal: branch on error.code, never on error.message."),
+  );
 }
+
+/** The JSON body of every refusal. */
+export const ErrorBodySchema = errorBodySchema(Object.keys(ERROR_STATUS) as ErrorCode[]);
+export type ErrorBody = v.InferOutput<typeof ErrorBodySchema>;
 
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === "string" && Object.hasOwn(ERROR_STATUS, value);

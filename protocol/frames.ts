@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { StoredEventSchema } from "./mesh-event.ts";
 
 /**
  * Frames the server sends on a topic WebSocket. Every frame is a JSON text message with a `type`.
@@ -7,8 +8,17 @@ import * as v from "valibot";
 export const EventFrameSchema = v.object({
   type: v.literal("event"),
   topic: v.string(),
-  event: v.looseObject({ seq: v.pipe(v.number(), v.integer(), v.minValue(1)), type: v.string() }),
+  event: StoredEventSchema,
 });
+
+/**
+ * The text of an event frame, built by concatenation: the topic's name already JSON-encoded and
+ * the stored event's JSON as the log keeps it, so a frame costs no parse and no serialization
+ * of the event however many sockets it goes to. `EventFrameSchema` describes what it builds.
+ */
+export function eventFrameText(topicJson: string, storedEventJson: string): string {
+  return `{"type":"event","topic":${topicJson},"event":${storedEventJson}}`;
+}
 
 /** The replay reached the head; from now on frames are live. */
 export const CaughtUpFrameSchema = v.object({
@@ -54,6 +64,8 @@ export type ServerFrame = v.InferOutput<typeof ServerFrameSchema>;
 /** Heartbeat: the client sends this text and the runtime answers `HEARTBEAT_PONG` without waking the DO. */
 export const HEARTBEAT_PING = "ping";
 export const HEARTBEAT_PONG = "pong";
+export const PingTextSchema = v.pipe(v.literal(HEARTBEAT_PING), v.description("Heartbeat, sent as plain text."));
+export const PongTextSchema = v.pipe(v.literal(HEARTBEAT_PONG), v.description("The answer to a ping, as plain text."));
 
 /**
  * Flow control. Workers give a WebSocket no backpressure signal, so the client says what it has
@@ -64,6 +76,15 @@ export const HEARTBEAT_PONG = "pong";
 export const ACK_PREFIX = "ack:";
 /** The client acknowledges each time this many more characters have arrived. */
 export const ACK_EVERY_CHARS = 128 * 1024;
+const ACK_TEXT = /^ack:(\d{1,15})$/;
+
+export const AckTextSchema = v.pipe(
+  v.string(),
+  v.regex(ACK_TEXT),
+  v.description(
+    "Flow control, sent as plain text: ack:<n>, n counting the characters of every frame received on this connection (pongs excepted).",
+  ),
+);
 
 export function ackFrame(received: number): string {
   return `${ACK_PREFIX}${received}`;
@@ -71,9 +92,8 @@ export function ackFrame(received: number): string {
 
 /** The count of an `ack:<n>` frame; `null` for anything else. */
 export function parseAck(text: string): number | null {
-  if (!text.startsWith(ACK_PREFIX)) return null;
-  const digits = text.slice(ACK_PREFIX.length);
-  return /^\d{1,15}$/.test(digits) ? Number(digits) : null;
+  const match = ACK_TEXT.exec(text);
+  return match === null ? null : Number(match[1]);
 }
 
 /** Parses one server frame; `null` for anything that is not a valid frame. */

@@ -1,36 +1,69 @@
+import * as v from "valibot";
 import type { Catalog, CatalogType, EmptyCatalog, EventData } from "./catalog.ts";
+import { type JsonObject, JsonValueSchema } from "./json.ts";
 
-/** Attributes every stored event has, plus the optional ones the mesh knows by name. */
-interface StoredAttributes {
-  id: string;
-  source: string;
-  specversion: "1.0";
-  /** Set by the publisher, or by the mesh when the publisher sent none. */
-  time: string;
-  /** The event's position in its topic, set only by the topic's log (an integer extension). */
-  seq: number;
-  subject?: string;
-  datacontenttype?: string;
-  dataschema?: string;
-  data_base64?: string;
-  traceparent?: string;
-  tracestate?: string;
-  correlationid?: string;
-  causationid?: string;
-  /** Further extension attributes: strings, numbers or booleans. */
-  [extension: string]: unknown;
+/** A topic position: the mesh's integer extension `seq`, contiguous per topic from 1. */
+export const SeqSchema = v.pipe(
+  v.number(),
+  v.integer(),
+  v.minValue(1),
+  v.description("The event's position in its topic, set only by the topic's log (1, 2, 3, … with no gaps)."),
+);
+
+/**
+ * A stored event, the one event shape of the mesh: the CloudEvent as published, plus `seq` and
+ * (when the publisher sent none) `time`. History pages, live frames, webhook bodies, queue messages
+ * and dead letters all carry it. Further extension attributes (strings, numbers or booleans) are kept
+ * as sent.
+ */
+export const StoredEventSchema = v.pipe(
+  v.objectWithRest(
+    {
+      id: v.string(),
+      source: v.string(),
+      specversion: v.literal("1.0"),
+      type: v.string(),
+      /** Set by the publisher, or by the mesh when the publisher sent none. */
+      time: v.string(),
+      seq: SeqSchema,
+      subject: v.optional(v.string()),
+      datacontenttype: v.optional(v.string()),
+      dataschema: v.optional(v.string()),
+      data: v.optional(JsonValueSchema),
+      data_base64: v.optional(v.string()),
+      traceparent: v.optional(v.string()),
+      tracestate: v.optional(v.string()),
+      correlationid: v.optional(v.string()),
+      causationid: v.optional(v.string()),
+    },
+    JsonValueSchema,
+  ),
+  v.description(
+    "A stored CloudEvent: the event as published, plus seq (and time when it had none). Extension attributes are strings, numbers or booleans.",
+  ),
+);
+
+type StoredEvent = v.InferOutput<typeof StoredEventSchema>;
+
+/**
+ * The stored form of an accepted event (`StoredEventSchema`): its JSON with `seq` added. The log
+ * serializes each event once, here, and every answer that carries events (pages, frames, webhook
+ * bodies) concatenates this text instead of serializing again.
+ */
+export function storedEventJson(event: JsonObject, seq: number): string {
+  return JSON.stringify({ ...event, seq });
 }
 
 /**
- * A stored event, the one event type of the mesh: what history pages, live frames, webhooks and
- * queue consumers carry. With a catalog and a type of it, `data` is that type's schema output and
- * `type` narrows to the name; without (or for a type outside the catalog) `data` is untyped JSON.
+ * A stored event as the SDKs type it. With a catalog and a type of it, `data` is that type's schema
+ * output and `type` narrows to the name; without (or for a type outside the catalog) `data` is
+ * untyped JSON.
  */
 export type MeshEvent<C extends Catalog = EmptyCatalog, T extends string = string> = string extends T
-  ? StoredAttributes & { type: string; data?: unknown }
+  ? StoredEvent
   : T extends CatalogType<C>
-    ? StoredAttributes & { type: T; data: EventData<C, T> }
-    : StoredAttributes & { type: T; data?: unknown };
+    ? StoredEvent & { type: T; data: EventData<C, T> }
+    : StoredEvent & { type: T };
 
 /** Narrows an event of any type to one catalog type, e.g. in an unfiltered subscription. */
 export function isEventType<C extends Catalog, T extends CatalogType<C>>(

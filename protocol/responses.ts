@@ -1,43 +1,85 @@
-import type { JsonObject } from "./json.ts";
+import * as v from "valibot";
+import { SeqSchema, StoredEventSchema } from "./mesh-event.ts";
 
 /** Per-event answer of a publish. */
-export interface PublishedEvent {
-  id: string;
-  source: string;
-  seq: number;
-  duplicate: boolean;
-}
+export const PublishedEventSchema = v.object({
+  id: v.string(),
+  source: v.string(),
+  seq: SeqSchema,
+  /** True when `(source, id)` was already stored inside the dedup window: `seq` is the original one. */
+  duplicate: v.boolean(),
+});
+export type PublishedEvent = v.InferOutput<typeof PublishedEventSchema>;
 
-/** Body of a publish answer (201, or 200 when every event was a duplicate). */
-export interface PublishResponse {
-  topic: string;
-  events: PublishedEvent[];
-}
+/** Body of a publish answer (201, or 200 when every event was a duplicate): one entry per event, in the order sent. */
+export const PublishResponseSchema = v.object({
+  topic: v.string(),
+  events: v.array(PublishedEventSchema),
+});
+export type PublishResponse = v.InferOutput<typeof PublishResponseSchema>;
+
+const position = (description: string) => v.pipe(v.number(), v.integer(), v.minValue(0), v.description(description));
 
 /** A page of `GET /v1/topics/:topic/events`. */
-export interface HistoryPage {
+export const HistoryPageSchema = v.object({
+  topic: v.string(),
+  epoch: v.string(),
+  head: position("The seq of the newest event of the topic."),
+  next: position("The seq this page ends at: pass it as after to read on."),
+  more: v.pipe(v.boolean(), v.description("True when (matching) events after next exist.")),
+  /** Events in seq order; each carries its `seq`. */
+  events: v.array(StoredEventSchema),
+});
+export type HistoryPage = v.InferOutput<typeof HistoryPageSchema>;
+
+/** What a history page is built from: the topic's position and the stored events' JSON, in seq order. */
+export interface HistoryPageParts {
   topic: string;
   epoch: string;
-  /** Events in seq order; each carries its `seq`. */
-  events: JsonObject[];
-  /** The seq this page ends at: pass it as `after` to read on. */
-  next: number;
   head: number;
-  /** True when events after `next` exist. */
+  next: number;
   more: boolean;
+  rows: readonly string[];
 }
 
-/** `GET /v1/topics/:topic`. */
-export interface TopicInfo {
-  topic: string;
-  epoch: string;
-  /** Seq of the newest event; 0 when the topic has never had one. */
-  head: number;
-  /** Seq of the oldest retained event; `head + 1` when none is retained. */
-  oldest: number;
-  eventCount: number;
-  /** Stored bytes of the retained events (their JSON), what `retention.maxBytes` limits. */
-  bytes: number;
-  dedupWindowSeconds: number;
-  retention: { maxAgeSeconds: number; maxEvents: number; maxBytes: number; protectSubscriptions: boolean };
+/**
+ * The text of a history page (`HistoryPageSchema`), built by concatenation: the log keeps each event
+ * as JSON text, so a page of up to 1000 events is answered without parsing any of them again.
+ */
+export function historyPageText(page: HistoryPageParts): string {
+  return `{"topic":${JSON.stringify(page.topic)},"epoch":${JSON.stringify(page.epoch)},"head":${page.head},"next":${page.next},"more":${page.more},"events":[${page.rows.join(",")}]}`;
 }
+
+/** `GET /v1/topics/:topic`: where the topic's log stands. */
+export const TopicInfoSchema = v.object({
+  topic: v.string(),
+  /** Changes only if the log is reset, so a stored cursor from an older epoch is recognised. */
+  epoch: v.string(),
+  head: position("Seq of the newest event; 0 when the topic has never had one."),
+  oldest: position("Seq of the oldest retained event; head + 1 when none is retained."),
+  eventCount: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  bytes: v.pipe(
+    v.number(),
+    v.integer(),
+    v.minValue(0),
+    v.description("Stored bytes of the retained events (their JSON), what retention.maxBytes limits."),
+  ),
+  dedupWindowSeconds: v.number(),
+  retention: v.object({
+    maxAgeSeconds: v.number(),
+    maxEvents: v.number(),
+    maxBytes: v.number(),
+    protectSubscriptions: v.boolean(),
+  }),
+});
+export type TopicInfo = v.InferOutput<typeof TopicInfoSchema>;
+
+/** `GET /v1/topics`: every topic that has been used. */
+export const TopicListSchema = v.object({ topics: v.array(TopicInfoSchema) });
+export type TopicList = v.InferOutput<typeof TopicListSchema>;
+
+/** `GET /v1/schemas`: the catalog's event types, each with the JSON Schema of its `data`. */
+export const CatalogSchemasSchema = v.object({
+  types: v.record(v.string(), v.pipe(v.object({}), v.description("The JSON Schema (draft-07) of the type's data."))),
+});
+export type CatalogSchemas = v.InferOutput<typeof CatalogSchemasSchema>;

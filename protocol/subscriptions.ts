@@ -1,4 +1,6 @@
 import * as v from "valibot";
+import { DeadLetterSchema } from "./dead-letters.ts";
+import { SeqSchema, StoredEventSchema } from "./mesh-event.ts";
 
 /**
  * Durable subscriptions: a named cursor on a topic that delivers every event, in order and at
@@ -16,6 +18,8 @@ export const SUBSCRIPTION_NAME_RULE = "1-64 characters from A-Z a-z 0-9 . _ -, s
 export function isValidSubscriptionName(name: string): boolean {
   return SUBSCRIPTION_NAME_PATTERN.test(name);
 }
+
+export const SubscriptionNameSchema = v.pipe(v.string(), v.regex(SUBSCRIPTION_NAME_PATTERN, SUBSCRIPTION_NAME_RULE));
 
 /** Standard Webhooks secrets: `whsec_` and the base64 of 24 to 64 random bytes. */
 const WEBHOOK_SECRET_PATTERN = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
@@ -210,6 +214,18 @@ export const PutSubscriptionResponseSchema = v.object({
 });
 export type PutSubscriptionResponse = v.InferOutput<typeof PutSubscriptionResponseSchema>;
 
+/** `GET /v1/topics/:topic/subscriptions`: the topic's subscriptions, by name. */
+export const SubscriptionListSchema = v.object({ topic: v.string(), subscriptions: v.array(SubscriptionViewSchema) });
+export type SubscriptionList = v.InferOutput<typeof SubscriptionListSchema>;
+
+/** `GET …/subscriptions/:name/dead-letters`: the subscription's dead letters in seq order. */
+export const SubscriptionDeadLetterListSchema = v.object({ deadLetters: v.array(DeadLetterSchema) });
+export type SubscriptionDeadLetterList = v.InferOutput<typeof SubscriptionDeadLetterListSchema>;
+
+/** Answer of `POST …/subscriptions/:name/dead-letters/redrive`: the seqs queued for delivery again. */
+export const SubscriptionRedriveResponseSchema = v.object({ redriven: v.array(SeqSchema) });
+export type SubscriptionRedriveResponse = v.InferOutput<typeof SubscriptionRedriveResponseSchema>;
+
 /**
  * The JSON body of one webhook delivery: the topic, the subscription and the events in seq order,
  * each the stored CloudEvent with its `seq`.
@@ -217,9 +233,17 @@ export type PutSubscriptionResponse = v.InferOutput<typeof PutSubscriptionRespon
 export const WebhookPayloadSchema = v.object({
   topic: v.string(),
   subscription: v.string(),
-  events: v.array(v.looseObject({ id: v.string(), source: v.string(), type: v.string(), seq: v.number() })),
+  events: v.pipe(v.array(StoredEventSchema), v.minLength(1)),
 });
 export type WebhookPayload = v.InferOutput<typeof WebhookPayloadSchema>;
+
+/**
+ * The text of a webhook body (`WebhookPayloadSchema`), built by concatenation of the stored
+ * events' JSON as the log keeps it: a batch of up to 100 events is sent without parsing any of them.
+ */
+export function webhookBodyText(topic: string, subscription: string, storedEventsJson: readonly string[]): string {
+  return `{"topic":${JSON.stringify(topic)},"subscription":${JSON.stringify(subscription)},"events":[${storedEventsJson.join(",")}]}`;
+}
 
 /** The stable id of a subscription's dead letter, as the dead-letter API shows it. */
 export function subscriptionDeadLetterId(topic: string, subscription: string, seq: number): string {

@@ -1,3 +1,5 @@
+import * as v from "valibot";
+
 /**
  * Topic names: 1–128 characters from `A–Z a–z 0–9 . _ - :`, starting with a letter or digit.
  * The rule keeps names safe in URL paths, Durable Object names and log lines without escaping.
@@ -8,3 +10,5 @@ export const TOPIC_NAME_RULE = "1-128 characters from A-Z a-z 0-9 . _ - :, start
 export function isValidTopicName(name: string): boolean {
   return TOPIC_NAME_PATTERN.test(name);
 }
+
+export const TopicNameSchema = v.pipe(v.string(), v.regex(TOPIC_NAME_PATTERN, TOPIC_NAME_RULE));

@@ -15,6 +15,7 @@ export function createApp(setup: MeshSetup, routes: readonly RouteDef[] = ROUTES
   const app = new Hono<AppEnv>();
   app.use("/v1/*", corsPolicy(), async (c, next) => {
     c.set("mesh", setup);
+    c.set("routes", routes);
     await next();
   });
   for (const route of routes) {

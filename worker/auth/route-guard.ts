@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import type { ErrorCode } from "../../protocol/error-codes.ts";
 import type { AppEnv } from "../app-env.ts";
 import type { RouteAccess } from "../routes/route-table.ts";
 import { requireAccess } from "./access.ts";
@@ -16,4 +17,21 @@ export function routeGuard(path: string, access: RouteAccess | undefined): Middl
     queryToken: access.tokenInQuery === true,
   });
   return access.rateLimit ? [guard, rateLimit(access.rateLimit)] : [guard];
+}
+
+/**
+ * The refusals the checks of `routeGuard` can give, so a route's description lists them from its
+ * access declaration: any credential may be a token (expired or not), a topic route checks the
+ * name first, and a rate-limited route may answer 429.
+ */
+export function accessRefusals(access: RouteAccess): ErrorCode[] {
+  if ("public" in access) return [];
+  return [
+    "unauthorized",
+    "token_expired",
+    "forbidden",
+    "auth_not_configured",
+    ...(access.topic ? (["invalid_topic"] as const) : []),
+    ...(access.rateLimit ? (["rate_limited"] as const) : []),
+  ];
 }

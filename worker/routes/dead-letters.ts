@@ -6,20 +6,18 @@ import {
   RedriveBodySchema,
   type RedriveResponse,
 } from "../../protocol/dead-letter-api.ts";
-import { type DeadLetterRef, parseDeadLetterId } from "../../protocol/dead-letter-id.ts";
+import { DEAD_LETTER_ID_FORMS, type DeadLetterRef, parseDeadLetterId } from "../../protocol/dead-letter-id.ts";
 import { MeshError } from "../../runtime/mesh-error.ts";
 import type { AppEnv } from "../app-env.ts";
 import { deleteDeadLetter, getDeadLetter, listDeadLetters, redriveDeadLetters } from "../dead-letters/sources.ts";
 import { readJsonBody } from "../read-json-body.ts";
 import { parseBody, parseQuery } from "../validate.ts";
 
-const ID_FORMS = "sub:<topic>:<subscription>:<seq> or queue:<consumer>:<n>";
-
 /** A dead-letter id from the path; one that cannot exist is simply not found. */
 function refFromPath(id: string): DeadLetterRef {
   const ref = parseDeadLetterId(id);
   if (ref === null) {
-    throw new MeshError("dead_letter_not_found", `"${id}" is not a dead-letter id (${ID_FORMS})`, { id });
+    throw new MeshError("dead_letter_not_found", `"${id}" is not a dead-letter id (${DEAD_LETTER_ID_FORMS})`, { id });
   }
   return ref;
 }
@@ -43,7 +41,7 @@ export const redriveManyDeadLetters: Handler<AppEnv> = async (c) => {
   const refs = ids.map((id) => parseDeadLetterId(id));
   const malformed = ids.filter((_, i) => refs[i] === null);
   if (malformed.length > 0) {
-    throw new MeshError("invalid_body", `not dead-letter ids (${ID_FORMS}): ${malformed.join(", ")}`, {
+    throw new MeshError("invalid_body", `not dead-letter ids (${DEAD_LETTER_ID_FORMS}): ${malformed.join(", ")}`, {
       ids: malformed,
     });
   }

@@ -1,6 +1,45 @@
 import type { Handler, MiddlewareHandler } from "hono";
-import type { Operation } from "../../protocol/auth.ts";
+import type * as v from "valibot";
+import { type Operation, TokenRequestSchema, TokenResponseSchema } from "../../protocol/auth.ts";
+import {
+  DeadLetterListQuerySchema,
+  DeadLetterListSchema,
+  RedriveBodySchema,
+  RedriveResponseSchema,
+} from "../../protocol/dead-letter-api.ts";
+import { DeadLetterIdSchema } from "../../protocol/dead-letter-id.ts";
+import { DeadLetterSchema } from "../../protocol/dead-letters.ts";
+import { CloudEventSchema } from "../../protocol/envelope.ts";
+import type { ErrorCode } from "../../protocol/error-codes.ts";
+import {
+  BinaryEventDataSchema,
+  CloudEventBatchSchema,
+  CloudEventOrBatchSchema,
+} from "../../protocol/publish-request.ts";
+import { HistoryQuerySchema, SubscribeQuerySchema } from "../../protocol/query.ts";
+import {
+  CatalogSchemasSchema,
+  HistoryPageSchema,
+  PublishResponseSchema,
+  TopicInfoSchema,
+  TopicListSchema,
+} from "../../protocol/responses.ts";
+import {
+  PutSubscriptionResponseSchema,
+  RedriveSchema,
+  SeekSchema,
+  SubscriptionConfigSchema,
+  SubscriptionDeadLetterListSchema,
+  SubscriptionListSchema,
+  SubscriptionNameSchema,
+  SubscriptionRedriveResponseSchema,
+  SubscriptionViewSchema,
+} from "../../protocol/subscriptions.ts";
+import { TopicNameSchema } from "../../protocol/topic-name.ts";
+import { AsyncApiDocumentSchema } from "../api-docs/asyncapi-document.ts";
+import { OpenApiDocumentSchema } from "../api-docs/openapi-document.ts";
 import type { AppEnv } from "../app-env.ts";
+import { asyncApiJson, openApiJson } from "./api-docs.ts";
 import {
   deleteOneDeadLetter,
   getOneDeadLetter,
@@ -44,179 +83,395 @@ export type RouteAccess =
 
 export type RouteMethod = "GET" | "POST" | "PUT" | "DELETE";
 
-/** One route of the HTTP API: the only place its path, method and policy are written. */
+/** The statuses a route answers with when it does what was asked. */
+export type SuccessStatus = 101 | 200 | 201 | 202 | 204;
+
+/** One answer of a route: what it means and, unless it has no body (101, 204), the schema of its JSON body. */
+export interface RouteResponse {
+  readonly description: string;
+  readonly body?: v.GenericSchema;
+}
+
+/** Every success answer of a route, by status: at least one, so no route goes undocumented. */
+export type RouteResponses = {
+  [S in SuccessStatus]: { readonly [K in S]: RouteResponse } & {
+    readonly [K in Exclude<SuccessStatus, S>]?: RouteResponse;
+  };
+}[SuccessStatus];
+
+/** A request body: the schema of what it holds under each content type it is read in. */
+export interface RouteBody {
+  readonly required: boolean;
+  readonly content: { readonly [mediaType: string]: v.GenericSchema };
+}
+
+/** One route of the HTTP API: the only place its path, method, policy and description are written. */
 export interface RouteDef {
   readonly method: RouteMethod;
   readonly path: string;
+  /** Names the operation, unique in the table: generated clients name their methods after it. */
+  readonly operationId: string;
   readonly summary: string;
+  readonly description?: string;
   readonly access: RouteAccess;
+  /** The schema of each `:param` of the path, by name. */
+  readonly params?: { readonly [name: string]: v.GenericSchema };
+  /** The object schema the route reads its query with (string values, as they arrive). */
+  readonly query?: v.GenericSchema;
+  readonly body?: RouteBody;
+  readonly responses: RouteResponses;
+  /**
+   * The refusals the route's own checks give. Those of its access checks (`accessRefusals`) and
+   * `internal` (any unexpected failure) come on top; each code's status is in `ERROR_STATUS`.
+   */
+  readonly refusals: readonly ErrorCode[];
   /** Runs after the access check, before the handler (body limits). */
   readonly middleware?: readonly MiddlewareHandler<AppEnv>[];
   readonly handler: Handler<AppEnv>;
 }
 
+/** The `:param` names of a path. */
+type PathParams<P extends string> = P extends `${string}:${infer Name}/${infer Rest}`
+  ? Name | PathParams<`/${Rest}`>
+  : P extends `${string}:${infer Name}`
+    ? Name
+    : never;
+
+/** A route whose `params` name exactly the `:params` of its path, a schema each. */
+type RouteOf<P extends string> = Omit<RouteDef, "path" | "params"> & { readonly path: P } & ([PathParams<P>] extends [
+    never,
+  ]
+    ? { readonly params?: undefined }
+    : { readonly params: { readonly [name in PathParams<P>]: v.GenericSchema } });
+
+/** Declares a route; the compiler checks that every `:param` of its path has a schema. */
+const route = <const P extends string>(def: RouteOf<P>): RouteDef => def;
+
 const topicOp = (op: Operation, extra: Omit<Extract<RouteAccess, { op: Operation }>, "op" | "topic"> = {}) =>
   ({ op, topic: true, ...extra }) as const;
 const TOPIC = "/v1/topics/:topic";
 const SUBSCRIPTION = `${TOPIC}/subscriptions/:name`;
+const TOPIC_PARAMS = { topic: TopicNameSchema };
+const SUBSCRIPTION_PARAMS = { ...TOPIC_PARAMS, name: SubscriptionNameSchema };
+const DEAD_LETTER_PARAMS = { id: DeadLetterIdSchema };
+
+/** A JSON request body read by `readJsonBody` and checked with `parseBody`. */
+const jsonBody = (schema: v.GenericSchema, required = true): RouteBody => ({
+  required,
+  content: { "application/json": schema },
+});
+const JSON_BODY_REFUSALS = ["unsupported_media_type", "malformed_json", "invalid_body"] as const;
+const SUBSCRIPTION_BODY_REFUSALS = [...JSON_BODY_REFUSALS, "body_too_large"] as const;
+const SUBSCRIPTION_REFUSALS = ["invalid_subscription_name", "subscription_not_found"] as const;
+const CURSOR_REFUSALS = ["cursor_expired", "cursor_ahead"] as const;
+const subscriptionAnswer = (description: string) => ({ 200: { description, body: SubscriptionViewSchema } });
 
 /**
  * Every route of the HTTP API. This table drives the router, the 405 answers and their `Allow`
- * header, the auth policy and the security test; a path or method missing here is not served.
- * Static paths come before the parameter paths they would otherwise match.
+ * header, the auth policy, the security test and the OpenAPI description; a path or method missing
+ * here is not served. Static paths come before the parameter paths they would otherwise match.
  */
 export const ROUTES: readonly RouteDef[] = [
-  {
+  route({
     method: "POST",
     path: `${TOPIC}/events`,
+    operationId: "publishEvents",
     summary: "Publish CloudEvents (structured, batch or binary mode)",
+    description:
+      "Stores the events at the end of the topic's log, each with the next seq, in one transaction: all or none. A (source, id) already stored inside the dedup window is answered with its original seq and duplicate: true.",
     access: topicOp("publish", { rateLimit: "publish" }),
+    params: TOPIC_PARAMS,
+    body: {
+      required: false,
+      content: {
+        "application/cloudevents+json": CloudEventSchema,
+        "application/cloudevents-batch+json": CloudEventBatchSchema,
+        "application/json": CloudEventOrBatchSchema,
+        "*/*": BinaryEventDataSchema,
+      },
+    },
+    responses: {
+      201: { description: "At least one event was stored.", body: PublishResponseSchema },
+      200: { description: "Every event was a duplicate: nothing was stored.", body: PublishResponseSchema },
+    },
+    refusals: [
+      "body_too_large",
+      "unsupported_media_type",
+      "malformed_json",
+      "invalid_body",
+      "batch_too_large",
+      "event_too_large",
+      "invalid_envelope",
+      "schema_mismatch",
+      "unknown_event_type",
+    ],
     middleware: [publishBodyLimit],
     handler: publishEvents,
-  },
-  {
+  }),
+  route({
     method: "GET",
     path: `${TOPIC}/events`,
+    operationId: "readHistory",
     summary: "Read a page of the topic's history",
     access: topicOp("history"),
+    params: TOPIC_PARAMS,
+    query: HistoryQuerySchema,
+    responses: { 200: { description: "Events with seq > after, in seq order.", body: HistoryPageSchema } },
+    refusals: ["invalid_query", ...CURSOR_REFUSALS],
     handler: topicHistory,
-  },
-  {
+  }),
+  route({
     method: "GET",
     path: `${TOPIC}/ws`,
+    operationId: "followTopic",
     summary: "Follow the topic live over a WebSocket",
+    description:
+      "A WebSocket upgrade (Upgrade: websocket). The frames are described by GET /v1/asyncapi.json. A refused upgrade is refused on the socket: an error frame, then a close code; a request without an upgrade gets the JSON refusals below.",
     access: topicOp("subscribe", { tokenInQuery: true }),
+    params: TOPIC_PARAMS,
+    query: SubscribeQuerySchema,
+    responses: { 101: { description: "Switching Protocols: the topic's WebSocket." } },
+    refusals: ["invalid_query", "upgrade_required"],
     handler: openLiveSocket,
-  },
-  {
+  }),
+  route({
     method: "GET",
     path: `${TOPIC}/subscriptions`,
+    operationId: "listSubscriptions",
     summary: "List the topic's durable subscriptions",
     access: topicOp("admin"),
+    params: TOPIC_PARAMS,
+    responses: { 200: { description: "The topic's subscriptions, by name.", body: SubscriptionListSchema } },
+    refusals: [],
     handler: listSubscriptions,
-  },
-  {
+  }),
+  route({
     method: "PUT",
     path: SUBSCRIPTION,
+    operationId: "putSubscription",
     summary: "Create or update a durable subscription",
     access: topicOp("admin"),
+    params: SUBSCRIPTION_PARAMS,
+    body: jsonBody(SubscriptionConfigSchema),
+    responses: {
+      201: { description: "Created.", body: PutSubscriptionResponseSchema },
+      200: { description: "Updated; the cursor is kept.", body: PutSubscriptionResponseSchema },
+    },
+    refusals: [
+      "invalid_subscription_name",
+      ...SUBSCRIPTION_BODY_REFUSALS,
+      "webhook_url_not_allowed",
+      "unknown_queue",
+      ...CURSOR_REFUSALS,
+    ],
     middleware: [subscriptionBodyLimit],
     handler: putSubscription,
-  },
-  {
+  }),
+  route({
     method: "GET",
     path: SUBSCRIPTION,
+    operationId: "getSubscription",
     summary: "Read a durable subscription",
     access: topicOp("admin"),
+    params: SUBSCRIPTION_PARAMS,
+    responses: subscriptionAnswer("The subscription and where its delivery stands."),
+    refusals: SUBSCRIPTION_REFUSALS,
     handler: getSubscription,
-  },
-  {
+  }),
+  route({
     method: "DELETE",
     path: SUBSCRIPTION,
+    operationId: "deleteSubscription",
     summary: "Delete a durable subscription",
     access: topicOp("admin"),
+    params: SUBSCRIPTION_PARAMS,
+    responses: { 204: { description: "Deleted, with its dead letters." } },
+    refusals: SUBSCRIPTION_REFUSALS,
     handler: deleteSubscription,
-  },
-  {
+  }),
+  route({
     method: "POST",
     path: `${SUBSCRIPTION}/pause`,
+    operationId: "pauseSubscription",
     summary: "Pause delivery",
     access: topicOp("admin"),
+    params: SUBSCRIPTION_PARAMS,
+    responses: subscriptionAnswer("Paused (or already paused)."),
+    refusals: SUBSCRIPTION_REFUSALS,
     handler: pauseSubscription,
-  },
-  {
+  }),
+  route({
     method: "POST",
     path: `${SUBSCRIPTION}/resume`,
+    operationId: "resumeSubscription",
     summary: "Resume delivery",
     access: topicOp("admin"),
+    params: SUBSCRIPTION_PARAMS,
+    responses: subscriptionAnswer("Active (or already active)."),
+    refusals: SUBSCRIPTION_REFUSALS,
     handler: resumeSubscription,
-  },
-  {
+  }),
+  route({
     method: "POST",
     path: `${SUBSCRIPTION}/seek`,
+    operationId: "seekSubscription",
     summary: "Move the subscription's cursor",
     access: topicOp("admin"),
+    params: SUBSCRIPTION_PARAMS,
+    body: jsonBody(SeekSchema),
+    responses: subscriptionAnswer("The cursor moved: the next event delivered is `to`."),
+    refusals: [...SUBSCRIPTION_REFUSALS, ...SUBSCRIPTION_BODY_REFUSALS, ...CURSOR_REFUSALS],
     middleware: [subscriptionBodyLimit],
     handler: seekSubscription,
-  },
-  {
+  }),
+  route({
     method: "GET",
     path: `${SUBSCRIPTION}/dead-letters`,
+    operationId: "listSubscriptionDeadLetters",
     summary: "List the subscription's dead letters",
     access: topicOp("admin"),
+    params: SUBSCRIPTION_PARAMS,
+    responses: { 200: { description: "In seq order.", body: SubscriptionDeadLetterListSchema } },
+    refusals: SUBSCRIPTION_REFUSALS,
     handler: listSubscriptionDeadLetters,
-  },
-  {
+  }),
+  route({
     method: "POST",
     path: `${SUBSCRIPTION}/dead-letters/redrive`,
+    operationId: "redriveSubscriptionDeadLetters",
     summary: "Deliver the subscription's dead letters again",
+    description: "Without a body (or without seqs), every dead letter of the subscription.",
     access: topicOp("admin"),
+    params: SUBSCRIPTION_PARAMS,
+    body: jsonBody(RedriveSchema, false),
+    responses: {
+      202: {
+        description: "Queued: the topic's alarm delivers them in seq order.",
+        body: SubscriptionRedriveResponseSchema,
+      },
+    },
+    refusals: [...SUBSCRIPTION_REFUSALS, ...SUBSCRIPTION_BODY_REFUSALS, "dead_letter_not_found"],
     middleware: [subscriptionBodyLimit],
     handler: redriveSubscriptionDeadLetters,
-  },
-  {
+  }),
+  route({
     method: "GET",
     path: TOPIC,
+    operationId: "getTopic",
     summary: "Where the topic's log stands",
     access: topicOp("history"),
+    params: TOPIC_PARAMS,
+    responses: { 200: { description: "The topic's position and retention.", body: TopicInfoSchema } },
+    refusals: [],
     handler: topicInfo,
-  },
-  {
+  }),
+  route({
     method: "GET",
     path: "/v1/topics",
+    operationId: "listTopics",
     summary: "List every topic",
     access: { op: "admin" },
+    responses: { 200: { description: "Every topic that has been used.", body: TopicListSchema } },
+    refusals: [],
     handler: listTopics,
-  },
-  {
+  }),
+  route({
     method: "POST",
     path: "/v1/tokens",
+    operationId: "mintToken",
     summary: "Mint a subscriber token for browsers",
     access: { op: "mint", rateLimit: "mint" },
+    body: jsonBody(TokenRequestSchema),
+    responses: { 201: { description: "A token within the key's own topics.", body: TokenResponseSchema } },
+    refusals: JSON_BODY_REFUSALS,
     handler: mintSubscriberToken,
-  },
-  {
+  }),
+  route({
     method: "GET",
     path: "/v1/schemas",
+    operationId: "getCatalogSchemas",
     summary: "The event catalog as JSON Schema",
     access: { public: true },
+    responses: { 200: { description: "One JSON Schema per catalog type.", body: CatalogSchemasSchema } },
+    refusals: [],
     handler: catalogSchemas,
-  },
-  {
+  }),
+  route({
+    method: "GET",
+    path: "/v1/openapi.json",
+    operationId: "getOpenApi",
+    summary: "This description of the HTTP API (OpenAPI 3.1)",
+    access: { public: true },
+    responses: { 200: { description: "The OpenAPI document.", body: OpenApiDocumentSchema } },
+    refusals: [],
+    handler: openApiJson,
+  }),
+  route({
+    method: "GET",
+    path: "/v1/asyncapi.json",
+    operationId: "getAsyncApi",
+    summary: "The description of the WebSocket protocol (AsyncAPI 3.0)",
+    access: { public: true },
+    responses: { 200: { description: "The AsyncAPI document.", body: AsyncApiDocumentSchema } },
+    refusals: [],
+    handler: asyncApiJson,
+  }),
+  route({
     method: "GET",
     path: "/v1/dead-letters",
+    operationId: "listDeadLetters",
     summary: "List dead letters of subscriptions and queue consumers",
     access: { op: "admin" },
+    query: DeadLetterListQuerySchema,
+    responses: { 200: { description: "Newest failure first.", body: DeadLetterListSchema } },
+    refusals: ["invalid_query"],
     handler: listAllDeadLetters,
-  },
-  {
+  }),
+  route({
     method: "POST",
     path: "/v1/dead-letters/redrive",
+    operationId: "redriveDeadLetters",
     summary: "Redrive several dead letters",
+    description: "All or nothing: if one id names no dead letter, nothing is redriven.",
     access: { op: "admin" },
+    body: jsonBody(RedriveBodySchema),
+    responses: { 202: { description: "Sent again to where they failed.", body: RedriveResponseSchema } },
+    refusals: [...JSON_BODY_REFUSALS, "dead_letter_not_found"],
     handler: redriveManyDeadLetters,
-  },
-  {
+  }),
+  route({
     method: "GET",
     path: "/v1/dead-letters/:id",
+    operationId: "getDeadLetter",
     summary: "Read one dead letter",
     access: { op: "admin" },
+    params: DEAD_LETTER_PARAMS,
+    responses: { 200: { description: "The dead letter with its event.", body: DeadLetterSchema } },
+    refusals: ["dead_letter_not_found"],
     handler: getOneDeadLetter,
-  },
-  {
+  }),
+  route({
     method: "DELETE",
     path: "/v1/dead-letters/:id",
+    operationId: "deleteDeadLetter",
     summary: "Delete one dead letter",
     access: { op: "admin" },
+    params: DEAD_LETTER_PARAMS,
+    responses: { 204: { description: "Deleted." } },
+    refusals: ["dead_letter_not_found"],
     handler: deleteOneDeadLetter,
-  },
-  {
+  }),
+  route({
     method: "POST",
     path: "/v1/dead-letters/:id/redrive",
+    operationId: "redriveDeadLetter",
     summary: "Redrive one dead letter",
     access: { op: "admin" },
+    params: DEAD_LETTER_PARAMS,
+    responses: { 202: { description: "Sent again to where it failed.", body: RedriveResponseSchema } },
+    refusals: ["dead_letter_not_found"],
     handler: redriveOneDeadLetter,
-  },
+  }),
 ];
 
 const METHOD_ORDER: readonly RouteMethod[] = ["GET", "POST", "PUT", "DELETE"];

@@ -1,5 +1,6 @@
 import { toJsonSchema } from "@valibot/to-json-schema";
 import type { Handler } from "hono";
+import type { CatalogSchemas } from "../../protocol/responses.ts";
 import type { AppEnv } from "../app-env.ts";
 
 /** `GET /v1/schemas`: the app's event catalog as JSON Schema, one entry per event type. */
@@ -10,5 +11,6 @@ export const catalogSchemas: Handler<AppEnv> = (c) => {
       toJsonSchema(schema, { errorMode: "ignore" }),
     ]),
   );
-  return c.json({ types });
+  const body: CatalogSchemas = { types };
+  return c.json(body);
 };

@@ -9,6 +9,9 @@ import {
   SeekSchema,
   SUBSCRIPTION_NAME_RULE,
   SubscriptionConfigSchema,
+  type SubscriptionDeadLetterList,
+  type SubscriptionList,
+  type SubscriptionRedriveResponse,
 } from "../../protocol/subscriptions.ts";
 import { MeshError } from "../../runtime/mesh-error.ts";
 import type { AppEnv } from "../app-env.ts";
@@ -59,7 +62,8 @@ export const subscriptionBodyLimit: MiddlewareHandler<AppEnv> = bodyLimit({
 export const listSubscriptions: Handler<AppEnv> = async (c) => {
   const topic = checkTopic(c.req.param("topic"));
   const { subscriptions } = await topicStub(c.env, topic).listSubscriptions(topic);
-  return c.json({ topic, subscriptions });
+  const body: SubscriptionList = { topic, subscriptions };
+  return c.json(body);
 };
 
 /** `PUT …/subscriptions/:name`: creates or updates; the webhook URL and queue binding are checked here. */
@@ -124,7 +128,8 @@ export const listSubscriptionDeadLetters: Handler<AppEnv> = async (c) => {
   const { topic, name, stub } = target(c);
   const result = await stub.listDeadLetters(topic, name);
   if (!result.ok) throw refused(result);
-  return c.json({ deadLetters: result.deadLetters });
+  const body: SubscriptionDeadLetterList = { deadLetters: result.deadLetters };
+  return c.json(body);
 };
 
 export const redriveSubscriptionDeadLetters: Handler<AppEnv> = async (c) => {
@@ -133,5 +138,6 @@ export const redriveSubscriptionDeadLetters: Handler<AppEnv> = async (c) => {
   const result = await stub.redriveDeadLetters(topic, name, seqs);
   if (!result.ok) throw refused(result);
   // Accepted: the topic's alarm delivers them, in seq order, with the subscription's retry policy.
-  return c.json({ redriven: result.redriven }, 202);
+  const body: SubscriptionRedriveResponse = { redriven: result.redriven };
+  return c.json(body, 202);
 };

@@ -1,5 +1,6 @@
 import type { Handler } from "hono";
 import { topicDirectory } from "../../durable-objects/topic-directory.ts";
+import type { TopicList } from "../../protocol/responses.ts";
 import type { AppEnv } from "../app-env.ts";
 import { topicStub } from "../topic-param.ts";
 
@@ -7,5 +8,6 @@ import { topicStub } from "../topic-param.ts";
 export const listTopics: Handler<AppEnv> = async (c) => {
   const names = await topicDirectory(c.env).list();
   const topics = await Promise.all(names.map((name) => topicStub(c.env, name).info(name)));
-  return c.json({ topics });
+  const body: TopicList = { topics };
+  return c.json(body);
 };

@@ -1,5 +1,6 @@
 import type { Handler } from "hono";
 import { HISTORY_LIMITS, HistoryQuerySchema } from "../../protocol/query.ts";
+import { historyPageText } from "../../protocol/responses.ts";
 import { MeshError } from "../../runtime/mesh-error.ts";
 import type { AppEnv } from "../app-env.ts";
 import { checkTopic, topicStub } from "../topic-param.ts";
@@ -30,7 +31,5 @@ export const topicHistory: Handler<AppEnv> = async (c) => {
         : `after=${query.after} is beyond the head of the topic (${result.head})`;
     throw new MeshError(result.code, message, { oldest: result.oldest, head: result.head });
   }
-  // Stored events are already JSON text: the page is assembled without parsing them again.
-  const body = `{"topic":${JSON.stringify(topic)},"epoch":${JSON.stringify(result.epoch)},"head":${result.head},"next":${result.next},"more":${result.more},"events":[${result.rows.join(",")}]}`;
-  return c.body(body, 200, { "content-type": "application/json; charset=utf-8" });
+  return c.body(historyPageText({ topic, ...result }), 200, { "content-type": "application/json; charset=utf-8" });
 };

@@ -1,0 +1,185 @@
+import * as v from "valibot";
+import type { Catalog } from "../../protocol/catalog.ts";
+import { CLOSE, CLOSE_MEANINGS, closeCodeForError, isTerminalCloseCode } from "../../protocol/close-codes.ts";
+import { ERROR_STATUS, type ErrorCode } from "../../protocol/error-codes.ts";
+import {
+  AckTextSchema,
+  CaughtUpFrameSchema,
+  ErrorFrameSchema,
+  EventFrameSchema,
+  GapFrameSchema,
+  PingTextSchema,
+  PongTextSchema,
+} from "../../protocol/frames.ts";
+import { StoredEventSchema } from "../../protocol/mesh-event.ts";
+import { SubscribeQuerySchema } from "../../protocol/query.ts";
+import { TOPIC_NAME_RULE } from "../../protocol/topic-name.ts";
+import { DocumentSchemas } from "./document-schemas.ts";
+
+export const ASYNCAPI_VERSION = "3.0.0";
+
+/**
+ * What `GET /v1/asyncapi.json` promises of its answer; the full check is the official AsyncAPI 3.0
+ * meta-schema, which the end-to-end test runs on it.
+ */
+export const AsyncApiDocumentSchema = v.looseObject({
+  asyncapi: v.literal(ASYNCAPI_VERSION),
+  info: v.looseObject({ title: v.string(), version: v.string() }),
+  channels: v.record(v.string(), v.looseObject({})),
+});
+export type AsyncApiDocument = v.InferOutput<typeof AsyncApiDocumentSchema>;
+
+/** The frame shapes under their component names. */
+const FRAME_SCHEMAS: Record<string, v.GenericSchema> = {
+  StoredEvent: StoredEventSchema,
+  EventFrame: EventFrameSchema,
+  CaughtUpFrame: CaughtUpFrameSchema,
+  GapFrame: GapFrameSchema,
+  ErrorFrame: ErrorFrameSchema,
+};
+
+const JSON_TEXT = "application/json";
+const PLAIN_TEXT = "text/plain";
+
+/** Every message on a topic socket, by name: its payload and what it means. */
+const MESSAGES = {
+  event: {
+    payload: EventFrameSchema,
+    contentType: JSON_TEXT,
+    summary: "One stored event: replayed (seq > after, ascending) or live, as it is published.",
+  },
+  "caught-up": {
+    payload: CaughtUpFrameSchema,
+    contentType: JSON_TEXT,
+    summary: "The replay reached the head; every later frame is live. Sent once per connection.",
+  },
+  gap: {
+    payload: GapFrameSchema,
+    contentType: JSON_TEXT,
+    summary:
+      "Events the client asked for no longer exist: trimmed by retention, or the topic's log was reset (epoch). The replay continues from oldest.",
+  },
+  error: {
+    payload: ErrorFrameSchema,
+    contentType: JSON_TEXT,
+    summary:
+      "A refusal with a stable code (the HTTP API's codes). A refused connection gets one, then a close with the matching code; a message the socket does not take gets one (invalid_body).",
+  },
+  ping: { payload: PingTextSchema, contentType: PLAIN_TEXT, summary: "Heartbeat from the client." },
+  pong: {
+    payload: PongTextSchema,
+    contentType: PLAIN_TEXT,
+    summary: "The answer to ping, given by the runtime without waking the topic's object.",
+  },
+  ack: {
+    payload: AckTextSchema,
+    contentType: PLAIN_TEXT,
+    summary:
+      "Flow control: sent by the client each time another 128 Ki characters have arrived. A client that does not ack is stopped after LIVE_MAX_UNACKED_CHARS and closed with 1013 after LIVE_STALL_SECONDS.",
+  },
+} as const;
+
+type MessageName = keyof typeof MESSAGES;
+
+const channelMessage = (name: MessageName) => ({ $ref: `#/channels/topic/messages/${name}` });
+
+/** Each close code with its meaning and the refusals that end with it. */
+function closeCodes() {
+  const errors = Object.keys(ERROR_STATUS) as ErrorCode[];
+  return (Object.keys(CLOSE) as (keyof typeof CLOSE)[]).map((name) => ({
+    code: CLOSE[name],
+    name,
+    terminal: isTerminalCloseCode(CLOSE[name]),
+    meaning: CLOSE_MEANINGS[name],
+    errors: errors.filter((code) => closeCodeForError(code) === CLOSE[name]),
+  }));
+}
+
+function channelDescription(codes: ReturnType<typeof closeCodes>): string {
+  const rows = codes.map(
+    (c) =>
+      `| ${c.code} | ${c.name} | ${c.terminal ? "stop, report" : "reconnect from lastSeq"} | ${c.meaning}${c.errors.length > 0 ? ` Refusals: ${c.errors.join(", ")}.` : ""} |`,
+  );
+  return [
+    "Order on one connection: an optional gap, the replay (event frames with seq > after, ascending), one caught-up, then live event frames. An unfiltered connection's seqs are contiguous.",
+    "To resume, reconnect with after = the last seq handled and epoch = the epoch of the last caught-up or gap frame; drop any event with seq <= after.",
+    "Close codes (also in x-close-codes). Terminal codes (1008, 4000-4499) mean reconnecting the same way cannot help; every other code is retried with backoff.",
+    ["| code | name | client | meaning |", "|---|---|---|---|", ...rows].join("\n"),
+  ].join("\n\n");
+}
+
+/**
+ * The AsyncAPI 3.0 document of the topic WebSocket, generated from the frame schemas of
+ * protocol/frames.ts: the channel `/v1/topics/{topic}/ws` with its query, the frames the mesh
+ * sends and the texts it takes (ping, `ack:<n>`), the close codes, and the catalog's data schemas.
+ * It describes the mesh's side: it sends frames and receives heartbeats and acks. `servers` is
+ * left to the caller, who knows the host.
+ */
+export function asyncApiDocument(catalog: Catalog): AsyncApiDocument {
+  const schemas = new DocumentSchemas(FRAME_SCHEMAS, catalog, "draft-07");
+  const codes = closeCodes();
+  const names = Object.keys(MESSAGES) as MessageName[];
+  return {
+    asyncapi: ASYNCAPI_VERSION,
+    info: {
+      title: "event-mesh live topics",
+      version: "1",
+      description:
+        schemas.catalogNames.size === 0
+          ? "Follow a topic of the mesh live. This deployment has no event catalog: events of any type are stored."
+          : `Follow a topic of the mesh live. This deployment's event catalog: ${[...schemas.catalogNames].map(([type, name]) => `${type} (its data: #/components/schemas/${name})`).join(", ")}.`,
+    },
+    defaultContentType: JSON_TEXT,
+    channels: {
+      topic: {
+        address: "/v1/topics/{topic}/ws",
+        title: "A topic's live socket",
+        description: channelDescription(codes),
+        parameters: { topic: { description: `The topic name: ${TOPIC_NAME_RULE}.` } },
+        messages: Object.fromEntries(names.map((name) => [name, { $ref: `#/components/messages/${name}` }])),
+        bindings: { ws: { method: "GET", query: schemas.of(SubscribeQuerySchema), bindingVersion: "0.1.0" } },
+        "x-close-codes": codes,
+      },
+    },
+    operations: {
+      sendFrames: {
+        action: "send",
+        channel: { $ref: "#/channels/topic" },
+        summary: "The mesh sends the topic's events and where the stream stands.",
+        messages: (["event", "caught-up", "gap", "error"] as const).map(channelMessage),
+      },
+      receivePing: {
+        action: "receive",
+        channel: { $ref: "#/channels/topic" },
+        summary: "The client's heartbeat; the answer is pong.",
+        messages: [channelMessage("ping")],
+        reply: { channel: { $ref: "#/channels/topic" }, messages: [channelMessage("pong")] },
+      },
+      receiveAck: {
+        action: "receive",
+        channel: { $ref: "#/channels/topic" },
+        summary: "The client's acknowledgement of what it has read.",
+        messages: [channelMessage("ack")],
+      },
+    },
+    components: {
+      schemas: schemas.components,
+      messages: Object.fromEntries(
+        names.map((name) => {
+          const { payload, contentType, summary } = MESSAGES[name];
+          return [name, { name, contentType, summary, payload: schemas.of(payload) }];
+        }),
+      ),
+      securitySchemes: {
+        queryToken: {
+          type: "httpApiKey",
+          in: "query",
+          name: "token",
+          description:
+            "A subscriber token from POST /v1/tokens (browsers cannot set headers on a WebSocket), or a key.",
+        },
+        bearer: { type: "http", scheme: "bearer", description: "Authorization: Bearer <key or token>." },
+      },
+    },
+  };
+}
