@@ -3,7 +3,7 @@ import { build } from "esbuild";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Browser, launchBrowser } from "../support/browser.ts";
-import { ADMIN_AUTH, KEYS, subscriberToken } from "../support/credentials.ts";
+import { ADMIN_AUTH, subscriberToken } from "../support/credentials.ts";
 import { LocalServer } from "../support/local-server.ts";
 import { type StaticServer, serveFiles } from "../support/static-server.ts";
 

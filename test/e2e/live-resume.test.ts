@@ -5,7 +5,7 @@ import { createMeshClient, type MeshClientOptions } from "../../client/mesh-clie
 import type { Subscription, SubscriptionError } from "../../client/subscription.ts";
 import type { SubscriptionState } from "../../client/subscription-state.ts";
 import { CLOSE } from "../../protocol/close-codes.ts";
-import { ADMIN_AUTH, KEYS, subscriberToken } from "../support/credentials.ts";
+import { ADMIN_AUTH, subscriberToken } from "../support/credentials.ts";
 import { CutProxy } from "../support/cut-proxy.ts";
 import { LocalServer } from "../support/local-server.ts";
 

@@ -3,7 +3,7 @@ import { CLOSE } from "../../protocol/close-codes.ts";
 import { DEFAULT_LIMITS } from "../../protocol/limits.ts";
 import { ChildServer } from "../support/child-server.ts";
 import { configWithRateLimit } from "../support/config-copy.ts";
-import { KEYS, subscriberToken } from "../support/credentials.ts";
+import { subscriberToken } from "../support/credentials.ts";
 import { checkDeliveries, checkLog, readLog, seqsUpTo, violationsOf } from "../support/invariants.ts";
 import { eventually, follow, sleep, trackedPublisher } from "../support/parties.ts";
 import { eventSeqs, RawWebSocket } from "../support/raw-ws.ts";
