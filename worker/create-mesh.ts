@@ -31,6 +31,6 @@ export function createMesh<C extends Catalog>(options: MeshOptions<C>): Mesh {
   const queues = { ...DEFAULT_QUEUES, ...options.queues };
   return {
     fetch: async (request, env, ctx) => app.fetch(request, env, ctx),
-    queue: (batch, env) => handleQueue(batch, env, registry, queues),
+    queue: (batch, env, ctx) => handleQueue(batch, env, ctx, registry, queues),
   };
 }

@@ -24,6 +24,7 @@ export const DEFAULT_QUEUES: MeshQueues = { deliveries: "mesh-deliveries", deadL
 export async function handleQueue(
   batch: MessageBatch<unknown>,
   env: Env,
+  executionCtx: ExecutionContext,
   registry: ConsumerRegistry,
   queues: MeshQueues = DEFAULT_QUEUES,
 ): Promise<void> {
@@ -54,7 +55,7 @@ export async function handleQueue(
           msg.ack();
           return;
         }
-        const outcome = await deliver(message, msg.attempts, { env, registry, policy });
+        const outcome = await deliver(message, msg.attempts, { env, executionCtx, registry, policy });
         if (outcome.ack) msg.ack();
         else msg.retry({ delaySeconds: outcome.delaySeconds });
       } catch (err) {

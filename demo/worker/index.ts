@@ -6,7 +6,6 @@ import { createMesh, type Mesh } from "event-mesh";
 import { catalog } from "../catalog.ts";
 import { createDemoApp } from "./app.ts";
 import type { DemoEnv } from "./env.ts";
-import { withInvocation } from "./invocation.ts";
 import { notificationService } from "./notification-service.ts";
 
 export { ConsumerLedger, DeadLetterStore, TopicDirectory, TopicLog } from "event-mesh";
@@ -22,5 +21,5 @@ const app = createDemoApp(mesh.fetch);
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
-  queue: (batch, env, ctx) => withInvocation(ctx, () => mesh.queue(batch, env, ctx)),
+  queue: (batch, env, ctx) => mesh.queue(batch, env, ctx),
 } satisfies ExportedHandler<DemoEnv>;

@@ -4,7 +4,6 @@ import { catalog } from "../catalog.ts";
 import { notificationStore } from "../durable-objects/notification-store.ts";
 import { userStore } from "../durable-objects/user-store.ts";
 import { type DemoEnv, requireSecret } from "./env.ts";
-import { currentInvocation } from "./invocation.ts";
 import { meshLink } from "./mesh-link.ts";
 
 /** The CloudEvents `source` of everything the Notification Service publishes. */
@@ -34,7 +33,7 @@ export function notificationService(meshFetch: Mesh["fetch"]) {
         return;
       }
       const key = requireSecret(env, "DEMO_NOTIFICATIONS_KEY");
-      const mesh = meshLink(meshFetch, env, currentInvocation());
+      const mesh = meshLink(meshFetch, env, ctx.executionCtx);
       const store = notificationStore(env, visitor);
       const topic = notificationTopic(userId);
       const trail = {

@@ -71,7 +71,7 @@ describe("the Worker's queue() handler, one batch at a time", () => {
       // getQueueResult does not report delays, so the retry call itself is watched.
       const retry = vi.spyOn(batch.messages[0], "retry");
       const ctx = createExecutionContext();
-      await handleQueue(batch, slowEnv, new ConsumerRegistry(testConsumers));
+      await handleQueue(batch, slowEnv, ctx, new ConsumerRegistry(testConsumers));
       expect((await getQueueResult(batch, ctx)).retryMessages).toEqual([{ msgId: "only" }]);
       const [[options]] = retry.mock.calls;
       const delay = options?.delaySeconds ?? -1;
@@ -130,7 +130,7 @@ describe("the Worker's queue() handler, one batch at a time", () => {
 
   it("refuses a batch from a queue it does not consume", async () => {
     const batch = createMessageBatch("some-other-queue", [delivery(welcomeMessage())]);
-    await expect(handleQueue(batch, env, new ConsumerRegistry())).rejects.toThrow(
+    await expect(handleQueue(batch, env, createExecutionContext(), new ConsumerRegistry())).rejects.toThrow(
       'no handler for queue "some-other-queue"',
     );
   });

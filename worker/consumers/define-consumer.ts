@@ -16,6 +16,8 @@ export interface ConsumerContext {
   traceparent?: string;
   /** The Worker's bindings, typed by the app's `wrangler types`. */
   env: Env;
+  /** The queue invocation's context: `waitUntil`, or calling the mesh's own `fetch` in-process. */
+  executionCtx: ExecutionContext;
   log(msg: string, fields?: Record<string, unknown>): void;
 }
 

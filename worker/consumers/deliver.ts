@@ -16,6 +16,7 @@ type RunOutcome = "succeeded" | "duplicate" | { busyForMs: number } | "failed";
 
 export interface DeliveryDeps {
   env: Env;
+  executionCtx: ExecutionContext;
   registry: ConsumerRegistry;
   policy: BackoffPolicy;
 }
@@ -58,7 +59,7 @@ export async function deliver(message: QueueMessage, attempt: number, deps: Deli
   let busyForMs = 0;
   let failed = false;
   for (const name of names) {
-    const outcome = await runConsumer(name, deps.registry.get(name), message, attempt, deps.env);
+    const outcome = await runConsumer(name, deps.registry.get(name), message, attempt, deps);
     if (outcome === "failed") failed = true;
     else if (typeof outcome === "object") busyForMs = Math.max(busyForMs, outcome.busyForMs);
   }
@@ -75,7 +76,7 @@ async function runConsumer(
   consumer: Consumer | undefined,
   message: QueueMessage,
   attempt: number,
-  env: Env,
+  { env, executionCtx }: DeliveryDeps,
 ): Promise<RunOutcome> {
   const fields = { ...messageFields(message, attempt), consumer: name };
   const { source, id } = message.event;
@@ -100,6 +101,7 @@ async function runConsumer(
       attempt,
       traceparent: message.traceparent,
       env,
+      executionCtx,
       log: (msg, extra = {}) => logLine(msg, { ...fields, ...extra }),
     });
   } catch (err) {

@@ -1,12 +1,12 @@
 import { isValidTopicName, TOPIC_NAME_RULE } from "event-mesh/client";
 import { useTopic } from "event-mesh/preact";
-import { useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useState } from "preact/hooks";
 import { Card } from "../components/card.tsx";
 import { ConnectionBadge } from "../components/connection-badge.tsx";
 import { Empty } from "../components/states.tsx";
 import { clockTime } from "../format.ts";
 import { meshClient } from "../mesh-client.ts";
-import { adminKey } from "./admin-key.ts";
+import { tailToken } from "./admin-key.ts";
 
 /** Rows kept on screen; older ones scroll away. */
 const TAIL_ROWS = 200;
@@ -19,7 +19,7 @@ export interface TailSelection {
   after: number;
 }
 
-/** Follows any topic live over the public WebSocket API with the admin key, from where the selection starts. */
+/** Follows any topic live over the public WebSocket API, with tokens the admin key mints, from where the selection starts. */
 export function LiveTail({
   selection,
   onTopic,
@@ -31,9 +31,10 @@ export function LiveTail({
   const [draft, setDraft] = useState(topic);
   const [invalid, setInvalid] = useState<string | null>(null);
   useEffect(() => setDraft(topic), [topic]);
+  const token = useCallback(() => tailToken(topic), [topic]);
   const tail = useTopic(meshClient, selection?.topic ?? null, {
     after: selection?.after,
-    token: adminKey() ?? undefined,
+    token,
     limit: TAIL_ROWS,
   });
   const rows = [...tail.events].reverse();
