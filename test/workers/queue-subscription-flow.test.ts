@@ -73,9 +73,20 @@ describe("from publish to consumer", () => {
       types: ["GreetingSent"],
     });
     const [event] = await publish(topic, 1);
-    await runAlarmsUntil(topic, async () => logs.about("consumer dispatch", event.id).length > 0);
+    // The topic sends to the queue (driven by its alarm); the queue then delivers in its own time.
+    await runAlarmsUntil(topic, async () => {
+      const res = await api(`/v1/topics/${topic}/subscriptions/to-consumers`);
+      return ((await res.json()) as { cursor: number }).cursor === 1;
+    });
+    await vi.waitFor(() => expect(logs.about("consumer dispatch", event.id).length).toBeGreaterThan(0), {
+      timeout: 15_000,
+    });
 
-    await vi.waitFor(() => expect(effectsOf(MAILER, event.id)).toBe(1), { timeout: 15_000 });
+    // The success line is written after the handler's effect and the ledger's update: wait for it.
+    await vi.waitFor(() => expect(logs.about("consumer succeeded", event.id, MAILER)).toHaveLength(1), {
+      timeout: 15_000,
+    });
+    expect(effectsOf(MAILER, event.id)).toBe(1);
     const [succeeded] = logs.about("consumer succeeded", event.id, MAILER);
     expect(succeeded).toMatchObject({
       topic,
