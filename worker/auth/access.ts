@@ -60,6 +60,20 @@ async function authenticate(c: Context<AppEnv>, allowQuery: boolean): Promise<Pr
   return { kind: "key", id: key.id, topics: key.topics, ops: key.ops };
 }
 
+/** The topics a credential may do `op` on, for routes that act across the deployment. */
+export interface TopicScope {
+  covers(topic: string): boolean;
+  /** True when it covers every topic (a `*` pattern). */
+  all: boolean;
+}
+
+export function scopeOf(principal: Principal, op: Operation): TopicScope {
+  return {
+    covers: (topic) => allows(principal, op, topic),
+    all: principal.ops.includes(op) && principal.topics.includes("*"),
+  };
+}
+
 /** True when the principal may do `op`, on `topic` when the operation is topic-scoped. */
 export function allows(principal: Principal, op: Operation, topic?: string): boolean {
   if (!principal.ops.includes(op)) return false;

@@ -2,6 +2,7 @@ import type { DeadLetterListQuery } from "../../protocol/dead-letter-api.ts";
 import { type DeadLetterRef, formatDeadLetterId } from "../../protocol/dead-letter-id.ts";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
 import type { Env } from "../../runtime/env.ts";
+import type { TopicScope } from "../auth/access.ts";
 import {
   deleteQueueDeadLetter,
   getQueueDeadLetter,
@@ -19,18 +20,30 @@ import {
   type SubscriptionRef,
 } from "./subscription-source.ts";
 
+/** Queue dead letters read for a credential that administers only some topics, before filtering. */
+const SCOPED_QUEUE_READ = 1000;
+
 /**
- * The dead letters of both sources, newest failure first (then by id), at most `limit`. A
- * subscription filter selects subscription dead letters only, a consumer filter queue ones only.
+ * The dead letters of both sources in the topics the scope covers, newest failure first (then by
+ * id), at most `limit`. A subscription filter selects subscription dead letters only, a consumer
+ * filter queue ones only.
  */
-export async function listDeadLetters(env: Env, query: DeadLetterListQuery, limit: number): Promise<DeadLetter[]> {
+export async function listDeadLetters(
+  env: Env,
+  query: DeadLetterListQuery,
+  limit: number,
+  scope: TopicScope,
+): Promise<DeadLetter[]> {
   const wantQueue = query.kind !== "subscription" && query.subscription === undefined;
   const wantSubscription = query.kind !== "queue" && query.consumer === undefined;
+  const queueFilter = { topic: query.topic, consumer: query.consumer };
   const [queue, subscription] = await Promise.all([
-    wantQueue ? listQueueDeadLetters(env, { topic: query.topic, consumer: query.consumer }, limit) : [],
-    wantSubscription ? listSubscriptionDeadLetters(env, { topic: query.topic, subscription: query.subscription }) : [],
+    wantQueue ? listQueueDeadLetters(env, queueFilter, scope.all ? limit : SCOPED_QUEUE_READ) : [],
+    wantSubscription
+      ? listSubscriptionDeadLetters(env, { topic: query.topic, subscription: query.subscription }, scope.covers)
+      : [],
   ]);
-  return [...queue, ...subscription]
+  return [...queue.filter((d) => scope.covers(d.topic)), ...subscription]
     .sort((a, b) => b.lastFailureAt.localeCompare(a.lastFailureAt) || a.id.localeCompare(b.id))
     .slice(0, limit);
 }

@@ -19,25 +19,28 @@ async function topicDeadLetters(env: Env, topic: string, subscription?: string):
 
 /**
  * Subscription dead letters live in their topic's Durable Object. With no topic filter every
- * topic in the directory is asked, a few at a time: filter by topic where there are many topics.
+ * topic in the directory that `inScope` accepts is asked, a few at a time: filter by topic where
+ * there are many topics.
  */
 export async function listSubscriptionDeadLetters(
   env: Env,
   filter: { topic?: string; subscription?: string },
+  inScope: (topic: string) => boolean,
 ): Promise<DeadLetter[]> {
   if (filter.topic !== undefined) return topicDeadLetters(env, filter.topic, filter.subscription);
   const found: DeadLetter[] = [];
   let after = "";
   for (;;) {
-    const topics = await topicDirectory(env).list(after, DIRECTORY_PAGE);
+    const listed = await topicDirectory(env).list(after, DIRECTORY_PAGE);
+    const topics = listed.filter(inScope);
     for (let i = 0; i < topics.length; i += FAN_OUT) {
       const lists = await Promise.all(
         topics.slice(i, i + FAN_OUT).map((topic) => topicDeadLetters(env, topic, filter.subscription)),
       );
       found.push(...lists.flat());
     }
-    if (topics.length < DIRECTORY_PAGE) return found;
-    after = topics[topics.length - 1];
+    if (listed.length < DIRECTORY_PAGE) return found;
+    after = listed[listed.length - 1];
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Handler } from "hono";
+import type { Context, Handler } from "hono";
 import {
   DEAD_LETTER_LIST_LIMITS,
   type DeadLetterList,
@@ -9,6 +9,7 @@ import {
 import { DEAD_LETTER_ID_FORMS, type DeadLetterRef, parseDeadLetterId } from "../../protocol/dead-letter-id.ts";
 import { MeshError } from "../../runtime/mesh-error.ts";
 import type { AppEnv } from "../app-env.ts";
+import { scopeOf } from "../auth/access.ts";
 import { deleteDeadLetter, getDeadLetter, listDeadLetters, redriveDeadLetters } from "../dead-letters/sources.ts";
 import { readJsonBody } from "../read-json-body.ts";
 import { parseBody, parseQuery } from "../validate.ts";
@@ -22,6 +23,21 @@ function refFromPath(id: string): DeadLetterRef {
   return ref;
 }
 
+/** Refuses, before anything changes, dead letters of topics the credential does not administer. */
+async function checkScope(c: Context<AppEnv>, refs: DeadLetterRef[]): Promise<void> {
+  const scope = scopeOf(c.get("principal"), "admin");
+  if (scope.all) return;
+  for (const ref of refs) {
+    const topic = ref.kind === "subscription" ? ref.topic : (await getDeadLetter(c.env, ref))?.topic;
+    if (topic !== undefined && !scope.covers(topic)) {
+      throw new MeshError("forbidden", `this credential does not allow admin on topic "${topic}"`, {
+        operation: "admin",
+        topic,
+      });
+    }
+  }
+}
+
 function notFound(ids: string[]): MeshError {
   return new MeshError("dead_letter_not_found", `no dead letter ${ids.join(", ")}: nothing was redriven`, { ids });
 }
@@ -30,7 +46,15 @@ function notFound(ids: string[]): MeshError {
 export const listAllDeadLetters: Handler<AppEnv> = async (c) => {
   const query = parseQuery(DeadLetterListQuerySchema, c.req.url);
   const limit = query.limit ?? DEAD_LETTER_LIST_LIMITS.defaultLimit;
-  const found = await listDeadLetters(c.env, query, limit + 1);
+  // A key that administers some topics sees only their dead letters.
+  const scope = scopeOf(c.get("principal"), "admin");
+  if (query.topic !== undefined && !scope.covers(query.topic)) {
+    throw new MeshError("forbidden", `this credential does not allow admin on topic "${query.topic}"`, {
+      operation: "admin",
+      topic: query.topic,
+    });
+  }
+  const found = await listDeadLetters(c.env, query, limit + 1, scope);
   const body: DeadLetterList = { deadLetters: found.slice(0, limit), more: found.length > limit };
   return c.json(body);
 };
@@ -45,6 +69,7 @@ export const redriveManyDeadLetters: Handler<AppEnv> = async (c) => {
       ids: malformed,
     });
   }
+  await checkScope(c, refs as DeadLetterRef[]);
   const missing = await redriveDeadLetters(c.env, refs as DeadLetterRef[]);
   if (missing.length > 0) throw notFound(missing);
   const body: RedriveResponse = { redriven: ids };
@@ -55,14 +80,18 @@ export const redriveManyDeadLetters: Handler<AppEnv> = async (c) => {
 export const getOneDeadLetter: Handler<AppEnv> = async (c, next) => {
   const id = c.req.param("id") ?? "";
   if (id === "redrive") return next();
-  const deadLetter = await getDeadLetter(c.env, refFromPath(id));
+  const ref = refFromPath(id);
+  await checkScope(c, [ref]);
+  const deadLetter = await getDeadLetter(c.env, ref);
   if (deadLetter === null) throw new MeshError("dead_letter_not_found", `no dead letter ${id}`, { id });
   return c.json(deadLetter);
 };
 
 export const redriveOneDeadLetter: Handler<AppEnv> = async (c) => {
   const id = c.req.param("id") ?? "";
-  const missing = await redriveDeadLetters(c.env, [refFromPath(id)]);
+  const ref = refFromPath(id);
+  await checkScope(c, [ref]);
+  const missing = await redriveDeadLetters(c.env, [ref]);
   if (missing.length > 0) throw notFound(missing);
   const body: RedriveResponse = { redriven: [id] };
   return c.json(body, 202);
@@ -71,7 +100,9 @@ export const redriveOneDeadLetter: Handler<AppEnv> = async (c) => {
 export const deleteOneDeadLetter: Handler<AppEnv> = async (c, next) => {
   const id = c.req.param("id") ?? "";
   if (id === "redrive") return next();
-  if (!(await deleteDeadLetter(c.env, refFromPath(id)))) {
+  const ref = refFromPath(id);
+  await checkScope(c, [ref]);
+  if (!(await deleteDeadLetter(c.env, ref))) {
     throw new MeshError("dead_letter_not_found", `no dead letter ${id}`, { id });
   }
   return c.body(null, 204);
