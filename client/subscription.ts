@@ -83,6 +83,8 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
   private wait: { timer: ReturnType<typeof setTimeout>; resolve: () => void } | null = null;
   /** An error frame waits for the close that usually follows, so both are reported as one. */
   private pendingError: ErrorFrame | null = null;
+  /** The least wait before the next connection, when the server asked for one (`retryAfterSeconds`). */
+  private serverDelayMs = 0;
   private writing: Promise<void> | null = null;
   private unwritten: string | null = null;
   /** Characters received on this connection, and how many of them were acknowledged (flow control). */
@@ -180,7 +182,8 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
     await this.loaded;
     if (this.started && !this.immediate) {
       this.attempt += 1;
-      const delay = backoffDelay(this.attempt, this.settings.backoff);
+      const delay = Math.max(backoffDelay(this.attempt, this.settings.backoff), this.serverDelayMs);
+      this.serverDelayMs = 0;
       await new Promise<void>((resolve) => {
         this.wait = { timer: setTimeout(resolve, delay), resolve };
       });
@@ -340,8 +343,10 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
 
   private flushPendingError(): void {
     if (!this.pendingError) return;
-    const { code, message } = this.pendingError;
+    const { code, message, retryAfterSeconds } = this.pendingError;
     this.pendingError = null;
+    // An overloaded or full server says how long to stay away; backoff never waits less.
+    if (retryAfterSeconds !== undefined) this.serverDelayMs = retryAfterSeconds * 1000;
     this.report({ code, message, terminal: false });
   }
 

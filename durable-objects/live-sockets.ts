@@ -21,12 +21,25 @@ export interface SubscribeParams {
   after: number;
   types?: string[];
   epoch?: string;
+  /** Who connects: the client's address and the credential's id, for the connection limits. */
+  client: string;
+  credential: string;
 }
+
+/** How many sockets the topic object holds at most: in all, and per client address and per credential. */
+export interface SocketLimits {
+  maxSockets: number;
+  maxPerClient: number;
+  maxPerCredential: number;
+}
+
+/** How long a refused socket's client is asked to wait before it connects again. */
+const FULL_RETRY_SECONDS = 10;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-/** How far one socket may fall behind, from the deployment's config. */
-export interface FlowLimits {
+/** How far one socket may fall behind, and how many the object holds, from the deployment's config. */
+export interface FlowLimits extends SocketLimits {
   /** Characters sent and not yet acknowledged at which sending stops. */
   maxUnackedChars: number;
   /** A stopped socket with no ack for this long is closed with 1013 (try again later). */
@@ -77,8 +90,11 @@ export class LiveSockets {
     if ((params.epoch === undefined || params.epoch === position.epoch) && params.after > position.head) {
       return refuseSocket("cursor_ahead", `after=${params.after} is beyond the head of the topic (${position.head})`);
     }
+    const refused = this.overLimit(params);
+    if (refused) return refused;
     const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server);
+    // Tagged so the runtime counts them per client and per credential, hibernation included.
+    this.ctx.acceptWebSocket(server, [clientTag(params.client), credentialTag(params.credential)]);
     // An empty filter would match nothing live but everything in replay: treat it as no filter.
     const types = params.types && params.types.length > 0 ? params.types : undefined;
     let cursor = params.after;
@@ -95,6 +111,32 @@ export class LiveSockets {
     if (gap) this.send(server, JSON.stringify(gap));
     void this.replay(server);
     return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /**
+   * Refuses a socket past the object's limits, below the runtime's own (32,768 sockets per object),
+   * with a retryable close and a delay the client waits out.
+   */
+  private overLimit(params: SubscribeParams): Response | null {
+    const { maxSockets, maxPerClient, maxPerCredential } = this.limits;
+    if (this.ctx.getWebSockets().length >= maxSockets) {
+      return refuseSocket("overloaded", `topic ${params.topic} holds its limit of ${maxSockets} sockets`, FULL_RETRY_SECONDS);
+    }
+    if (this.ctx.getWebSockets(clientTag(params.client)).length >= maxPerClient) {
+      return refuseSocket(
+        "too_many_connections",
+        `this client address holds ${maxPerClient} sockets to topic ${params.topic}, its limit`,
+        FULL_RETRY_SECONDS,
+      );
+    }
+    if (this.ctx.getWebSockets(credentialTag(params.credential)).length >= maxPerCredential) {
+      return refuseSocket(
+        "too_many_connections",
+        `this credential holds ${maxPerCredential} sockets to topic ${params.topic}, its limit`,
+        FULL_RETRY_SECONDS,
+      );
+    }
+    return null;
   }
 
   /** The client has read `received` characters of this connection: sending may go on. */
@@ -252,6 +294,10 @@ export class LiveSockets {
     ws.serializeAttachment(state);
   }
 }
+
+/** Socket tags stay under the runtime's 256 characters. */
+const clientTag = (client: string) => `client:${client.slice(0, 200)}`;
+const credentialTag = (credential: string) => `credential:${credential.slice(0, 200)}`;
 
 function gapFrame(topic: string, after: number, oldest: number, epoch: string, reason: GapFrame["reason"]): GapFrame {
   return { type: "gap", topic, after, oldest, epoch, reason };

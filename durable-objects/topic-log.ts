@@ -54,6 +54,9 @@ export class TopicLog extends DurableObject<Env> {
     this.store = new LogStore(ctx.storage.sql, ctx.storage);
     this.sockets = new LiveSockets(ctx, this.store, this.config.replayPageSize, {
       maxUnackedChars: this.config.liveMaxUnackedChars,
+      maxSockets: this.config.liveMaxSockets,
+      maxPerClient: this.config.liveMaxSocketsPerClient,
+      maxPerCredential: this.config.liveMaxSocketsPerCredential,
       stallMs: this.config.liveStallSeconds * 1000,
     });
     this.subscriptionStore = new SubscriptionStore(ctx.storage.sql, ctx.storage);
@@ -144,7 +147,14 @@ export class TopicLog extends DurableObject<Env> {
     const topic = request.headers.get("x-mesh-topic") ?? "";
     const query = v.parse(SubscribeQuerySchema, Object.fromEntries(url.searchParams));
     await this.rememberTopic(topic);
-    return this.sockets.accept({ topic, after: query.after, types: query.types, epoch: query.epoch });
+    return this.sockets.accept({
+      topic,
+      after: query.after,
+      types: query.types,
+      epoch: query.epoch,
+      client: request.headers.get("x-mesh-client") ?? "unknown",
+      credential: request.headers.get("x-mesh-credential") ?? "unknown",
+    });
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {

@@ -51,6 +51,8 @@ export function closeCodeForError(code: string): number {
     case "token_expired":
       return CLOSE.tokenExpired;
     case "rate_limited":
+    case "too_many_connections":
+    case "overloaded":
       return CLOSE.tryAgainLater;
     default:
       // Any other refusal of the request itself (a 4xx: no such route, wrong method) cannot succeed

@@ -31,6 +31,8 @@ export const ERROR_STATUS = {
   token_expired: 401,
   forbidden: 403,
   rate_limited: 429,
+  too_many_connections: 429,
+  overloaded: 503,
   auth_not_configured: 503,
   internal: 500,
 } as const;

@@ -46,6 +46,8 @@ export const ErrorFrameSchema = v.object({
   type: v.literal("error"),
   code: v.string(),
   message: v.string(),
+  /** With a retryable close (1013): the least the client should wait before it connects again. */
+  retryAfterSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
 });
 
 export const ServerFrameSchema = v.variant("type", [

@@ -15,6 +15,9 @@ export interface MeshConfig {
   unknownEventTypes: "accept" | "reject";
   replayPageSize: number;
   liveMaxUnackedChars: number;
+  liveMaxSockets: number;
+  liveMaxSocketsPerClient: number;
+  liveMaxSocketsPerCredential: number;
   liveStallSeconds: number;
 }
 
@@ -39,6 +42,9 @@ export type ConfigVars = Partial<
     | "UNKNOWN_EVENT_TYPES"
     | "REPLAY_PAGE_SIZE"
     | "LIVE_MAX_UNACKED_CHARS"
+    | "LIVE_MAX_SOCKETS"
+    | "LIVE_MAX_SOCKETS_PER_CLIENT"
+    | "LIVE_MAX_SOCKETS_PER_CREDENTIAL"
     | "LIVE_STALL_SECONDS",
     string
   >
@@ -74,8 +80,30 @@ export function readConfig(env: ConfigVars): MeshConfig {
     unknownEventTypes: unknown,
     replayPageSize: positiveInt(env.REPLAY_PAGE_SIZE, DEFAULT_LIMITS.replayPageSize, "REPLAY_PAGE_SIZE"),
     liveMaxUnackedChars: unackedLimit(env.LIVE_MAX_UNACKED_CHARS),
+    liveMaxSockets: socketLimit(env.LIVE_MAX_SOCKETS, DEFAULT_LIMITS.liveMaxSockets, "LIVE_MAX_SOCKETS"),
+    liveMaxSocketsPerClient: socketLimit(
+      env.LIVE_MAX_SOCKETS_PER_CLIENT,
+      DEFAULT_LIMITS.liveMaxSocketsPerClient,
+      "LIVE_MAX_SOCKETS_PER_CLIENT",
+    ),
+    liveMaxSocketsPerCredential: socketLimit(
+      env.LIVE_MAX_SOCKETS_PER_CREDENTIAL,
+      DEFAULT_LIMITS.liveMaxSocketsPerCredential,
+      "LIVE_MAX_SOCKETS_PER_CREDENTIAL",
+    ),
     liveStallSeconds: positiveInt(env.LIVE_STALL_SECONDS, DEFAULT_LIMITS.liveStallSeconds, "LIVE_STALL_SECONDS"),
   };
+}
+
+/** The runtime refuses sockets past 32,768 per object with a bare error: stay below it. */
+const RUNTIME_MAX_SOCKETS = 32_768;
+
+function socketLimit(raw: string | undefined, fallback: number, name: string): number {
+  const limit = positiveInt(raw, fallback, name);
+  if (limit >= RUNTIME_MAX_SOCKETS) {
+    throw new Error(`config ${name} must be below the runtime's ${RUNTIME_MAX_SOCKETS} sockets per object, got "${raw}"`);
+  }
+  return limit;
 }
 
 function flag(raw: string | undefined, name: string): boolean {

@@ -28,10 +28,33 @@ export class MeshError extends Error {
   }
 }
 
-/** Turns any thrown value into the JSON refusal; unknown errors become a 500 that hides internals. */
+/** How long an overloaded answer asks clients to wait. */
+export const OVERLOAD_RETRY_SECONDS = 5;
+
+/**
+ * Any thrown value as the one error type. The runtime marks a Durable Object that cannot keep up
+ * with `overloaded` (and one that is being reset with `retryable`): clients can act on those, so
+ * they become 503 with Retry-After instead of a bare 500. Anything else is a 500 that hides
+ * internals (and is logged).
+ */
+export function toMeshError(err: unknown): MeshError {
+  if (err instanceof MeshError) return err;
+  const flags = (typeof err === "object" && err !== null ? err : {}) as { overloaded?: unknown; retryable?: unknown };
+  if (flags.overloaded === true || flags.retryable === true) {
+    return new MeshError(
+      "overloaded",
+      `the topic is busy or restarting; retry after ${OVERLOAD_RETRY_SECONDS} s`,
+      { retryAfterSeconds: OVERLOAD_RETRY_SECONDS },
+      { "retry-after": String(OVERLOAD_RETRY_SECONDS) },
+    );
+  }
+  console.error(JSON.stringify({ msg: "unhandled error", error: String(err) }));
+  return new MeshError("internal", "internal error");
+}
+
+/** Turns any thrown value into the JSON refusal. */
 export function errorResponse(err: unknown): Response {
-  const meshError = err instanceof MeshError ? err : new MeshError("internal", "internal error");
-  if (!(err instanceof MeshError)) console.error(JSON.stringify({ msg: "unhandled error", error: String(err) }));
+  const meshError = toMeshError(err);
   return new Response(JSON.stringify(meshError.toBody()), {
     status: meshError.status,
     headers: { "content-type": "application/json; charset=utf-8", ...meshError.headers },

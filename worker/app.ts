@@ -1,5 +1,5 @@
 import { type Context, type Handler, Hono } from "hono";
-import { errorResponse, MeshError } from "../runtime/mesh-error.ts";
+import { errorResponse, MeshError, toMeshError } from "../runtime/mesh-error.ts";
 import { refuseSocket } from "../runtime/socket-refusal.ts";
 import type { AppEnv, MeshSetup } from "./app-env.ts";
 import { corsPolicy } from "./auth/cors-policy.ts";
@@ -32,11 +32,13 @@ export function createApp(setup: MeshSetup, routes: readonly RouteDef[] = ROUTES
       );
     });
   }
-  // A WebSocket client cannot read an HTTP 4xx, only a close code: upgrades are refused on the socket.
-  const refuse = (err: unknown, c: Context<AppEnv>) =>
-    err instanceof MeshError && c.req.header("upgrade")?.toLowerCase() === "websocket"
-      ? refuseSocket(err.code, err.message)
-      : errorResponse(err);
+  // A WebSocket client cannot read an HTTP status, only a close code: upgrades are refused on the socket.
+  const refuse = (err: unknown, c: Context<AppEnv>) => {
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") return errorResponse(err);
+    const refusal = toMeshError(err);
+    const retryAfter = refusal.details.retryAfterSeconds;
+    return refuseSocket(refusal.code, refusal.message, typeof retryAfter === "number" ? retryAfter : undefined);
+  };
   app.notFound((c) =>
     refuse(new MeshError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), c),
   );

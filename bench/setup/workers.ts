@@ -31,7 +31,13 @@ export async function startMesh(): Promise<LocalWorker> {
   const keys = [{ id: "bench", secret, topics: ["*"], ops: ["publish", "history", "subscribe", "mint", "admin"] }];
   return startLocal(
     "wrangler.toml",
-    { MESH_KEYS: JSON.stringify(keys), MESH_TOKEN_SECRET: randomBytes(32).toString("hex") },
+    {
+      MESH_KEYS: JSON.stringify(keys),
+      MESH_TOKEN_SECRET: randomBytes(32).toString("hex"),
+      // Every bench socket comes from one address with one token: the per-client caps stay out of reach.
+      LIVE_MAX_SOCKETS_PER_CLIENT: "30000",
+      LIVE_MAX_SOCKETS_PER_CREDENTIAL: "30000",
+    },
     { KEY_RATE_LIMITER: UNLIMITED, ADDRESS_RATE_LIMITER: UNLIMITED },
     secret,
   );

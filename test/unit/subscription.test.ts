@@ -218,6 +218,26 @@ describe("close codes and errors", () => {
     expect(sub.errors).toEqual([]);
   });
 
+  it("waits at least the delay a full or overloaded server asks for, then reconnects", async () => {
+    const opened: number[] = [];
+    scripts = [
+      (c) => {
+        opened.push(Date.now());
+        send(c, JSON.stringify({ type: "error", code: "overloaded", message: "full", retryAfterSeconds: 1 }));
+        c.socket.close(1013, "overloaded");
+      },
+      (c) => {
+        opened.push(Date.now());
+        send(c, frames.caughtUp(0));
+      },
+    ];
+    const sub = subscribe();
+    await until(() => sub.subscription.state === "live", "live");
+    // The backoff alone (10-20 ms here) would have come back at once.
+    expect(opened[1] - opened[0]).toBeGreaterThanOrEqual(950);
+    expect(sub.errors).toEqual([{ code: "overloaded", message: "full", terminal: false }]);
+  });
+
   it("reports a throwing handler and keeps going", async () => {
     scripts = [(c) => send(c, frames.event(1), frames.event(2), frames.caughtUp(2))];
     const seen: number[] = [];

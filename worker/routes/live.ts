@@ -19,6 +19,10 @@ export const openLiveSocket: Handler<AppEnv> = async (c) => {
     throw new MeshError("upgrade_required", "this route takes a WebSocket upgrade (Upgrade: websocket)");
   }
   const headers = new Headers(c.req.raw.headers);
+  const principal = c.get("principal");
   headers.set("x-mesh-topic", topic);
+  // Who connects, for the object's connection limits: a token is counted by its id, a key by its id.
+  headers.set("x-mesh-client", c.req.header("cf-connecting-ip") ?? "local");
+  headers.set("x-mesh-credential", `${principal.kind}:${principal.id}`);
   return topicStub(c.env, topic).fetch(new Request(c.req.url, { headers }));
 };
