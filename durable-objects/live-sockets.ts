@@ -120,7 +120,11 @@ export class LiveSockets {
   private overLimit(params: SubscribeParams): Response | null {
     const { maxSockets, maxPerClient, maxPerCredential } = this.limits;
     if (this.ctx.getWebSockets().length >= maxSockets) {
-      return refuseSocket("overloaded", `topic ${params.topic} holds its limit of ${maxSockets} sockets`, FULL_RETRY_SECONDS);
+      return refuseSocket(
+        "overloaded",
+        `topic ${params.topic} holds its limit of ${maxSockets} sockets`,
+        FULL_RETRY_SECONDS,
+      );
     }
     if (this.ctx.getWebSockets(clientTag(params.client)).length >= maxPerClient) {
       return refuseSocket(

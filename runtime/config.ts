@@ -101,7 +101,9 @@ const RUNTIME_MAX_SOCKETS = 32_768;
 function socketLimit(raw: string | undefined, fallback: number, name: string): number {
   const limit = positiveInt(raw, fallback, name);
   if (limit >= RUNTIME_MAX_SOCKETS) {
-    throw new Error(`config ${name} must be below the runtime's ${RUNTIME_MAX_SOCKETS} sockets per object, got "${raw}"`);
+    throw new Error(
+      `config ${name} must be below the runtime's ${RUNTIME_MAX_SOCKETS} sockets per object, got "${raw}"`,
+    );
   }
   return limit;
 }
