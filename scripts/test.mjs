@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The one test command: type-checks every environment, lints, runs every test layer, then prints
-// one closing line "N passed, N failed" and exits non-zero on any failure.
+// The one test command: type-checks every environment, lints, runs every project of
+// vitest.config.ts one at a time, then prints one closing line "N passed, N failed" and exits
+// non-zero on any failure.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -33,20 +34,20 @@ function check(label, command, args) {
   }
 }
 
-function vitest(layer, config) {
-  const report = join(outDir, `${layer}.json`);
-  const ok = run(layer, "npx", [
+function vitest(project) {
+  const report = join(outDir, `${project}.json`);
+  const ok = run(project, "npx", [
     "vitest",
     "run",
-    "-c",
-    config,
+    "--project",
+    project,
     "--reporter=default",
     "--reporter=json",
     `--outputFile.json=${report}`,
   ]);
   if (!existsSync(report)) {
     failed += 1;
-    failures.push(`${layer} (no report)`);
+    failures.push(`${project} (no report)`);
     return;
   }
   const summary = JSON.parse(readFileSync(report, "utf8"));
@@ -56,8 +57,8 @@ function vitest(layer, config) {
   const broken = summary.numFailedTestSuites > 0 && summary.numFailedTests === 0;
   if (broken || (!ok && summary.numFailedTests === 0)) {
     failed += 1;
-    failures.push(`${layer} (suite error)`);
-  } else if (summary.numFailedTests > 0) failures.push(layer);
+    failures.push(`${project} (suite error)`);
+  } else if (summary.numFailedTests > 0) failures.push(project);
 }
 
 check("typecheck: worker", "npx", ["tsc", "-p", "tsconfig.json"]);
@@ -65,17 +66,15 @@ check("typecheck: browser", "npx", ["tsc", "-p", "client/tsconfig.json"]);
 check("typecheck: workers tests", "npx", ["tsc", "-p", "test/tsconfig.workers.json"]);
 check("typecheck: node tests", "npx", ["tsc", "-p", "test/tsconfig.node.json"]);
 check("lint", "npx", ["biome", "check", "."]);
-// The demo pages are assets of the Worker: built first, so the dry-run and the browser tests see them.
-check("build demo assets", process.execPath, ["scripts/build-assets.mjs"]);
 check("deploy dry-run", "npx", ["wrangler", "deploy", "--dry-run", "--outdir", "dist"]);
-vitest("unit", "vitest.unit.config.ts");
-vitest("workers", "vitest.workers.config.ts");
+vitest("unit");
+vitest("workers");
 // The browser tests need a Chromium: installed here when missing (no-op with CHROMIUM_PATH).
 check("chromium", process.execPath, ["scripts/ensure-chromium.mjs"]);
-if (existsSync("vitest.e2e.config.ts")) vitest("e2e", "vitest.e2e.config.ts");
-// Fault injection against real local servers (crashes, cuts, load, slow readers, failing receivers).
-vitest("reliability-workers", "vitest.reliability-workers.config.ts");
-vitest("reliability", "vitest.reliability.config.ts");
+vitest("e2e");
+// Fault injection inside workerd and against real local servers (crashes, cuts, load, slow readers, failing receivers).
+vitest("reliability-workers");
+vitest("reliability");
 
 if (failures.length > 0) console.log(`\nfailed: ${failures.join(", ")}`);
 console.log(`${passed} passed, ${failed} failed`);
