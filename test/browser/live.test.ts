@@ -2,8 +2,9 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { adminApi } from "../support/admin-api.ts";
 import { type Browser, launchBrowser } from "../support/browser.ts";
-import { ADMIN_AUTH, KEYS } from "../support/credentials.ts";
+import { KEYS } from "../support/credentials.ts";
 import { LocalServer } from "../support/local-server.ts";
 import { type StaticServer, serveFiles } from "../support/static-server.ts";
 
@@ -40,19 +41,16 @@ afterAll(async () => {
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 async function publish(topic: string, from: number, to: number): Promise<void> {
-  const batch = range(from, to).map((n) => ({
-    id: `b${n}`,
-    source: "browser-test",
-    type: "Note",
-    specversion: "1.0",
-    data: { text: `note ${n}` },
-  }));
-  const res = await fetch(`${server.url}/v1/topics/${topic}/events`, {
-    method: "POST",
-    headers: { "content-type": "application/cloudevents-batch+json", ...ADMIN_AUTH },
-    body: JSON.stringify(batch),
-  });
-  expect(res.status).toBe(201);
+  await adminApi(server).publish(
+    topic,
+    range(from, to).map((n) => ({
+      id: `b${n}`,
+      source: "browser-test",
+      type: "Note",
+      specversion: "1.0",
+      data: { text: `note ${n}` },
+    })),
+  );
 }
 
 const shownSeqs = (page: Page) =>

@@ -1,13 +1,14 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import type { PublishEvent } from "../../client/publisher.ts";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
 import type { SubscriptionView } from "../../protocol/subscriptions.ts";
+import { adminApi } from "../support/admin-api.ts";
 import { type ChaosOutcome, ChaosReceiver } from "../support/chaos-receiver.ts";
 import { ChildServer } from "../support/child-server.ts";
-import { ADMIN_AUTH } from "../support/credentials.ts";
+import { configWithRateLimits } from "../support/config-copy.ts";
 import { CutProxy } from "../support/cut-proxy.ts";
 import {
   type Ack,
@@ -16,7 +17,6 @@ import {
   checkLog,
   type DeliveryReport,
   type LoggedEvent,
-  readLog,
   seqsUpTo,
 } from "../support/invariants.ts";
 import { type Follower, follow, sleep, type TrackedPublisher, trackedPublisher } from "../support/parties.ts";
@@ -57,13 +57,7 @@ const QUEUE_TYPE = "AttemptFailed";
 const log = (line: string) => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 // ---- the Worker: the mesh plus the soak's queue consumer, with rate limits out of the way ----
-const configPath = `wrangler.soak-${process.pid}-test.toml`;
-writeFileSync(
-  configPath,
-  readFileSync("wrangler.toml", "utf8")
-    .replace('main = "worker/mesh-worker.ts"', 'main = "test/soak/worker/soak-worker.ts"')
-    .replace(/(simple = \{ limit = )\d+/g, "$11000000"),
-);
+const config = configWithRateLimits("soak", 1_000_000);
 
 // ---- what the queue consumer reports: each call, and whether it took effect ----
 const queueCalls = { ok: 0, failed: 0 };
@@ -104,20 +98,15 @@ const vars: Record<string, string> = {
   QUEUE_RETRY_FIRST_DELAY_SECONDS: "1",
   QUEUE_RETRY_MAX_DELAY_SECONDS: "4",
 };
-const server = new ChildServer({ config: configPath, vars });
+const server = new ChildServer({ config: config.path, entrypoint: "test/soak/worker/soak-worker.ts", vars });
+const admin = adminApi(server);
 const restarts = { kill: 0, graceful: 0 };
 let rssMax = 0;
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const res = await fetch(`${server.url}${path}`, {
-        method,
-        headers: { "content-type": "application/json", ...ADMIN_AUTH },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-      return (await res.json()) as T;
+      return await admin.json<T>(method, path, body);
     } catch (err) {
       // The server may be restarting: try again for a while.
       if (attempt >= 60) throw err;
@@ -232,7 +221,7 @@ try {
   restarts.graceful += 1;
   const acks: Ack[] = publishers.flatMap((p) => p.acks);
   const heads = new Map<string, number>();
-  for (const topic of TOPICS) heads.set(topic, (await readLog(server.url, topic)).head);
+  for (const topic of TOPICS) heads.set(topic, (await admin.readLog(topic)).head);
   const deadLettered = { hook: new Map<string, Set<number>>(), queue: new Map<string, Set<number>>() };
   for (const topic of TOPICS) {
     deadLettered.hook.set(topic, new Set());
@@ -244,7 +233,7 @@ try {
   const logs = new Map<string, LoggedEvent[]>();
   const queueSeqs = new Map<string, number[]>();
   for (const topic of TOPICS) {
-    const events = (await readLog(server.url, topic)).events;
+    const events = (await admin.readLog(topic)).events;
     logs.set(topic, events);
     queueSeqs.set(
       topic,
@@ -392,6 +381,6 @@ try {
   await server.dispose();
   await receiver.stop();
   effectsServer.close();
-  rmSync(configPath, { force: true });
+  config.remove();
 }
 process.exit(exitCode);

@@ -115,27 +115,4 @@ export function follow(
   };
 }
 
-/** Polls `check` until it holds; fails with `what` and the last detail after `timeoutMs`. */
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 60_000,
-  detail: () => string = () => "",
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}${detail() ? `: ${detail()}` : ""}`);
-    await sleep(50);
-  }
-}
-
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Head of a topic, read with the admin key. */
-export async function headOf(baseUrl: string, topic: string): Promise<number> {
-  const res = await fetch(`${baseUrl}/v1/topics/${encodeURIComponent(topic)}`, {
-    headers: { authorization: `Bearer ${KEYS.admin.secret}` },
-  });
-  if (res.status !== 200) throw new Error(`topic info ${topic}: HTTP ${res.status}`);
-  return ((await res.json()) as { head: number }).head;
-}
