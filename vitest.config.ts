@@ -24,6 +24,8 @@ export default defineConfig({
       nodeProject({
         name: "e2e",
         include: ["test/e2e/**/*.test.ts", "test/browser/**/*.test.ts"],
+        // One local mesh for the files that neither restart nor reconfigure it (inject("meshUrl")).
+        globalSetup: ["./test/support/shared-server-setup.ts"],
         // Left out while the demo is rebuilt in another branch (it imports the demo as it was); back on merge.
         exclude: ["test/browser/demo.test.ts"],
         fileParallelism: false,
