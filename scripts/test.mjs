@@ -61,10 +61,8 @@ function vitest(project) {
   } else if (summary.numFailedTests > 0) failures.push(project);
 }
 
-check("typecheck: worker", "npx", ["tsc", "-p", "tsconfig.json"]);
-check("typecheck: browser", "npx", ["tsc", "-p", "client/tsconfig.json"]);
-check("typecheck: workers tests", "npx", ["tsc", "-p", "test/tsconfig.workers.json"]);
-check("typecheck: node tests", "npx", ["tsc", "-p", "test/tsconfig.node.json"]);
+// Every project of the root tsconfig.json (a solution), each file checked once.
+check("typecheck", "npx", ["tsc", "-b"]);
 check("lint", "npx", ["biome", "check", "."]);
 check("deploy dry-run", "npx", ["wrangler", "deploy", "--dry-run", "--outdir", "dist"]);
 vitest("unit");

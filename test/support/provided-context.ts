@@ -1,3 +1,6 @@
+// Augmenting vitest's module needs it in the program; nothing else of this project imports it.
+/// <reference types="vitest" />
+
 /** What the projects' globalSetup files hand to the tests (`project.provide` → `inject`). */
 declare module "vitest" {
   export interface ProvidedContext {
