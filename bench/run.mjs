@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { QUIET_WRANGLER_ENV } from "../scripts/quiet-wrangler.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outdir = join(here, "results", "tmp", "build");
@@ -29,11 +30,6 @@ await build({
 const result = spawnSync(process.execPath, [join(outdir, "main.mjs"), ...process.argv.slice(2)], {
   stdio: "inherit",
   cwd: join(here, ".."),
-  env: {
-    ...process.env,
-    WRANGLER_SEND_METRICS: "false",
-    CLOUDFLARE_CF_FETCH_ENABLED: "false",
-    WRANGLER_HIDE_BANNER: "true",
-  },
+  env: { ...process.env, ...QUIET_WRANGLER_ENV },
 });
 process.exit(result.status ?? 1);

@@ -4,6 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { build } from "esbuild";
+import { QUIET_WRANGLER_ENV } from "./quiet-wrangler.mjs";
 
 const outfile = join("test-output", "soak", "build", "soak.mjs");
 await build({
@@ -19,11 +20,6 @@ await build({
 
 const result = spawnSync(process.execPath, [outfile, ...process.argv.slice(2)], {
   stdio: "inherit",
-  env: {
-    ...process.env,
-    WRANGLER_SEND_METRICS: "false",
-    CLOUDFLARE_CF_FETCH_ENABLED: "false",
-    WRANGLER_HIDE_BANNER: "true",
-  },
+  env: { ...process.env, ...QUIET_WRANGLER_ENV },
 });
 process.exit(result.status ?? 1);

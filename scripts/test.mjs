@@ -5,13 +5,10 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { QUIET_WRANGLER_ENV } from "./quiet-wrangler.mjs";
 
-const env = {
-  ...process.env,
-  WRANGLER_SEND_METRICS: "false",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  WRANGLER_HIDE_BANNER: "true",
-};
+// wrangler's own output at warn level in every step and in what the tests start.
+const env = { ...process.env, ...QUIET_WRANGLER_ENV, WRANGLER_LOG: "warn" };
 const outDir = join("test-output", "reports");
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { QUIET_WRANGLER_ENV } from "../../scripts/quiet-wrangler.mjs";
 import { AUTH_VARS } from "./credentials.ts";
 import { TEST_WORKER } from "./local-server.ts";
 
@@ -100,12 +101,7 @@ export class ChildServer {
       // Its own process group: one signal to -pid reaches wrangler, workerd and esbuild.
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        WRANGLER_SEND_METRICS: "false",
-        CLOUDFLARE_CF_FETCH_ENABLED: "false",
-        WRANGLER_HIDE_BANNER: "true",
-      },
+      env: { ...process.env, ...QUIET_WRANGLER_ENV },
     });
     this.child = child;
     this.starts += 1;

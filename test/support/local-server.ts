@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unstable_startWorker } from "wrangler";
+import { QUIET_WRANGLER_ENV } from "../../scripts/quiet-wrangler.mjs";
 import { AUTH_VARS } from "./credentials.ts";
 
-process.env.WRANGLER_SEND_METRICS = "false";
-process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
-process.env.WRANGLER_HIDE_BANNER = "true";
+// wrangler runs in this process: quiet and offline here too.
+Object.assign(process.env, QUIET_WRANGLER_ENV);
 
 type Worker = Awaited<ReturnType<typeof unstable_startWorker>>;
 
