@@ -58,6 +58,8 @@ function vitest(project) {
   } else if (summary.numFailedTests > 0) failures.push(project);
 }
 
+// The Env the server is checked against is the one wrangler.toml declares now.
+check("worker types", process.execPath, ["scripts/check-types.mjs"]);
 // Every project of the root tsconfig.json (a solution), each file checked once.
 check("typecheck", "npx", ["tsc", "-b"]);
 check("lint", "npx", ["biome", "check", "."]);
