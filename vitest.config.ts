@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { quietMeshLogs } from "./test/mesh-logs.ts";
 import { nodeProject, workersProject } from "./test/vitest-projects.ts";
 
 /** A real HTTP webhook receiver on 127.0.0.1 for the workerd projects (its URL via inject()). */
@@ -10,6 +11,7 @@ const WEBHOOK_RECEIVER = "./test/support/webhook-receiver-setup.ts";
  */
 export default defineConfig({
   test: {
+    onConsoleLog: quietMeshLogs,
     projects: [
       // Pure modules in Node: protocol parsers and schemas, backoff, delivery planning. They share no
       // state, so the files share one process: a fresh one per file cost about 0.7 s each here.

@@ -1,12 +1,16 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import type { TestProjectInlineConfiguration } from "vitest/config";
+import { MESH_LOGS } from "./mesh-logs.ts";
 import { AUTH_VARS } from "./support/credentials.ts";
 
 type ProjectTest = NonNullable<TestProjectInlineConfiguration["test"]> & { name: string };
 
+/** Tags any test may carry (vitest refuses others). */
+const TAGS = [{ name: MESH_LOGS, description: "show the mesh's log lines in the output" }];
+
 /** A project of test files that run in Node. */
 export function nodeProject(test: ProjectTest): TestProjectInlineConfiguration {
-  return { test: { environment: "node", ...test } };
+  return { test: { environment: "node", tags: TAGS, ...test } };
 }
 
 export interface WorkersProjectOptions {
@@ -61,6 +65,6 @@ export function workersProject({
         },
       }),
     ],
-    test: { testTimeout: 60_000, ...test },
+    test: { testTimeout: 60_000, tags: TAGS, ...test },
   };
 }
