@@ -5,11 +5,12 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { adminApi } from "../support/admin-api.ts";
 import { type Browser, launchBrowser } from "../support/browser.ts";
 import { KEYS } from "../support/credentials.ts";
+import type { LocalHttp } from "../support/local-http.ts";
 import { LocalServer } from "../support/local-server.ts";
-import { type StaticServer, serveFiles } from "../support/static-server.ts";
+import { serveFiles } from "../support/static-server.ts";
 
 const server = new LocalServer();
-let pages: StaticServer;
+let pages: LocalHttp;
 let browser: Browser;
 
 beforeAll(async () => {
@@ -34,7 +35,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await pages?.close();
+  await pages?.stop();
   await server.dispose();
 });
 

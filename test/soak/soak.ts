@@ -1,6 +1,4 @@
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import type { PublishEvent } from "../../client/publisher.ts";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
@@ -19,6 +17,7 @@ import {
   type LoggedEvent,
   seqsUpTo,
 } from "../support/invariants.ts";
+import { startLocalHttp } from "../support/local-http.ts";
 import { type Follower, follow, sleep, type TrackedPublisher, trackedPublisher } from "../support/parties.ts";
 import { seededRandom } from "../support/seeded-random.ts";
 
@@ -62,20 +61,20 @@ const config = configWithRateLimits("soak", 1_000_000);
 // ---- what the queue consumer reports: each call, and whether it took effect ----
 const queueCalls = { ok: 0, failed: 0 };
 const queueEffects = new Map<string, number[]>(TOPICS.map((t) => [t, []]));
-const effectsServer: Server = createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on("data", (c: Buffer) => chunks.push(c));
-  req.on("end", () => {
+const effectsServer = await startLocalHttp(
+  async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
     const call = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { topic: string; seq: number };
     if (req.url === "/effect") {
       queueCalls.ok += 1;
       queueEffects.get(call.topic)?.push(call.seq);
     } else queueCalls.failed += 1;
     res.writeHead(200).end();
-  });
-});
-await new Promise<void>((resolve) => effectsServer.listen(0, "127.0.0.1", resolve));
-const effectsUrl = `http://127.0.0.1:${(effectsServer.address() as AddressInfo).port}`;
+  },
+  (err, res) => res.writeHead(500).end(String(err)),
+);
+const effectsUrl = effectsServer.url;
 
 // ---- webhook receivers that fail at random, and refuse "poison" events until healed ----
 const poison = new Map<string, Set<number>>(TOPICS.map((t) => [t, new Set()]));
@@ -380,7 +379,7 @@ try {
 } finally {
   await server.dispose();
   await receiver.stop();
-  effectsServer.close();
+  await effectsServer.stop();
   config.remove();
 }
 process.exit(exitCode);

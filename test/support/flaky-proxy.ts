@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type LocalHttp, startLocalHttp } from "./local-http.ts";
 
 /**
  * What the proxy does with one request:
@@ -23,7 +23,7 @@ export interface ProxiedRequest {
  */
 export class FlakyProxy {
   readonly requests: ProxiedRequest[] = [];
-  private server: Server | null = null;
+  private http: LocalHttp | null = null;
   url = "";
 
   /** `decide` picks the fault of each request, given what the proxy saw before. */
@@ -33,22 +33,18 @@ export class FlakyProxy {
   ) {}
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch((err) => {
-        res.destroy(err as Error);
-      });
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.http = await startLocalHttp(
+      (req, res) => this.handle(req, res),
+      (err, res) => res.destroy(err as Error),
+    );
+    this.url = this.http.url;
     return this;
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const http = this.http;
+    this.http = null;
+    await http?.stop();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

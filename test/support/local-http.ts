@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "../../scripts/loopback.mjs";
 
 /** An HTTP server of the tests on a free port of 127.0.0.1, stopped with every connection it holds. */
 export interface LocalHttp {
@@ -14,9 +14,8 @@ export async function startLocalHttp(
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err) => onError(err, res));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://127.0.0.1:${await listenOnLoopback(server)}`,
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
