@@ -28,7 +28,7 @@ export const KEYS = {
   },
 } satisfies Record<string, KeyConfig>;
 
-export const MESH_KEYS_JSON = JSON.stringify(Object.values(KEYS));
+const MESH_KEYS_JSON = JSON.stringify(Object.values(KEYS));
 
 /** The variables that turn auth on in a test server. */
 export const AUTH_VARS = { MESH_KEYS: MESH_KEYS_JSON, MESH_TOKEN_SECRET: TOKEN_SECRET };

@@ -13,7 +13,7 @@ import type { Ack } from "./invariants.ts";
  */
 
 /** Client timings for tests: reconnects within a second, heartbeats that notice a dead link in seconds. */
-export const FAST_CLIENT: Partial<MeshClientOptions> = {
+const FAST_CLIENT: Partial<MeshClientOptions> = {
   WebSocket,
   backoff: { firstDelayMs: 50, maxDelayMs: 500 },
   heartbeat: { intervalMs: 1_000, timeoutMs: 4_000 },
@@ -21,7 +21,7 @@ export const FAST_CLIENT: Partial<MeshClientOptions> = {
 };
 
 /** Retries that ride out a server restart of several seconds. */
-export const PATIENT_RETRY: RetryOptions = { maxAttempts: 200, firstDelayMs: 50, maxDelayMs: 500 };
+const PATIENT_RETRY: RetryOptions = { maxAttempts: 200, firstDelayMs: 50, maxDelayMs: 500 };
 
 export interface TrackedPublisher {
   readonly acks: Ack[];
