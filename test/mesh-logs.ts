@@ -6,7 +6,7 @@ export const MESH_LOGS = "mesh-logs";
 /**
  * vitest's `onConsoleLog`: the mesh's JSON log lines (`{"msg":…}`, runtime/log.ts) stay out of the
  * test output unless `MESH_TEST_LOGS=1` is set or the test carries the `mesh-logs` tag. Only the
- * printing is dropped: a test that spies on console.log to read them (captureLogs) still sees each.
+ * printing is dropped: a test that spies on console.log to read them (captureLogsOfEachTest) still sees each.
  */
 export function quietMeshLogs(
   log: string,

@@ -1,7 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import type { TestProjectInlineConfiguration } from "vitest/config";
 import { MESH_LOGS } from "./mesh-logs.ts";
-import { AUTH_VARS } from "./support/credentials.ts";
+import { TEST_SERVER_VARS } from "./support/credentials.ts";
 
 type ProjectTest = NonNullable<TestProjectInlineConfiguration["test"]> & { name: string };
 
@@ -41,9 +41,8 @@ export function workersProject({
             // Small replay pages so WebSocket replays in tests really span several pages.
             REPLAY_PAGE_SIZE: "10",
             QUEUE_RETRY_FIRST_DELAY_SECONDS: "0",
-            // Test keys and token secret (test/support/credentials.ts); webhooks may reach the local receiver.
-            ...AUTH_VARS,
-            WEBHOOK_ALLOWED_HOSTS: "127.0.0.1,localhost",
+            // Test keys and token secret; webhooks may reach the local receiver.
+            ...TEST_SERVER_VARS,
           },
           // Rate limits are exercised against a real server in test/e2e/security.test.ts.
           ratelimits: {

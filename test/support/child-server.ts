@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../../scripts/loopback.mjs";
 import { QUIET_WRANGLER_ENV } from "../../scripts/quiet-wrangler.mjs";
-import { AUTH_VARS } from "./credentials.ts";
+import { TEST_SERVER_VARS } from "./credentials.ts";
 import { TEST_WORKER } from "./local-server.ts";
 
 export interface ChildServerOptions {
@@ -79,7 +79,7 @@ export class ChildServer {
   async start(): Promise<this> {
     if (this.child) throw new Error("already running");
     if (this.port === 0) this.port = await freePort();
-    const vars = { ...AUTH_VARS, WEBHOOK_ALLOWED_HOSTS: "127.0.0.1,localhost", ...this.options.vars };
+    const vars = { ...TEST_SERVER_VARS, ...this.options.vars };
     const args = [
       "node_modules/wrangler/bin/wrangler.js",
       "dev",

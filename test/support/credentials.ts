@@ -28,10 +28,12 @@ export const KEYS = {
   },
 } satisfies Record<string, KeyConfig>;
 
-const MESH_KEYS_JSON = JSON.stringify(Object.values(KEYS));
-
-/** The variables that turn auth on in a test server. */
-export const AUTH_VARS = { MESH_KEYS: MESH_KEYS_JSON, MESH_TOKEN_SECRET: TOKEN_SECRET };
+/** The vars every test server runs with: auth on with the test keys; webhooks may reach receivers on this machine. */
+export const TEST_SERVER_VARS = {
+  MESH_KEYS: JSON.stringify(Object.values(KEYS)),
+  MESH_TOKEN_SECRET: TOKEN_SECRET,
+  WEBHOOK_ALLOWED_HOSTS: "127.0.0.1,localhost",
+};
 
 /** `Authorization` header with the all-scope admin key. */
 export const ADMIN_AUTH = { authorization: `Bearer ${KEYS.admin.secret}` };

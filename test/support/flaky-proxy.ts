@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type LocalHttp, startLocalHttp } from "./local-http.ts";
+import { LocalHttpServer } from "./local-http.ts";
 
 /**
  * What the proxy does with one request:
@@ -21,33 +21,22 @@ export interface ProxiedRequest {
  * An HTTP proxy on 127.0.0.1 in front of the real local server that fails requests on purpose,
  * so a client's retries meet real dropped connections and real error answers.
  */
-export class FlakyProxy {
+export class FlakyProxy extends LocalHttpServer {
   readonly requests: ProxiedRequest[] = [];
-  private http: LocalHttp | null = null;
-  url = "";
 
   /** `decide` picks the fault of each request, given what the proxy saw before. */
   constructor(
     private readonly target: () => string,
     private readonly decide: (req: Omit<ProxiedRequest, "fault">, seen: readonly ProxiedRequest[]) => Fault,
-  ) {}
-
-  async start(): Promise<this> {
-    this.http = await startLocalHttp(
-      (req, res) => this.handle(req, res),
-      (err, res) => res.destroy(err as Error),
-    );
-    this.url = this.http.url;
-    return this;
+  ) {
+    super();
   }
 
-  async stop(): Promise<void> {
-    const http = this.http;
-    this.http = null;
-    await http?.stop();
+  protected fail(err: unknown, res: ServerResponse): void {
+    res.destroy(err as Error);
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);

@@ -7,6 +7,7 @@ export interface LocalHttp {
   stop(): Promise<void>;
 }
 
+/** Starts a server of the tests that runs `handle` for each request, and `onError` when it throws. */
 export async function startLocalHttp(
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
   onError: (err: unknown, res: ServerResponse) => void,
@@ -21,4 +22,30 @@ export async function startLocalHttp(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A server of the tests as a class: `start()` listens and sets `url`, `stop()` ends every connection. */
+export abstract class LocalHttpServer {
+  private http: LocalHttp | null = null;
+  url = "";
+
+  async start(): Promise<this> {
+    this.http = await startLocalHttp(
+      (req, res) => this.handle(req, res),
+      (err, res) => this.fail(err, res),
+    );
+    this.url = this.http.url;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    const http = this.http;
+    this.http = null;
+    await http?.stop();
+  }
+
+  protected abstract handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+
+  /** Answers a request whose handling threw. */
+  protected abstract fail(err: unknown, res: ServerResponse): void;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unstable_startWorker } from "wrangler";
 import { QUIET_WRANGLER_ENV } from "../../scripts/quiet-wrangler.mjs";
-import { AUTH_VARS } from "./credentials.ts";
+import { TEST_SERVER_VARS } from "./credentials.ts";
 
 // wrangler runs in this process: quiet and offline here too.
 Object.assign(process.env, QUIET_WRANGLER_ENV);
@@ -35,8 +35,7 @@ export class LocalServer {
   constructor(private readonly options: LocalServerOptions = {}) {}
 
   async start(): Promise<this> {
-    // Auth on, with the test keys; webhooks may reach receivers on this machine.
-    const vars = { ...AUTH_VARS, WEBHOOK_ALLOWED_HOSTS: "127.0.0.1,localhost", ...this.options.vars };
+    const vars = { ...TEST_SERVER_VARS, ...this.options.vars };
     const bindings = Object.fromEntries(
       Object.entries(vars).map(([name, value]) => [name, { type: "plain_text" as const, value }]),
     );
