@@ -1,39 +1,18 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick] [-- --out DIR]`: bundles the TypeScript bench (Node 20 cannot run .ts
-// itself) into bench/results/tmp/build, then runs it. Packages stay external, loaded from node_modules.
-import { spawnSync } from "node:child_process";
+// `npm run bench [-- --quick] [-- --out DIR]`: the TypeScript bench and its Node peers, bundled into
+// bench/results/tmp/build and run from the repository root.
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { runBundled } from "../scripts/run-bundled.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const outdir = join(here, "results", "tmp", "build");
-
-await build({
+await runBundled({
   entryPoints: {
     main: join(here, "main.ts"),
     "ws-broadcaster": join(here, "peers", "ws-broadcaster.ts"),
     "jetstream-bridge": join(here, "peers", "jetstream-bridge.ts"),
   },
-  outdir,
-  outExtension: { ".js": ".mjs" },
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "esm",
-  packages: "external",
-  logLevel: "warning",
-});
-
-// A child process, so the bench's own exit code and signals are its own.
-const result = spawnSync(process.execPath, [join(outdir, "main.mjs"), ...process.argv.slice(2)], {
-  stdio: "inherit",
+  main: "main",
+  outdir: join(here, "results", "tmp", "build"),
   cwd: join(here, ".."),
-  env: {
-    ...process.env,
-    WRANGLER_SEND_METRICS: "false",
-    CLOUDFLARE_CF_FETCH_ENABLED: "false",
-    WRANGLER_HIDE_BANNER: "true",
-  },
 });
-process.exit(result.status ?? 1);

@@ -1,4 +1,4 @@
-/** Defaults for every limit; each can be changed through the Worker's vars (see README). */
+/** Defaults for every limit; each can be changed through the Worker's vars (docs/configuration.md). */
 export const DEFAULT_LIMITS = {
   maxEventBytes: 64 * 1024,
   maxBatchEvents: 100,

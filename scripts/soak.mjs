@@ -1,29 +1,10 @@
 #!/usr/bin/env node
-// `npm run soak -- --minutes N`: bundles the TypeScript soak (Node 20 cannot run .ts itself) into
-// test-output/soak/build, then runs it. Packages stay external, loaded from node_modules.
-import { spawnSync } from "node:child_process";
+// `npm run soak -- --minutes N`: the TypeScript soak, bundled into test-output/soak/build and run.
 import { join } from "node:path";
-import { build } from "esbuild";
+import { runBundled } from "./run-bundled.mjs";
 
-const outfile = join("test-output", "soak", "build", "soak.mjs");
-await build({
-  entryPoints: [join("test", "soak", "soak.ts")],
-  outfile,
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "esm",
-  packages: "external",
-  logLevel: "warning",
+await runBundled({
+  entryPoints: { soak: join("test", "soak", "soak.ts") },
+  main: "soak",
+  outdir: join("test-output", "soak", "build"),
 });
-
-const result = spawnSync(process.execPath, [outfile, ...process.argv.slice(2)], {
-  stdio: "inherit",
-  env: {
-    ...process.env,
-    WRANGLER_SEND_METRICS: "false",
-    CLOUDFLARE_CF_FETCH_ENABLED: "false",
-    WRANGLER_HIDE_BANNER: "true",
-  },
-});
-process.exit(result.status ?? 1);

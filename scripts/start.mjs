@@ -5,13 +5,9 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { DEV_VARS, ensureDevVars } from "./dev-vars.mjs";
+import { QUIET_WRANGLER_ENV } from "./quiet-wrangler.mjs";
 
-const env = {
-  ...process.env,
-  WRANGLER_SEND_METRICS: "false",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  WRANGLER_HIDE_BANNER: "true",
-};
+const env = { ...process.env, ...QUIET_WRANGLER_ENV };
 
 const build = spawnSync(process.execPath, ["scripts/build-assets.mjs"], { stdio: "inherit", env });
 if (build.status !== 0) process.exit(build.status ?? 1);

@@ -4,6 +4,7 @@
 import { createServer } from "node:http";
 import { connect, DeliverPolicy } from "nats";
 import { WebSocketServer } from "ws";
+import { listenOnLoopback } from "../../scripts/loopback.mjs";
 
 const [natsUrl, stream] = process.argv.slice(2);
 const nc = await connect({ servers: natsUrl });
@@ -15,10 +16,7 @@ const server = createServer((_req, res) => res.writeHead(426).end());
 const wss = new WebSocketServer({ server, perMessageDeflate: false });
 const decoder = new TextDecoder();
 
-server.listen(0, "127.0.0.1", () => {
-  const address = server.address();
-  console.log(`ready ${typeof address === "object" && address ? address.port : 0}`);
-});
+console.log(`ready ${await listenOnLoopback(server)}`);
 process.on("SIGTERM", () => {
   messages.stop();
   for (const ws of wss.clients) ws.terminate();

@@ -2,6 +2,7 @@
 // is numbered and sent to every connected WebSocket; nothing is validated or stored.
 import { createServer } from "node:http";
 import { WebSocketServer } from "ws";
+import { listenOnLoopback } from "../../scripts/loopback.mjs";
 
 const server = createServer();
 const wss = new WebSocketServer({ server, perMessageDeflate: false });
@@ -23,10 +24,7 @@ server.on("request", (req, res) => {
   });
 });
 
-server.listen(0, "127.0.0.1", () => {
-  const address = server.address();
-  console.log(`ready ${typeof address === "object" && address ? address.port : 0}`);
-});
+console.log(`ready ${await listenOnLoopback(server)}`);
 process.on("SIGTERM", () => {
   for (const ws of wss.clients) ws.terminate();
   server.close(() => process.exit(0));

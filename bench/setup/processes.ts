@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 
 /** A process the bench started; it is stopped by its own PID, never by name. */
 export interface Started {
@@ -8,19 +7,6 @@ export interface Started {
   child: ChildProcess;
   /** Lines the process printed (kept for error messages). */
   output: string[];
-}
-
-/** A free TCP port on 127.0.0.1 (the OS picks it; the tiny race before reuse is acceptable here). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts a process and resolves once a line of its output matches `ready`, or rejects after `timeoutMs`. */

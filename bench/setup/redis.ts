@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, type Started, startProcess, stopProcess } from "./processes.ts";
+import { freePort } from "../../scripts/loopback.mjs";
+import { type Started, startProcess, stopProcess } from "./processes.ts";
 
 export interface RedisServer {
   port: number;

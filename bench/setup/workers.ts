@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Miniflare } from "miniflare";
@@ -59,7 +59,7 @@ async function subscriberToken(url: string, headers: Record<string, string>): Pr
   return ((await res.json()) as { token: string }).token;
 }
 
-/** Bundles a Worker exactly as `wrangler deploy` would, without deploying it. */
+/** Bundles a Worker exactly as `wrangler deploy` would, without deploying it; returns the entry module. */
 function bundle(config: string, outDir: string): string {
   const wrangler = resolve("node_modules", "wrangler", "bin", "wrangler.js");
   const result = spawnSync(
@@ -70,7 +70,10 @@ function bundle(config: string, outDir: string): string {
     },
   );
   if (result.status !== 0) throw new Error(`bundling ${config} failed:\n${result.stdout}\n${result.stderr}`);
-  return join(outDir, "index.js");
+  // The bundle is named after the config's main module (mesh-worker.js, index.js): take the one there is.
+  const entry = readdirSync(outDir).find((name) => name.endsWith(".js"));
+  if (!entry) throw new Error(`bundling ${config} wrote no .js file to ${outDir}`);
+  return join(outDir, entry);
 }
 
 /**

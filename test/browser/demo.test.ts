@@ -5,8 +5,8 @@ import type { DeadLetterList, HistoryPage } from "event-mesh/client";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OutboxAnswer, type SignupAnswer, SWITCH_ERROR } from "../../demo/api-shapes.ts";
-import { DEMO_VARS, OPERATOR_AUTH } from "../demo/support/demo-credentials.ts";
 import { type Browser, launchBrowser } from "../support/browser.ts";
+import { DEMO_VARS, OPERATOR_AUTH } from "../support/demo-credentials.ts";
 import { LocalServer } from "../support/local-server.ts";
 
 const SHOTS = "test-output/screenshots";

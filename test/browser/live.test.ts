@@ -2,13 +2,15 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { adminApi } from "../support/admin-api.ts";
 import { type Browser, launchBrowser } from "../support/browser.ts";
-import { ADMIN_AUTH, subscriberToken } from "../support/credentials.ts";
+import type { LocalHttp } from "../support/local-http.ts";
 import { LocalServer } from "../support/local-server.ts";
-import { type StaticServer, serveFiles } from "../support/static-server.ts";
+import { serveFiles } from "../support/static-server.ts";
+import { subscriberToken } from "../support/subscriber-token.ts";
 
 const server = new LocalServer();
-let pages: StaticServer;
+let pages: LocalHttp;
 let browser: Browser;
 
 beforeAll(async () => {
@@ -33,26 +35,23 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await pages?.close();
+  await pages?.stop();
   await server.dispose();
 });
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 async function publish(topic: string, from: number, to: number): Promise<void> {
-  const batch = range(from, to).map((n) => ({
-    id: `b${n}`,
-    source: "browser-test",
-    type: "Note",
-    specversion: "1.0",
-    data: { text: `note ${n}` },
-  }));
-  const res = await fetch(`${server.url}/v1/topics/${topic}/events`, {
-    method: "POST",
-    headers: { "content-type": "application/cloudevents-batch+json", ...ADMIN_AUTH },
-    body: JSON.stringify(batch),
-  });
-  expect(res.status).toBe(201);
+  await adminApi(server).publish(
+    topic,
+    range(from, to).map((n) => ({
+      id: `b${n}`,
+      source: "browser-test",
+      type: "Note",
+      specversion: "1.0",
+      data: { text: `note ${n}` },
+    })),
+  );
 }
 
 const shownSeqs = (page: Page) =>

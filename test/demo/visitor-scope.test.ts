@@ -10,7 +10,7 @@ import {
   type SignupAnswer,
 } from "../../demo/api-shapes.ts";
 import { notificationStore } from "../../demo/durable-objects/notification-store.ts";
-import { DEMO_KEYS } from "./support/demo-credentials.ts";
+import { DEMO_KEYS } from "../support/demo-credentials.ts";
 import { demoFetch, newVisitor, operatorFetch, refusal, uniqueEmail, type Visitor } from "./support/demo-fetch.ts";
 
 async function signUp(visitor: Visitor, name: string): Promise<SignupAnswer> {

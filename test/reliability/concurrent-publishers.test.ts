@@ -1,22 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { configWithRateLimit } from "../support/config-copy.ts";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { adminApi } from "../support/admin-api.ts";
+import { configWithRateLimits } from "../support/config-copy.ts";
 import {
   type Ack,
   checkAcks,
   checkDeliveries,
   checkLog,
   type LoggedEvent,
-  readLog,
   seqsUpTo,
   violationsOf,
 } from "../support/invariants.ts";
 import { LocalServer } from "../support/local-server.ts";
-import { eventually, type Follower, follow, trackedPublisher } from "../support/parties.ts";
+import { type Follower, follow, trackedPublisher } from "../support/parties.ts";
 
 // Scenario 3: 100 publishers at once, all on one topic, then spread over 100 topics. Each
 // publisher awaits each answer before its next publish, so its own events have a known order.
-const config = configWithRateLimit("reliability-concurrent", 1_000_000);
+const config = configWithRateLimits("reliability-concurrent", 1_000_000);
 const server = new LocalServer({ config: config.path });
+const api = adminApi(server);
 beforeAll(() => server.start());
 afterAll(async () => {
   await server.dispose();
@@ -58,7 +59,9 @@ describe("100 concurrent publishers", () => {
   it("to one topic: contiguous seqs, each publisher's events in its order, every subscriber the same sequence", async () => {
     const topic = "crowd";
     const followers = [follow(server.url, topic), follow(server.url, topic), follow(server.url, topic)];
-    await eventually(() => followers.every((f) => f.subscription.state === "live"), "subscribers are live");
+    await vi.waitFor(() => expect(followers.map((f) => f.subscription.state)).toEqual(["live", "live", "live"]), {
+      timeout: 60_000,
+    });
     const publishers = Array.from({ length: PUBLISHERS }, (_, p) => trackedPublisher(() => server.url, `/crowd/${p}`));
     await Promise.all(
       publishers.map(async (publisher, p) => {
@@ -69,9 +72,11 @@ describe("100 concurrent publishers", () => {
         );
       }),
     );
-    const { head, events } = await readLog(server.url, topic);
+    const { head, events } = await api.readLog(topic);
     expect(head).toBe(PUBLISHERS * 15);
-    await eventually(() => followers.every((f) => f.subscription.lastSeq === head), "subscribers reach the head");
+    await vi.waitFor(() => expect(followers.map((f) => f.subscription.lastSeq)).toEqual([head, head, head]), {
+      timeout: 60_000,
+    });
     for (const f of followers) f.close();
 
     const acks = publishers.flatMap((p) => p.acks);
@@ -90,7 +95,9 @@ describe("100 concurrent publishers", () => {
     const topics = Array.from({ length: 100 }, (_, t) => `spread.t${t}`);
     const followers = new Map(topics.map((t) => [t, [follow(server.url, t), follow(server.url, t)]]));
     const all = [...followers.values()].flat();
-    await eventually(() => all.every((f) => f.subscription.state === "live"), "200 subscribers are live");
+    await vi.waitFor(() => expect(all.filter((f) => f.subscription.state !== "live")).toHaveLength(0), {
+      timeout: 60_000,
+    });
     const publishers = Array.from({ length: PUBLISHERS }, (_, p) => trackedPublisher(() => server.url, `/spread/${p}`));
     await Promise.all(
       publishers.map(async (publisher, p) => {
@@ -108,10 +115,19 @@ describe("100 concurrent publishers", () => {
     const logs = new Map<string, LoggedEvent[]>();
     const reports = [];
     for (const topic of topics) {
-      const { head, events } = await readLog(server.url, topic);
+      const { head, events } = await api.readLog(topic);
       logs.set(topic, events);
       const subs = followers.get(topic) ?? [];
-      await eventually(() => subs.every((f) => f.subscription.lastSeq === head), `${topic} subscribers reach ${head}`);
+      await vi.waitFor(
+        () =>
+          expect(
+            subs.map((f) => f.subscription.lastSeq),
+            topic,
+          ).toEqual([head, head]),
+        {
+          timeout: 60_000,
+        },
+      );
       reports.push(
         checkLog(topic, head, events),
         ...subs.map((f, i) => checkDeliveries(`${topic} subscriber ${i}`, f.seqs, { expected: seqsUpTo(head) })),

@@ -1,16 +1,17 @@
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import type { PutSubscriptionResponse } from "../../protocol/subscriptions.ts";
+import { adminApi } from "../support/admin-api.ts";
 import { ChildServer } from "../support/child-server.ts";
-import { configWithRateLimit } from "../support/config-copy.ts";
-import { ADMIN_AUTH } from "../support/credentials.ts";
-import { checkAcks, checkDeliveries, checkLog, readLog, seqsUpTo, violationsOf } from "../support/invariants.ts";
-import { eventually, follow, sleep, type TrackedPublisher, trackedPublisher } from "../support/parties.ts";
+import { configWithRateLimits } from "../support/config-copy.ts";
+import { checkAcks, checkDeliveries, checkLog, seqsUpTo, violationsOf } from "../support/invariants.ts";
+import { follow, sleep, type TrackedPublisher, trackedPublisher } from "../support/parties.ts";
 import { WebhookReceiver } from "../support/webhook-receiver.ts";
 
 // Scenario 1: the local server is SIGKILLed (wrangler and workerd at once, no shutdown) while
 // several publishers stream events with the SDK, and started again on the same persisted state.
-const config = configWithRateLimit("reliability-crash", 1_000_000);
+const config = configWithRateLimits("reliability-crash", 1_000_000);
 const server = new ChildServer({ config: config.path });
+const api = adminApi(server);
 const receiver = new WebhookReceiver();
 beforeAll(async () => {
   await receiver.start();
@@ -28,19 +29,14 @@ const CRASHES = 3;
 it("keeps every acknowledged event exactly once through SIGKILLs mid-stream; subscribers resume with no gap", async () => {
   const topic = "crash.orders";
   const hook = receiver.endpoint("crash");
-  const put = await fetch(`${server.url}/v1/topics/${topic}/subscriptions/audit`, {
-    method: "PUT",
-    headers: { "content-type": "application/json", ...ADMIN_AUTH },
+  const put = await api.json<PutSubscriptionResponse>("PUT", `/v1/topics/${topic}/subscriptions/audit`, {
     // A delivery cut by a crash is sent again once its lease (timeout + 5 s) ends.
-    body: JSON.stringify({
-      target: { type: "webhook", url: hook, timeoutMs: 1_000 },
-      start: "earliest",
-      batchSize: 5,
-      retry: { maxAttempts: 100, firstDelayMs: 50, maxDelayMs: 500 },
-    }),
+    target: { type: "webhook", url: hook, timeoutMs: 1_000 },
+    start: "earliest",
+    batchSize: 5,
+    retry: { maxAttempts: 100, firstDelayMs: 50, maxDelayMs: 500 },
   });
-  expect(put.status).toBe(201);
-  receiver.update("crash", { secret: ((await put.json()) as PutSubscriptionResponse).secret });
+  receiver.update("crash", { secret: put.secret });
   const live = follow(server.url, topic);
 
   let streaming = true;
@@ -59,33 +55,32 @@ it("keeps every acknowledged event exactly once through SIGKILLs mid-stream; sub
     }
   });
 
+  const acked = () => publishers.reduce((n, p) => n + p.acks.length, 0);
+  /** Waits until the publishers have had `more` events acknowledged since now. */
+  const progress = async (more: number) => {
+    const before = acked();
+    await vi.waitFor(() => expect(acked()).toBeGreaterThanOrEqual(before + more), { timeout: 60_000 });
+  };
+  await progress(1);
+  const { epoch } = await api.info(topic);
   let acksAtCrash: number[] = [];
   for (let crash = 0; crash < CRASHES; crash++) {
     // Wait until the stream is well under way again, then cut it dead.
-    const before = publishers.reduce((n, p) => n + p.acks.length, 0);
-    await eventually(
-      () => publishers.reduce((n, p) => n + p.acks.length, 0) >= before + 150,
-      "publishers have made progress",
-    );
-    acksAtCrash = [...acksAtCrash, publishers.reduce((n, p) => n + p.acks.length, 0)];
+    await progress(150);
+    acksAtCrash = [...acksAtCrash, acked()];
     await server.crashAndRestart();
   }
-  const after = publishers.reduce((n, p) => n + p.acks.length, 0);
-  await eventually(
-    () => publishers.reduce((n, p) => n + p.acks.length, 0) >= after + 100,
-    "progress after the last crash",
-  );
+  await progress(100);
   streaming = false;
   await Promise.all(streams);
 
-  const { head, events } = await readLog(server.url, topic);
-  await eventually(() => live.subscription.lastSeq >= head, "the live subscriber reaches the head", 30_000);
-  await eventually(
-    () => new Set(receiver.acceptedSeqs("crash")).size >= head,
-    "the webhook has every event",
-    60_000,
-    () => `${new Set(receiver.acceptedSeqs("crash")).size} of ${head}`,
-  );
+  const { head, events } = await api.readLog(topic);
+  // The restarts kept the topic's epoch: no subscriber was told to start over.
+  expect((await api.info(topic)).epoch).toBe(epoch);
+  await vi.waitFor(() => expect(live.subscription.lastSeq).toBeGreaterThanOrEqual(head), { timeout: 30_000 });
+  await vi.waitFor(() => expect(new Set(receiver.acceptedSeqs("crash")).size).toBeGreaterThanOrEqual(head), {
+    timeout: 60_000,
+  });
   live.close();
 
   const acks = publishers.flatMap((p) => p.acks);

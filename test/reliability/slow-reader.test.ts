@@ -1,17 +1,18 @@
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { CLOSE } from "../../protocol/close-codes.ts";
 import { DEFAULT_LIMITS } from "../../protocol/limits.ts";
+import { adminApi } from "../support/admin-api.ts";
 import { ChildServer } from "../support/child-server.ts";
-import { configWithRateLimit } from "../support/config-copy.ts";
-import { subscriberToken } from "../support/credentials.ts";
-import { checkDeliveries, checkLog, readLog, seqsUpTo, violationsOf } from "../support/invariants.ts";
-import { eventually, follow, sleep, trackedPublisher } from "../support/parties.ts";
+import { configWithRateLimits } from "../support/config-copy.ts";
+import { checkDeliveries, checkLog, seqsUpTo, violationsOf } from "../support/invariants.ts";
+import { follow, sleep, trackedPublisher } from "../support/parties.ts";
 import { eventSeqs, RawWebSocket } from "../support/raw-ws.ts";
+import { subscriberToken } from "../support/subscriber-token.ts";
 
 // Scenario 6: subscribers that never read while a topic takes 1,000 events/s. Without flow control
 // workerd queued every frame for them (its memory grew by the whole stream per such socket); with
 // it each gets at most LIVE_MAX_UNACKED_CHARS, is closed with 1013 once stalled, and resumes.
-const config = configWithRateLimit("reliability-slow", 1_000_000);
+const config = configWithRateLimits("reliability-slow", 1_000_000);
 const server = new ChildServer({ config: config.path, vars: { LIVE_STALL_SECONDS: "3" } });
 beforeAll(() => server.start());
 afterAll(async () => {
@@ -36,7 +37,7 @@ it("keeps memory bounded for peers that stop reading, sheds them with 1013, and 
   }
   // A subscriber that reads (the real client, which acks) is kept up throughout.
   const reader = follow(server.url, topic);
-  await eventually(() => reader.subscription.state === "live", "the reader is live");
+  await vi.waitFor(() => expect(reader.subscription.state).toBe("live"), { timeout: 60_000 });
 
   const publisher = trackedPublisher(() => server.url, "/slow-reader");
   const rssBefore = server.workerdRssBytes();
@@ -62,7 +63,7 @@ it("keeps memory bounded for peers that stop reading, sheds them with 1013, and 
   // log's own growth; bounded ones hold at most the limit each.
   expect(growth).toBeLessThan((STUCK * publishedChars) / 2);
 
-  await eventually(() => reader.subscription.lastSeq === published, "the reader has every event", 30_000);
+  await vi.waitFor(() => expect(reader.subscription.lastSeq).toBe(published), { timeout: 30_000 });
   // It acked as it read: never stopped, never shed, one connection throughout.
   expect(reader.connections).toBe(1);
 
@@ -78,7 +79,7 @@ it("keeps memory bounded for peers that stop reading, sheds them with 1013, and 
   }
 
   // Resuming from its cursor, each gets exactly the rest.
-  const log = await readLog(server.url, topic);
+  const log = await adminApi(server).readLog(topic);
   const reports = [
     checkLog(topic, log.head, log.events),
     checkDeliveries("reader", reader.seqs, { expected: seqsUpTo(log.head) }),
@@ -87,7 +88,7 @@ it("keeps memory bounded for peers that stop reading, sheds them with 1013, and 
     const seen = eventSeqs(ws.texts);
     expect(seen).toEqual(seqsUpTo(seen.length));
     const resumed = follow(server.url, topic, { after: seen.length });
-    await eventually(() => resumed.subscription.lastSeq === log.head, `stuck peer ${i} resumed to the head`, 30_000);
+    await vi.waitFor(() => expect(resumed.subscription.lastSeq, `stuck peer ${i}`).toBe(log.head), { timeout: 30_000 });
     resumed.close();
     reports.push(checkDeliveries(`stuck ${i}`, [...seen, ...resumed.seqs], { expected: seqsUpTo(log.head) }));
   }

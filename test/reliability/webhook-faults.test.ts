@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
 import type { SubscriptionView } from "../../protocol/subscriptions.ts";
+import { adminApi } from "../support/admin-api.ts";
 import { type ChaosOutcome, ChaosReceiver } from "../support/chaos-receiver.ts";
-import { ADMIN_AUTH } from "../support/credentials.ts";
-import { checkDeliveries, checkLog, readLog, seqsUpTo, violationsOf } from "../support/invariants.ts";
+import { checkDeliveries, checkLog, seqsUpTo, violationsOf } from "../support/invariants.ts";
 import { LocalServer } from "../support/local-server.ts";
-import { eventually, trackedPublisher } from "../support/parties.ts";
+import { trackedPublisher } from "../support/parties.ts";
 import { runSeed, seededRandom } from "../support/seeded-random.ts";
 
 // Scenario 5 (webhooks): receivers that answer 500, answer slowly, hang past the timeout or drop
@@ -39,15 +39,7 @@ afterAll(async () => {
   await receiver.stop();
 });
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { "content-type": "application/json", ...ADMIN_AUTH },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
+const { json: api, readLog } = adminApi(server);
 
 it("delivers every event once after dedup, in order but for redriven dead letters, through random receiver faults", async () => {
   const topic = "chaos.hooks";
@@ -67,7 +59,7 @@ it("delivers every event once after dedup, in order but for redriven dead letter
       Array.from({ length: 10 }, (_, i) => ({ type: "Invoice", data: { n: n * 10 + i } })),
     );
   }
-  const { head, events } = await readLog(server.url, topic);
+  const { head, events } = await readLog(topic);
   const view = (name: string) => api<SubscriptionView>("GET", `/v1/topics/${topic}/subscriptions/${name}`);
   const deadLetters = async (name: string) =>
     (await api<{ deadLetters: DeadLetter[] }>("GET", `/v1/topics/${topic}/subscriptions/${name}/dead-letters`))
@@ -75,7 +67,7 @@ it("delivers every event once after dedup, in order but for redriven dead letter
 
   // Every event is either delivered or a dead letter once both cursors reach the head.
   for (const name of Object.keys(subscriptions)) {
-    await eventually(async () => (await view(name)).lag === 0, `${name} reaches the head`, 90_000);
+    await vi.waitFor(async () => expect((await view(name)).lag, name).toBe(0), { timeout: 90_000 });
   }
   const dead = new Map<string, number[]>();
   for (const name of Object.keys(subscriptions)) {
@@ -96,7 +88,7 @@ it("delivers every event once after dedup, in order but for redriven dead letter
     expect(redrive.redriven).toEqual(dead.get(name));
   }
   for (const name of Object.keys(subscriptions)) {
-    await eventually(async () => (await deadLetters(name)).length === 0, `${name} has no dead letter left`, 90_000);
+    await vi.waitFor(async () => expect(await deadLetters(name), name).toEqual([]), { timeout: 90_000 });
   }
 
   const counts = (["ok", "slow", "timeout", "error", "close"] as const).map((o) => `${receiver.count(o)} ${o}`);

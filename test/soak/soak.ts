@@ -1,13 +1,12 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { PublishEvent } from "../../client/publisher.ts";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
 import type { SubscriptionView } from "../../protocol/subscriptions.ts";
+import { adminApi } from "../support/admin-api.ts";
 import { type ChaosOutcome, ChaosReceiver } from "../support/chaos-receiver.ts";
 import { ChildServer } from "../support/child-server.ts";
-import { ADMIN_AUTH } from "../support/credentials.ts";
+import { configWithRateLimits } from "../support/config-copy.ts";
 import { CutProxy } from "../support/cut-proxy.ts";
 import {
   type Ack,
@@ -16,9 +15,9 @@ import {
   checkLog,
   type DeliveryReport,
   type LoggedEvent,
-  readLog,
   seqsUpTo,
 } from "../support/invariants.ts";
+import { startLocalHttp } from "../support/local-http.ts";
 import { type Follower, follow, sleep, type TrackedPublisher, trackedPublisher } from "../support/parties.ts";
 import { seededRandom } from "../support/seeded-random.ts";
 
@@ -57,31 +56,25 @@ const QUEUE_TYPE = "AttemptFailed";
 const log = (line: string) => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 // ---- the Worker: the mesh plus the soak's queue consumer, with rate limits out of the way ----
-const configPath = `wrangler.soak-${process.pid}-test.toml`;
-writeFileSync(
-  configPath,
-  readFileSync("wrangler.toml", "utf8")
-    .replace('main = "worker/mesh-worker.ts"', 'main = "test/soak/worker/soak-worker.ts"')
-    .replace(/(simple = \{ limit = )\d+/g, "$11000000"),
-);
+const config = configWithRateLimits("soak", 1_000_000);
 
 // ---- what the queue consumer reports: each call, and whether it took effect ----
 const queueCalls = { ok: 0, failed: 0 };
 const queueEffects = new Map<string, number[]>(TOPICS.map((t) => [t, []]));
-const effectsServer: Server = createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on("data", (c: Buffer) => chunks.push(c));
-  req.on("end", () => {
+const effectsServer = await startLocalHttp(
+  async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
     const call = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { topic: string; seq: number };
     if (req.url === "/effect") {
       queueCalls.ok += 1;
       queueEffects.get(call.topic)?.push(call.seq);
     } else queueCalls.failed += 1;
     res.writeHead(200).end();
-  });
-});
-await new Promise<void>((resolve) => effectsServer.listen(0, "127.0.0.1", resolve));
-const effectsUrl = `http://127.0.0.1:${(effectsServer.address() as AddressInfo).port}`;
+  },
+  (err, res) => res.writeHead(500).end(String(err)),
+);
+const effectsUrl = effectsServer.url;
 
 // ---- webhook receivers that fail at random, and refuse "poison" events until healed ----
 const poison = new Map<string, Set<number>>(TOPICS.map((t) => [t, new Set()]));
@@ -104,20 +97,15 @@ const vars: Record<string, string> = {
   QUEUE_RETRY_FIRST_DELAY_SECONDS: "1",
   QUEUE_RETRY_MAX_DELAY_SECONDS: "4",
 };
-const server = new ChildServer({ config: configPath, vars });
+const server = new ChildServer({ config: config.path, entrypoint: "test/soak/worker/soak-worker.ts", vars });
+const admin = adminApi(server);
 const restarts = { kill: 0, graceful: 0 };
 let rssMax = 0;
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const res = await fetch(`${server.url}${path}`, {
-        method,
-        headers: { "content-type": "application/json", ...ADMIN_AUTH },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-      return (await res.json()) as T;
+      return await admin.json<T>(method, path, body);
     } catch (err) {
       // The server may be restarting: try again for a while.
       if (attempt >= 60) throw err;
@@ -232,7 +220,7 @@ try {
   restarts.graceful += 1;
   const acks: Ack[] = publishers.flatMap((p) => p.acks);
   const heads = new Map<string, number>();
-  for (const topic of TOPICS) heads.set(topic, (await readLog(server.url, topic)).head);
+  for (const topic of TOPICS) heads.set(topic, (await admin.readLog(topic)).head);
   const deadLettered = { hook: new Map<string, Set<number>>(), queue: new Map<string, Set<number>>() };
   for (const topic of TOPICS) {
     deadLettered.hook.set(topic, new Set());
@@ -244,7 +232,7 @@ try {
   const logs = new Map<string, LoggedEvent[]>();
   const queueSeqs = new Map<string, number[]>();
   for (const topic of TOPICS) {
-    const events = (await readLog(server.url, topic)).events;
+    const events = (await admin.readLog(topic)).events;
     logs.set(topic, events);
     queueSeqs.set(
       topic,
@@ -391,7 +379,7 @@ try {
 } finally {
   await server.dispose();
   await receiver.stop();
-  effectsServer.close();
-  rmSync(configPath, { force: true });
+  await effectsServer.stop();
+  config.remove();
 }
 process.exit(exitCode);

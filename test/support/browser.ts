@@ -4,12 +4,12 @@ import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 
 /** The Chromium the browser tests drive: `CHROMIUM_PATH`, else Debian's (see scripts/ensure-chromium.mjs). */
-export function chromiumPath(): string {
+function chromiumPath(): string {
   return process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 }
 
 /** Flags for headless Chromium on a CI machine with no GPU, no sandbox and no outside network. */
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   "--no-sandbox",
   "--disable-gpu",
   "--disable-quic",

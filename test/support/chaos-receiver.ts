@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type LocalHttp, startLocalHttp } from "./local-http.ts";
+import { LocalHttpServer } from "./local-http.ts";
 
 /** How the receiver treats one request. */
 export type ChaosOutcome =
@@ -33,26 +33,11 @@ export interface ChaosOptions {
  * slowly, hangs past the sender's timeout, or drops the connection. It records what it took
  * ("ok", "slow" and "timeout" requests: their events were processed) for the invariant checks.
  */
-export class ChaosReceiver {
+export class ChaosReceiver extends LocalHttpServer {
   readonly requests: ChaosRequest[] = [];
-  private http: LocalHttp | null = null;
-  url = "";
 
-  constructor(private readonly options: ChaosOptions) {}
-
-  async start(): Promise<this> {
-    this.http = await startLocalHttp(
-      (req, res) => this.handle(req, res),
-      (_err, res) => res.destroy(),
-    );
-    this.url = this.http.url;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    const http = this.http;
-    this.http = null;
-    await http?.stop();
+  constructor(private readonly options: ChaosOptions) {
+    super();
   }
 
   hookUrl(endpoint: string): string {
@@ -70,7 +55,11 @@ export class ChaosReceiver {
     return this.requests.filter((r) => r.outcome === outcome).length;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected fail(_err: unknown, res: ServerResponse): void {
+    res.destroy();
+  }
+
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const endpoint = (req.url ?? "").split("/")[2] ?? "";

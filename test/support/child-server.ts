@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AUTH_VARS } from "./credentials.ts";
+import { freePort } from "../../scripts/loopback.mjs";
+import { QUIET_WRANGLER_ENV } from "../../scripts/quiet-wrangler.mjs";
+import { TEST_SERVER_VARS } from "./credentials.ts";
 import { TEST_WORKER } from "./local-server.ts";
 
 export interface ChildServerOptions {
@@ -80,7 +81,7 @@ export class ChildServer {
   async start(): Promise<this> {
     if (this.child) throw new Error("already running");
     if (this.port === 0) this.port = await freePort();
-    const vars = { ...AUTH_VARS, WEBHOOK_ALLOWED_HOSTS: "127.0.0.1,localhost", ...this.options.vars };
+    const vars = { ...TEST_SERVER_VARS, ...this.options.vars };
     const args = [
       "node_modules/wrangler/bin/wrangler.js",
       "dev",
@@ -102,12 +103,7 @@ export class ChildServer {
       // Its own process group: one signal to -pid reaches wrangler, workerd and esbuild.
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        WRANGLER_SEND_METRICS: "false",
-        CLOUDFLARE_CF_FETCH_ENABLED: "false",
-        WRANGLER_HIDE_BANNER: "true",
-      },
+      env: { ...process.env, ...QUIET_WRANGLER_ENV },
     });
     this.child = child;
     this.starts += 1;
@@ -199,16 +195,3 @@ function isAlive(pid: number): boolean {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A port nothing listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -1,5 +1,4 @@
 import type { KeyConfig } from "../../protocol/auth.ts";
-import { mintToken } from "../../worker/auth/tokens.ts";
 
 /**
  * Test credentials, shared by the workers-pool config (as the MESH_KEYS and MESH_TOKEN_SECRET
@@ -29,19 +28,12 @@ export const KEYS = {
   },
 } satisfies Record<string, KeyConfig>;
 
-export const MESH_KEYS_JSON = JSON.stringify(Object.values(KEYS));
-
-/** The variables that turn auth on in a test server. */
-export const AUTH_VARS = { MESH_KEYS: MESH_KEYS_JSON, MESH_TOKEN_SECRET: TOKEN_SECRET };
+/** The vars every test server runs with: auth on with the test keys; webhooks may reach receivers on this machine. */
+export const TEST_SERVER_VARS = {
+  MESH_KEYS: JSON.stringify(Object.values(KEYS)),
+  MESH_TOKEN_SECRET: TOKEN_SECRET,
+  WEBHOOK_ALLOWED_HOSTS: "127.0.0.1,localhost",
+};
 
 /** `Authorization` header with the all-scope admin key. */
 export const ADMIN_AUTH = { authorization: `Bearer ${KEYS.admin.secret}` };
-
-/**
- * A subscriber token for `topics`, signed here with the test secret as `POST /v1/tokens` would:
- * what a WebSocket URL may carry (keys never travel in URLs).
- */
-export async function subscriberToken(topics: string[] = ["*"], ttlSeconds = 3600): Promise<string> {
-  const request = { topics, ops: ["subscribe" as const, "history" as const], ttlSeconds };
-  return (await mintToken(request, KEYS.admin, TOKEN_SECRET)).token;
-}

@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
+import { listenOnLoopback } from "../../scripts/loopback.mjs";
 
 /**
  * A TCP proxy in front of the local mesh whose WebSocket connections a test can cut, the way a
@@ -20,10 +21,7 @@ export class CutProxy {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-    const address = this.server.address();
-    if (address === null || typeof address === "string") throw new Error("proxy has no port");
-    this.port = address.port;
+    this.port = await listenOnLoopback(this.server);
     return this;
   }
 

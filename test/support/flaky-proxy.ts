@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { LocalHttpServer } from "./local-http.ts";
 
 /**
  * What the proxy does with one request:
@@ -21,37 +21,22 @@ export interface ProxiedRequest {
  * An HTTP proxy on 127.0.0.1 in front of the real local server that fails requests on purpose,
  * so a client's retries meet real dropped connections and real error answers.
  */
-export class FlakyProxy {
+export class FlakyProxy extends LocalHttpServer {
   readonly requests: ProxiedRequest[] = [];
-  private server: Server | null = null;
-  url = "";
 
   /** `decide` picks the fault of each request, given what the proxy saw before. */
   constructor(
     private readonly target: () => string,
     private readonly decide: (req: Omit<ProxiedRequest, "fault">, seen: readonly ProxiedRequest[]) => Fault,
-  ) {}
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch((err) => {
-        res.destroy(err as Error);
-      });
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
+  ) {
+    super();
   }
 
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  protected fail(err: unknown, res: ServerResponse): void {
+    res.destroy(err as Error);
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);

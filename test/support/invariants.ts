@@ -1,9 +1,6 @@
-import type { HistoryPage } from "../../protocol/responses.ts";
-import { ADMIN_AUTH } from "./credentials.ts";
-
 /**
  * The invariants every reliability scenario and the soak check, as plain functions over what the
- * log holds and what each party saw:
+ * log holds (admin-api.ts reads it) and what each party saw:
  * - per topic, seqs are contiguous and each `(source, id)` is stored at most once;
  * - every event acknowledged to a publisher is in the log, at the seq its answer named;
  * - every subscriber saw each expected seq, in order, and after dedup exactly once.
@@ -60,22 +57,6 @@ export interface DeliveryReport {
   /** First receipts of a seq lower than one already received (and not allowed to be late). */
   outOfOrder: number;
   violations: string[];
-}
-
-/** Reads a topic's whole retained log with the admin key, page by page. */
-export async function readLog(baseUrl: string, topic: string): Promise<{ head: number; events: LoggedEvent[] }> {
-  const events: LoggedEvent[] = [];
-  let after = 0;
-  for (;;) {
-    const res = await fetch(`${baseUrl}/v1/topics/${encodeURIComponent(topic)}/events?after=${after}&limit=1000`, {
-      headers: ADMIN_AUTH,
-    });
-    if (res.status !== 200) throw new Error(`reading ${topic} after ${after}: HTTP ${res.status} ${await res.text()}`);
-    const page = (await res.json()) as HistoryPage;
-    events.push(...(page.events as unknown as LoggedEvent[]));
-    if (!page.more) return { head: page.head, events };
-    after = page.next;
-  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "../../scripts/loopback.mjs";
 
 /** An HTTP server of the tests on a free port of 127.0.0.1, stopped with every connection it holds. */
 export interface LocalHttp {
@@ -7,6 +7,7 @@ export interface LocalHttp {
   stop(): Promise<void>;
 }
 
+/** Starts a server of the tests that runs `handle` for each request, and `onError` when it throws. */
 export async function startLocalHttp(
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
   onError: (err: unknown, res: ServerResponse) => void,
@@ -14,12 +15,37 @@ export async function startLocalHttp(
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err) => onError(err, res));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://127.0.0.1:${await listenOnLoopback(server)}`,
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A server of the tests as a class: `start()` listens and sets `url`, `stop()` ends every connection. */
+export abstract class LocalHttpServer {
+  private http: LocalHttp | null = null;
+  url = "";
+
+  async start(): Promise<this> {
+    this.http = await startLocalHttp(
+      (req, res) => this.handle(req, res),
+      (err, res) => this.fail(err, res),
+    );
+    this.url = this.http.url;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    const http = this.http;
+    this.http = null;
+    await http?.stop();
+  }
+
+  protected abstract handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+
+  /** Answers a request whose handling threw. */
+  protected abstract fail(err: unknown, res: ServerResponse): void;
 }

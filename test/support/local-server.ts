@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unstable_startWorker } from "wrangler";
-import { AUTH_VARS } from "./credentials.ts";
+import { QUIET_WRANGLER_ENV } from "../../scripts/quiet-wrangler.mjs";
+import { TEST_SERVER_VARS } from "./credentials.ts";
 
-process.env.WRANGLER_SEND_METRICS = "false";
-process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
-process.env.WRANGLER_HIDE_BANNER = "true";
+// wrangler runs in this process: quiet and offline here too.
+Object.assign(process.env, QUIET_WRANGLER_ENV);
 
 type Worker = Awaited<ReturnType<typeof unstable_startWorker>>;
 
@@ -35,8 +35,7 @@ export class LocalServer {
   constructor(private readonly options: LocalServerOptions = {}) {}
 
   async start(): Promise<this> {
-    // Auth on, with the test keys; webhooks may reach receivers on this machine.
-    const vars = { ...AUTH_VARS, WEBHOOK_ALLOWED_HOSTS: "127.0.0.1,localhost", ...this.options.vars };
+    const vars = { ...TEST_SERVER_VARS, ...this.options.vars };
     const bindings = Object.fromEntries(
       Object.entries(vars).map(([name, value]) => [name, { type: "plain_text" as const, value }]),
     );

@@ -3,8 +3,9 @@ import { createMeshClient, type MeshClientOptions } from "../../client/mesh-clie
 import { createPublisher, type PublishEvent, type RetryOptions } from "../../client/publisher.ts";
 import type { Subscription, SubscriptionError } from "../../client/subscription.ts";
 import type { SubscriptionState } from "../../client/subscription-state.ts";
-import { KEYS, subscriberToken } from "./credentials.ts";
+import { KEYS } from "./credentials.ts";
 import type { Ack } from "./invariants.ts";
+import { subscriberToken } from "./subscriber-token.ts";
 
 /**
  * The parties of reliability scenarios, each recording what it saw for the invariant checks:
@@ -13,7 +14,7 @@ import type { Ack } from "./invariants.ts";
  */
 
 /** Client timings for tests: reconnects within a second, heartbeats that notice a dead link in seconds. */
-export const FAST_CLIENT: Partial<MeshClientOptions> = {
+const FAST_CLIENT: Partial<MeshClientOptions> = {
   WebSocket,
   backoff: { firstDelayMs: 50, maxDelayMs: 500 },
   heartbeat: { intervalMs: 1_000, timeoutMs: 4_000 },
@@ -21,7 +22,7 @@ export const FAST_CLIENT: Partial<MeshClientOptions> = {
 };
 
 /** Retries that ride out a server restart of several seconds. */
-export const PATIENT_RETRY: RetryOptions = { maxAttempts: 200, firstDelayMs: 50, maxDelayMs: 500 };
+const PATIENT_RETRY: RetryOptions = { maxAttempts: 200, firstDelayMs: 50, maxDelayMs: 500 };
 
 export interface TrackedPublisher {
   readonly acks: Ack[];
@@ -115,27 +116,4 @@ export function follow(
   };
 }
 
-/** Polls `check` until it holds; fails with `what` and the last detail after `timeoutMs`. */
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 60_000,
-  detail: () => string = () => "",
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}${detail() ? `: ${detail()}` : ""}`);
-    await sleep(50);
-  }
-}
-
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Head of a topic, read with the admin key. */
-export async function headOf(baseUrl: string, topic: string): Promise<number> {
-  const res = await fetch(`${baseUrl}/v1/topics/${encodeURIComponent(topic)}`, {
-    headers: { authorization: `Bearer ${KEYS.admin.secret}` },
-  });
-  if (res.status !== 200) throw new Error(`topic info ${topic}: HTTP ${res.status}`);
-  return ((await res.json()) as { head: number }).head;
-}

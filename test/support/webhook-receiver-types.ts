@@ -25,10 +25,3 @@ export interface ReceivedRequest {
   seqs: number[];
   body: { topic?: string; subscription?: string; events?: { seq: number; id: string; type: string }[] };
 }
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    /** Base URL of the receiver the workers pool's globalSetup runs on 127.0.0.1. */
-    webhookReceiverUrl: string;
-  }
-}

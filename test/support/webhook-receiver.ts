@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Webhook } from "standardwebhooks";
-import { type LocalHttp, startLocalHttp } from "./local-http.ts";
+import { LocalHttpServer } from "./local-http.ts";
 import type { EndpointBehaviour, ReceivedRequest } from "./webhook-receiver-types.ts";
 
 interface Endpoint {
@@ -12,25 +12,8 @@ interface Endpoint {
  * A real HTTP webhook receiver on 127.0.0.1 with named endpoints (`/hooks/<id>`). Tests in Node use
  * it directly; tests inside workerd drive it through its control routes (`/endpoints/<id>`).
  */
-export class WebhookReceiver {
+export class WebhookReceiver extends LocalHttpServer {
   private readonly endpoints = new Map<string, Endpoint>();
-  private http: LocalHttp | null = null;
-  url = "";
-
-  async start(): Promise<this> {
-    this.http = await startLocalHttp(
-      (req, res) => this.handle(req, res),
-      (err, res) => res.writeHead(500).end(String(err)),
-    );
-    this.url = this.http.url;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    const http = this.http;
-    this.http = null;
-    await http?.stop();
-  }
 
   /** Creates (or resets) an endpoint and returns its webhook URL. */
   endpoint(id: string, behaviour: EndpointBehaviour = {}): string {
@@ -65,7 +48,11 @@ export class WebhookReceiver {
     return endpoint;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected fail(err: unknown, res: ServerResponse): void {
+    res.writeHead(500).end(String(err));
+  }
+
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", this.url);
     const [, kind, rawId] = url.pathname.split("/");
     const id = decodeURIComponent(rawId ?? "");

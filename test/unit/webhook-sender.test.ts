@@ -1,5 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingHttpHeaders } from "node:http";
 import { Webhook } from "standardwebhooks";
 import * as v from "valibot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,6 +6,7 @@ import { chunkBySize, queueMessages } from "../../durable-objects/queue-sender.t
 import { generateWebhookSecret, sendWebhook, signWebhook } from "../../durable-objects/webhook-sender.ts";
 import { QueueMessageSchema } from "../../protocol/queue-message.ts";
 import { isWebhookSecret } from "../../protocol/subscriptions.ts";
+import { type LocalHttp, startLocalHttp } from "../support/local-http.ts";
 
 describe("signWebhook", () => {
   it("produces a signature the standardwebhooks package accepts", async () => {
@@ -39,32 +39,27 @@ describe("signWebhook", () => {
 });
 
 describe("sendWebhook against a real HTTP server", () => {
-  let server: Server;
+  let server: LocalHttp;
   let base = "";
   const seen: { headers: IncomingHttpHeaders; body: string }[] = [];
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      let body = "";
-      req.on("data", (chunk) => {
-        body += chunk;
-      });
-      req.on("end", () => {
+    server = await startLocalHttp(
+      async (req, res) => {
+        let body = "";
+        for await (const chunk of req) body += chunk;
         seen.push({ headers: req.headers, body });
         const path = req.url ?? "/";
         if (path === "/ok") res.writeHead(204).end();
         else if (path === "/fail") res.writeHead(503, "Service Unavailable").end("down for maintenance");
         else if (path === "/moved") res.writeHead(302, { location: "/ok" }).end();
         else if (path === "/slow") setTimeout(() => res.writeHead(200).end(), 1000);
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      },
+      (_err, res) => res.destroy(),
+    );
+    base = server.url;
   });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  afterAll(() => server.stop());
 
   const secret = generateWebhookSecret();
   const send = (path: string, timeoutMs = 2000) =>

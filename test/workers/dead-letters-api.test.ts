@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { deadLetterStore } from "../../durable-objects/dead-letter-store.ts";
 import type { DeadLetterList } from "../../protocol/dead-letter-api.ts";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
@@ -7,10 +7,9 @@ import type { QueueMessage } from "../../protocol/queue-message.ts";
 import { meshFetch } from "./support/mesh-fetch.ts";
 import {
   callsOf,
-  captureLogs,
+  captureLogsOfEachTest,
   drainQueue,
   effectsOf,
-  type LogCapture,
   MAILER,
   welcomeMessage,
 } from "./support/test-consumers.ts";
@@ -41,11 +40,7 @@ async function list(query: string): Promise<DeadLetterList> {
   return res.json<DeadLetterList>();
 }
 
-let logs: LogCapture;
-beforeEach(() => {
-  logs = captureLogs();
-});
-afterEach(() => logs.restore());
+const logs = captureLogsOfEachTest();
 
 describe("GET /v1/dead-letters", () => {
   it("lists newest failure first and filters by topic, consumer and kind", async () => {

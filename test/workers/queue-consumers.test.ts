@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { consumerLedger } from "../../durable-objects/consumer-ledger.ts";
 import type { DeadLetterList } from "../../protocol/dead-letter-api.ts";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
@@ -7,12 +7,11 @@ import { meshFetch } from "./support/mesh-fetch.ts";
 import {
   AUDIT,
   callsOf,
-  captureLogs,
+  captureLogsOfEachTest,
   drainQueue,
   effectsOf,
   failNext,
   fix,
-  type LogCapture,
   MAILER,
   welcomeMessage,
 } from "./support/test-consumers.ts";
@@ -25,11 +24,7 @@ async function deadLettersOf(consumer: string, topic = "queue-tests"): Promise<D
   return (await res.json<DeadLetterList>()).deadLetters;
 }
 
-let logs: LogCapture;
-beforeEach(() => {
-  logs = captureLogs();
-});
-afterEach(() => logs.restore());
+const logs = captureLogsOfEachTest();
 
 describe("queue consumers on the real queue path", () => {
   it("runs a handler that fails twice then succeeds once, and acknowledges the message", async () => {

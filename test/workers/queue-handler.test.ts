@@ -1,6 +1,6 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { consumerLedger, LEASE_MS } from "../../durable-objects/consumer-ledger.ts";
 import { defineConsumer } from "../../worker/consumers/define-consumer.ts";
 import { ConsumerRegistry } from "../../worker/consumers/registry.ts";
@@ -10,10 +10,9 @@ import { testCatalog } from "../support/test-catalog.ts";
 import {
   AUDIT,
   callsOf,
-  captureLogs,
+  captureLogsOfEachTest,
   effectsOf,
   failNext,
-  type LogCapture,
   MAILER,
   testConsumers,
   welcomeMessage,
@@ -38,11 +37,7 @@ function delivery(body: unknown, attempts = 1, id = crypto.randomUUID()) {
   return { id, timestamp: new Date(), attempts, body };
 }
 
-let logs: LogCapture;
-beforeEach(() => {
-  logs = captureLogs();
-});
-afterEach(() => logs.restore());
+const logs = captureLogsOfEachTest();
 
 describe("the Worker's queue() handler, one batch at a time", () => {
   it("acknowledges each message on its own and retries only the one that failed", async () => {

@@ -1,10 +1,10 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { DeadLetterList } from "../../protocol/dead-letter-api.ts";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
 import { meshFetch } from "./support/mesh-fetch.ts";
-import { captureLogs, effectsOf, type LogCapture, MAILER } from "./support/test-consumers.ts";
+import { captureLogsOfEachTest, effectsOf, MAILER } from "./support/test-consumers.ts";
 
 const api = (path: string, init?: RequestInit) => meshFetch(`http://mesh${path}`, init);
 const json = (method: string, body: unknown): RequestInit => ({
@@ -59,11 +59,7 @@ async function runAlarmsUntil(topic: string, done: () => Promise<boolean>, maxRu
   expect(await done()).toBe(true);
 }
 
-let logs: LogCapture;
-beforeEach(() => {
-  logs = captureLogs();
-});
-afterEach(() => logs.restore());
+const logs = captureLogsOfEachTest();
 
 describe("from publish to consumer", () => {
   it("delivers through a queue subscription to the consumers, with the publish's traceparent in their logs", async () => {

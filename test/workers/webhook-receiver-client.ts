@@ -1,4 +1,5 @@
 import { inject } from "vitest";
+import "../support/provided-context.ts";
 import type { EndpointBehaviour, ReceivedRequest } from "../support/webhook-receiver-types.ts";
 
 /**

@@ -1,6 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
-import { OPERATOR_AUTH } from "./demo-credentials.ts";
+import { OPERATOR_AUTH } from "../../support/demo-credentials.ts";
 
 const ORIGIN = "http://demo.test";
 

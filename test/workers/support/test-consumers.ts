@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { expect, vi } from "vitest";
+import { afterEach, beforeEach, expect, type MockInstance, vi } from "vitest";
 import type { QueueMessage } from "../../../protocol/queue-message.ts";
 import { defineConsumer } from "../../../worker/consumers/define-consumer.ts";
 import { testCatalog } from "../../support/test-catalog.ts";
@@ -80,31 +80,37 @@ export function welcomeMessage(topic = "queue-tests", type = "GreetingSent"): Qu
   };
 }
 
-/** Every structured log line written since the spy was installed. */
-export function captureLogs() {
-  const spy = vi.spyOn(console, "log");
-  return {
-    lines(): Record<string, unknown>[] {
-      return spy.mock.calls.flatMap(([text]) => {
+/** The structured log lines written during the current test. */
+export interface LogCapture {
+  lines(): Record<string, unknown>[];
+  /** Log lines with this `msg` about this event (and consumer, when given). */
+  about(msg: string, eventId: string, consumer?: string): Record<string, unknown>[];
+}
+
+/** Spies on console.log around each test of the calling file; the capture reads the current test's lines. */
+export function captureLogsOfEachTest(): LogCapture {
+  let spy: MockInstance<typeof console.log> | undefined;
+  beforeEach(() => {
+    spy = vi.spyOn(console, "log");
+  });
+  afterEach(() => spy?.mockRestore());
+  const capture: LogCapture = {
+    lines: () =>
+      (spy?.mock.calls ?? []).flatMap(([text]) => {
         try {
           const line = JSON.parse(String(text));
           return typeof line === "object" && line !== null ? [line] : [];
         } catch {
           return [];
         }
-      });
-    },
-    /** Log lines with this `msg` about this event (and consumer, when given). */
-    about(msg: string, eventId: string, consumer?: string) {
-      return this.lines().filter(
-        (l) => l.msg === msg && l.eventId === eventId && (consumer === undefined || l.consumer === consumer),
-      );
-    },
-    restore: () => spy.mockRestore(),
+      }),
+    about: (msg, eventId, consumer) =>
+      capture
+        .lines()
+        .filter((l) => l.msg === msg && l.eventId === eventId && (consumer === undefined || l.consumer === consumer)),
   };
+  return capture;
 }
-
-export type LogCapture = ReturnType<typeof captureLogs>;
 
 /**
  * Waits until every delivery already queued (retries with no delay included) has been handled:

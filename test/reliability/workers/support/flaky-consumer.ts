@@ -7,7 +7,7 @@ import { testCatalog } from "../../../support/test-catalog.ts";
  * on its first n calls) or `poison` (throws until `heal()`). It records each effect with its seq.
  */
 export const FLAKY_CONSUMER = "reliability-flaky";
-export const FLAKY_TYPE = "AttemptFailed" as const;
+const FLAKY_TYPE = "AttemptFailed" as const;
 
 export type Plan = "ok" | `fail-${number}` | "poison";
 

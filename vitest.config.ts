@@ -1,0 +1,65 @@
+import { defineConfig } from "vitest/config";
+import { quietMeshLogs } from "./test/mesh-logs.ts";
+import { DEMO_VARS } from "./test/support/demo-credentials.ts";
+import { nodeProject, workersProject } from "./test/vitest-projects.ts";
+
+/** A real HTTP webhook receiver on 127.0.0.1 for the workerd projects (its URL via inject()). */
+const WEBHOOK_RECEIVER = "./test/support/webhook-receiver-setup.ts";
+
+/**
+ * Every test layer as one vitest project; `npm test` (scripts/test.mjs) runs them one at a time in
+ * this order with `vitest run --project <name>`. test/README.md says which file proves what.
+ */
+export default defineConfig({
+  test: {
+    onConsoleLog: quietMeshLogs,
+    projects: [
+      // Pure modules in Node: protocol parsers and schemas, backoff, delivery planning. They share no
+      // state, so the files share one process: a fresh one per file cost about 0.7 s each here.
+      nodeProject({ name: "unit", include: ["test/unit/**/*.test.ts"], isolate: false }),
+      // Routes, Durable Objects and queues inside workerd, with the real wrangler.toml bindings.
+      workersProject({
+        test: { name: "workers", include: ["test/workers/**/*.test.ts"], globalSetup: [WEBHOOK_RECEIVER] },
+      }),
+      // The demo app's routes, Durable Objects and Notification Service inside workerd, on its own
+      // Worker and wrangler.toml: an app built on the mesh, tested like one.
+      workersProject({
+        main: "./demo/worker/index.ts",
+        configPath: "./demo/wrangler.toml",
+        bindings: DEMO_VARS,
+        test: { name: "demo", include: ["test/demo/**/*.test.ts"] },
+      }),
+      // Journeys in Node against a real local server (workerd via wrangler) and, for test/browser, a
+      // real headless Chromium. One file at a time: the machine has two cores, and files that restart
+      // a server of their own would otherwise compete for them.
+      nodeProject({
+        name: "e2e",
+        include: ["test/e2e/**/*.test.ts", "test/browser/**/*.test.ts"],
+        // One local mesh for the files that neither restart nor reconfigure it (inject("meshUrl")).
+        globalSetup: ["./test/support/shared-server-setup.ts"],
+        fileParallelism: false,
+        testTimeout: 120_000,
+        hookTimeout: 60_000,
+      }),
+      // Reliability scenarios inside workerd. One file at a time: one aborts Durable Objects
+      // mid-delivery, another floods the Worker.
+      workersProject({
+        test: {
+          name: "reliability-workers",
+          include: ["test/reliability/workers/**/*.test.ts"],
+          globalSetup: [WEBHOOK_RECEIVER],
+          fileParallelism: false,
+        },
+      }),
+      // Reliability scenarios in Node against real local servers: crashes, cuts, load, slow readers,
+      // failing receivers. One file at a time: each starts its own server.
+      nodeProject({
+        name: "reliability",
+        include: ["test/reliability/*.test.ts"],
+        fileParallelism: false,
+        testTimeout: 120_000,
+        hookTimeout: 60_000,
+      }),
+    ],
+  },
+});
