@@ -87,8 +87,17 @@ it("delivers every event once after dedup, in order but for redriven dead letter
     );
     expect(redrive.redriven).toEqual(dead.get(name));
   }
+  // The receiver keeps failing at random after healing, so a redrive can run out of attempts too:
+  // like an operator, redrive what is still there until nothing is.
   for (const name of Object.keys(subscriptions)) {
-    await vi.waitFor(async () => expect(await deadLetters(name), name).toEqual([]), { timeout: 90_000 });
+    await vi.waitFor(
+      async () => {
+        const left = await deadLetters(name);
+        if (left.length > 0) await api("POST", `/v1/topics/${topic}/subscriptions/${name}/dead-letters/redrive`);
+        expect(left, name).toEqual([]);
+      },
+      { timeout: 90_000, interval: 3_000 },
+    );
   }
 
   const counts = (["ok", "slow", "timeout", "error", "close"] as const).map((o) => `${receiver.count(o)} ${o}`);

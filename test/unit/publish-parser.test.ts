@@ -273,9 +273,14 @@ describe("config", () => {
       dedupWindowSeconds: 86400,
       retentionMaxAgeSeconds: 604800,
       retentionMaxEvents: 1000000,
+      retentionMaxBytes: 1073741824,
+      retentionProtectSubscriptions: false,
       unknownEventTypes: "accept",
       replayPageSize: 500,
       liveMaxUnackedChars: 2097152,
+      liveMaxSockets: 30000,
+      liveMaxSocketsPerClient: 1000,
+      liveMaxSocketsPerCredential: 1000,
       liveStallSeconds: 60,
     });
   });
@@ -284,6 +289,8 @@ describe("config", () => {
     [{ MAX_EVENT_BYTES: "0" }, 'config MAX_EVENT_BYTES must be a positive integer, got "0"'],
     [{ MAX_BATCH_EVENTS: "ten" }, 'config MAX_BATCH_EVENTS must be a positive integer, got "ten"'],
     [{ UNKNOWN_EVENT_TYPES: "maybe" }, 'config UNKNOWN_EVENT_TYPES must be "accept" or "reject", got "maybe"'],
+    [{ RETENTION_PROTECT_SUBSCRIPTIONS: "yes" }, 'config RETENTION_PROTECT_SUBSCRIPTIONS must be "true" or "false"'],
+    [{ LIVE_MAX_SOCKETS: "40000" }, "config LIVE_MAX_SOCKETS must be below the runtime's 32768 sockets per object"],
   ])("refuses a bad setting %j", (vars, message) => {
     expect(() => readConfig(vars)).toThrow(message);
   });

@@ -15,7 +15,7 @@ import { collect } from "./support/socket.ts";
  */
 
 /** The routes anyone may call. Another branch adds GET /v1/openapi.json and GET /v1/asyncapi.json. */
-const PUBLIC_ROUTES = ["GET /v1/schemas"];
+const PUBLIC_ROUTES = ["GET /v1/schemas", "GET /v1/openapi.json", "GET /v1/asyncapi.json"];
 
 const TOPIC = "secure.routes";
 /** A value for each path parameter; a route with another parameter fails here until it gets one. */
