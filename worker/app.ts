@@ -1,21 +1,26 @@
 import { type Context, type Handler, Hono } from "hono";
+import type { Catalog } from "../protocol/catalog.ts";
+import type { JsonObject } from "../protocol/json.ts";
 import { errorResponse, MeshError, toMeshError } from "../runtime/mesh-error.ts";
 import { refuseSocket } from "../runtime/socket-refusal.ts";
+import { asyncApiDocument } from "./api-docs/asyncapi-document.ts";
+import { openApiDocument } from "./api-docs/openapi-document.ts";
 import type { AppEnv, MeshSetup } from "./app-env.ts";
 import { corsPolicy } from "./auth/cors-policy.ts";
 import { routeGuard } from "./auth/route-guard.ts";
-import { allowedMethods, ROUTES, type RouteDef } from "./routes/route-table.ts";
+import { allowedMethods, type RouteDef } from "./routes/route-def.ts";
+import { ROUTES } from "./routes/route-table.ts";
 
 /**
  * The mesh's HTTP API as a hono app, built from the route table: each declared route gets its
  * access checks, middleware and handler; any other method on a declared path gets a 405 naming
  * the allowed ones; anything else a 404.
  */
-export function createApp(setup: MeshSetup, routes: readonly RouteDef[] = ROUTES): Hono<AppEnv> {
+export function createApp(options: { catalog: Catalog }, routes: readonly RouteDef[] = ROUTES): Hono<AppEnv> {
+  const setup: MeshSetup = { catalog: options.catalog, descriptions: describe(routes, options.catalog) };
   const app = new Hono<AppEnv>();
   app.use("/v1/*", corsPolicy(), async (c, next) => {
     c.set("mesh", setup);
-    c.set("routes", routes);
     await next();
   });
   for (const route of routes) {
@@ -44,4 +49,17 @@ export function createApp(setup: MeshSetup, routes: readonly RouteDef[] = ROUTES
   );
   app.onError(refuse);
   return app;
+}
+
+/**
+ * The app's API descriptions, generated on first use and kept: its routes and catalog never change
+ * at run time, and converting every schema takes milliseconds a second request need not pay.
+ */
+function describe(routes: readonly RouteDef[], catalog: Catalog): MeshSetup["descriptions"] {
+  let openApi: JsonObject | undefined;
+  let asyncApi: JsonObject | undefined;
+  return {
+    openApi: () => (openApi ??= openApiDocument(routes, catalog) as unknown as JsonObject),
+    asyncApi: () => (asyncApi ??= asyncApiDocument(catalog) as unknown as JsonObject),
+  };
 }

@@ -27,7 +27,7 @@ import {
   WebhookPayloadSchema,
 } from "../../protocol/subscriptions.ts";
 import { accessRefusals } from "../auth/route-guard.ts";
-import type { RouteAccess, RouteBody, RouteDef } from "../routes/route-table.ts";
+import type { RouteAccess, RouteBody, RouteDef } from "../routes/route-def.ts";
 import { DocumentSchemas } from "./document-schemas.ts";
 
 export const OPENAPI_VERSION = "3.1.1";

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { ErrorCode } from "../../protocol/error-codes.ts";
 import type { AppEnv } from "../app-env.ts";
-import type { RouteAccess } from "../routes/route-table.ts";
+import type { RouteAccess } from "../routes/route-def.ts";
 import { requireAccess } from "./access.ts";
 import { rateLimit } from "./rate-limit.ts";
 
