@@ -71,7 +71,11 @@ describe("from publish to consumer", () => {
     const [event] = await publish(topic, 1);
     await runAlarmsUntil(topic, async () => logs.about("consumer dispatch", event.id).length > 0);
 
-    await vi.waitFor(() => expect(effectsOf(MAILER, event.id)).toBe(1), { timeout: 15_000 });
+    // The handler's effect comes before the consumer's success is recorded and logged: wait for the log.
+    await vi.waitFor(() => expect(logs.about("consumer succeeded", event.id, MAILER)).toHaveLength(1), {
+      timeout: 15_000,
+    });
+    expect(effectsOf(MAILER, event.id)).toBe(1);
     const [succeeded] = logs.about("consumer succeeded", event.id, MAILER);
     expect(succeeded).toMatchObject({
       topic,
