@@ -3,17 +3,11 @@ import type { JsonObject } from "../../protocol/json.ts";
 import type { HistoryPage, PublishResponse, TopicInfo } from "../../protocol/responses.ts";
 import { meshFetch } from "./support/mesh-fetch.ts";
 
-/**
- * Requests to the real Worker (exports.default) for the topic-log tests: one place that knows the
- * routes and the headers every request carries.
- */
+/** Requests to the real Worker (exports.default) for the topic-log tests: one place that knows the routes. */
 export const BASE = "http://mesh";
-const COMMON_HEADERS: Record<string, string> = {};
 
 export function request(path: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  for (const [name, value] of Object.entries(COMMON_HEADERS)) if (!headers.has(name)) headers.set(name, value);
-  return meshFetch(`${BASE}${path}`, { ...init, headers });
+  return meshFetch(`${BASE}${path}`, init);
 }
 
 /** A valid CloudEvent of an uncatalogued type. */

@@ -3,7 +3,7 @@ import { ADMIN_AUTH } from "../../support/credentials.ts";
 
 /**
  * A request to the real Worker (exports.default) carrying the all-scope test key, for tests about
- * something other than auth (test/workers/security.test.ts covers refusals). A request that sets
+ * something other than auth (route-security.test.ts and security.test.ts cover refusals). A request that sets
  * its own Authorization header keeps it.
  */
 export function meshFetch(input: string, init: RequestInit = {}): Promise<Response> {
