@@ -154,7 +154,9 @@ export class SubscriptionDispatcher {
     const traceparent = (JSON.parse(rows[0].body) as { traceparent?: unknown }).traceparent;
     if (typeof traceparent === "string") headers.traceparent = traceparent;
     // putSubscription always stores a secret for a webhook (the given one or a generated one).
-    return sendWebhook({ url: target.url, secret: target.secret!, timeoutMs: target.timeoutMs, id, body, headers });
+    const secrets = [target.secret!];
+    if (sub.retiringSecret !== null && (sub.retiringUntil ?? 0) > Date.now()) secrets.push(sub.retiringSecret);
+    return sendWebhook({ url: target.url, secrets, timeoutMs: target.timeoutMs, id, body, headers });
   }
 }
 

@@ -1,6 +1,8 @@
 import type { DeadLetter } from "../protocol/dead-letters.ts";
 import type { MeshEvent } from "../protocol/mesh-event.ts";
 import {
+  DEFAULT_SECRET_GRACE_SECONDS,
+  type RotateSecretRequest,
   type SeekTarget,
   type SubscriptionConfig,
   type SubscriptionView,
@@ -26,6 +28,10 @@ export type PutSubscriptionResult =
   | CursorRefused;
 export type SubscriptionResult = { ok: true; subscription: SubscriptionView } | SubscriptionNotFound;
 export type SeekResult = SubscriptionResult | CursorRefused;
+export type RotateSecretResult =
+  | { ok: true; subscription: SubscriptionView; secret: string | null }
+  | SubscriptionNotFound
+  | { ok: false; code: "invalid_body"; message: string };
 export type DeleteSubscriptionResult = { ok: true } | SubscriptionNotFound;
 export type DeadLettersResult = { ok: true; deadLetters: DeadLetter[] } | SubscriptionNotFound;
 export type DeadLetterNotFound = { ok: false; code: "dead_letter_not_found"; message: string; missing: number[] };
@@ -51,12 +57,20 @@ export class SubscriptionManager {
     private readonly log: LogStore,
   ) {}
 
-  /** Creates (starting at `config.start`) or updates (keeping the cursor) a subscription. */
+  /**
+   * Creates (starting at `config.start`) or updates (keeping the cursor) a subscription. An update
+   * that changes a webhook's secret rotates it: the old one keeps signing for the default grace.
+   */
   put(topic: string, name: string, config: SubscriptionConfig, now: number): PutSubscriptionResult {
     const existing = this.store.get(name);
     const { stored, generated } = withSecret(config, existing);
     if (existing) {
       this.store.replaceConfig(name, stored, now);
+      const before = webhookSecret(existing.config);
+      const after = webhookSecret(stored);
+      if (before !== null && after !== null && before !== after) {
+        this.store.rotateSecret(name, stored, before, now + DEFAULT_SECRET_GRACE_SECONDS * 1000, now);
+      }
     } else {
       const start = cursorFor(typeof config.start === "string" ? config.start : config.start.seq, this.log.position());
       if (!start.ok) return start;
@@ -75,6 +89,23 @@ export class SubscriptionManager {
 
   delete(topic: string, name: string): DeleteSubscriptionResult {
     return this.store.delete(name) ? { ok: true } : notFound(topic, name);
+  }
+
+  /** A webhook's new secret (generated when not given), the old one signing beside it for the grace. */
+  rotateSecret(topic: string, name: string, request: RotateSecretRequest, now: number): RotateSecretResult {
+    const row = this.store.get(name);
+    if (!row) return notFound(topic, name);
+    const { target } = row.config;
+    if (target.type !== "webhook") {
+      return { ok: false, code: "invalid_body", message: `subscription ${name} delivers to a queue: it has no secret` };
+    }
+    const secret = request.secret ?? generateWebhookSecret();
+    if (secret === target.secret) {
+      return { ok: false, code: "invalid_body", message: "the new secret must differ from the current one" };
+    }
+    const config = { ...row.config, target: { ...target, secret } };
+    this.store.rotateSecret(name, config, target.secret as string, now + request.graceSeconds * 1000, now);
+    return { ok: true, subscription: this.view(topic, name), secret: request.secret === undefined ? secret : null };
   }
 
   /** Stops delivery; an already paused subscription is left as it is (and keeps its reason). */
@@ -173,6 +204,10 @@ function withSecret(
   return { stored: { ...config, target: { ...config.target, secret: kept ?? generated ?? undefined } }, generated };
 }
 
+function webhookSecret(config: SubscriptionConfig): string | null {
+  return config.target.type === "webhook" ? (config.target.secret ?? null) : null;
+}
+
 function toView(
   topic: string,
   row: SubscriptionRow,
@@ -204,6 +239,7 @@ function toView(
     lastError: row.lastError,
     lastErrorAt: iso(row.lastErrorAt),
     lastDeliveredAt: iso(row.lastDeliveredAt),
+    previousSecretValidUntil: row.retiringSecret === null ? null : iso(row.retiringUntil),
     delivered: row.delivered,
     deadLetters,
     gapCount: gaps.count,

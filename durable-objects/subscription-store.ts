@@ -21,6 +21,9 @@ export interface SubscriptionRow {
   lastErrorAt: number | null;
   lastDeliveredAt: number | null;
   delivered: number;
+  /** A webhook's previous secret, still signing beside the current one until `retiringUntil`. */
+  retiringSecret: string | null;
+  retiringUntil: number | null;
   /** Bumped by every change a user makes, so a delivery that was in flight meanwhile is not applied. */
   version: number;
   createdAt: number;
@@ -32,6 +35,7 @@ type SqlRow = Record<string, SqlStorageValue>;
 const SUBSCRIPTION_COLUMNS = `name, config, state, paused_reason AS pausedReason, cursor, attempts, batch_end AS batchEnd,
   first_failure_at AS firstFailureAt, next_attempt_at AS nextAttemptAt, last_error AS lastError,
   last_error_at AS lastErrorAt, last_delivered_at AS lastDeliveredAt, delivered, version,
+  retiring_secret AS retiringSecret, retiring_until AS retiringUntil,
   created_at AS createdAt, updated_at AS updatedAt`;
 
 /**
@@ -59,6 +63,11 @@ export class SubscriptionStore {
       CREATE TABLE IF NOT EXISTS subscription_gaps (
         subscription TEXT NOT NULL, from_seq INTEGER NOT NULL, to_seq INTEGER NOT NULL, at INTEGER NOT NULL,
         reason TEXT NOT NULL, PRIMARY KEY (subscription, from_seq));`);
+    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('subscriptions')").toArray();
+    if (!columns.some((c) => c.name === "retiring_secret")) {
+      sql.exec(`ALTER TABLE subscriptions ADD COLUMN retiring_secret TEXT;
+        ALTER TABLE subscriptions ADD COLUMN retiring_until INTEGER;`);
+    }
   }
 
   get(name: string): SubscriptionRow | null {
@@ -96,6 +105,21 @@ export class SubscriptionStore {
        WHERE name = ?`,
       JSON.stringify(config),
       now,
+      now,
+      name,
+    );
+  }
+
+  /**
+   * A webhook's new secret: the current one keeps signing beside it until `until` (a rotation with
+   * no grace, `until` not after now, drops it at once). Deliveries in flight are not disturbed.
+   */
+  rotateSecret(name: string, config: SubscriptionConfig, retiring: string, until: number, now: number): void {
+    this.sql.exec(
+      "UPDATE subscriptions SET config = ?, retiring_secret = ?, retiring_until = ?, updated_at = ? WHERE name = ?",
+      JSON.stringify(config),
+      until > now ? retiring : null,
+      until > now ? until : null,
       now,
       name,
     );

@@ -4,7 +4,12 @@ import { type ErrorFrame, HEARTBEAT_PING, HEARTBEAT_PONG, parseAck } from "../pr
 import type { JsonObject } from "../protocol/json.ts";
 import { SubscribeQuerySchema } from "../protocol/query.ts";
 import type { PublishedEvent, TopicInfo } from "../protocol/responses.ts";
-import type { SeekTarget, SubscriptionConfig, SubscriptionView } from "../protocol/subscriptions.ts";
+import type {
+  RotateSecretRequest,
+  SeekTarget,
+  SubscriptionConfig,
+  SubscriptionView,
+} from "../protocol/subscriptions.ts";
 import { type MeshConfig, readConfig } from "../runtime/config.ts";
 import type { Env } from "../runtime/env.ts";
 import { logLine } from "../runtime/log.ts";
@@ -19,6 +24,7 @@ import {
   type DeleteSubscriptionResult,
   type PutSubscriptionResult,
   type RedriveResult,
+  type RotateSecretResult,
   type SeekResult,
   SubscriptionManager,
   type SubscriptionResult,
@@ -210,6 +216,14 @@ export class TopicLog extends DurableObject<Env> {
 
   async seekSubscription(topic: string, name: string, to: SeekTarget): Promise<SeekResult> {
     return this.armedAfter(this.subscriptions.seek(topic, name, to, Date.now()));
+  }
+
+  async rotateSubscriptionSecret(
+    topic: string,
+    name: string,
+    request: RotateSecretRequest,
+  ): Promise<RotateSecretResult> {
+    return this.subscriptions.rotateSecret(topic, name, request, Date.now());
   }
 
   /** Dead letters of one subscription, or of all the topic's subscriptions. */

@@ -2,14 +2,17 @@
  * Webhook delivery signed by the Standard Webhooks scheme: `webhook-id` (the same on every retry of
  * a delivery, so a receiver can drop repeats), `webhook-timestamp` (seconds, fresh per attempt, so a
  * receiver can refuse replays) and `webhook-signature: v1,<base64 HMAC-SHA256>` of
- * `${id}.${timestamp}.${body}`, keyed by the base64-decoded part of the `whsec_` secret.
+ * `${id}.${timestamp}.${body}`, keyed by the base64-decoded part of the `whsec_` secret. While a
+ * rotated secret is still valid, the header carries one signature per secret, space-separated, as
+ * the scheme allows: a receiver with either secret verifies.
  */
 
 export type SendResult = { ok: true } | { ok: false; error: string };
 
 export interface WebhookRequest {
   url: string;
-  secret: string;
+  /** The current secret first, then any that is being retired. */
+  secrets: readonly string[];
   timeoutMs: number;
   id: string;
   body: string;
@@ -57,7 +60,10 @@ export async function signWebhook(secret: string, id: string, timestamp: number,
  */
 export async function sendWebhook(request: WebhookRequest, now: number = Date.now()): Promise<SendResult> {
   const timestamp = Math.floor(now / 1000);
-  const signature = await signWebhook(request.secret, request.id, timestamp, request.body);
+  const signatures = await Promise.all(
+    request.secrets.map((secret) => signWebhook(secret, request.id, timestamp, request.body)),
+  );
+  const signature = signatures.join(" ");
   let response: Response;
   try {
     response = await fetch(request.url, {

@@ -45,6 +45,11 @@ const int = (name: string, min: number, max: number) =>
     v.maxValue(max, `${name} must be at most ${max}`),
   );
 
+const WebhookSecretSchema = v.pipe(
+  v.string("secret must be a string"),
+  v.check(isWebhookSecret, "secret must be whsec_ followed by the base64 of 24 to 64 bytes"),
+);
+
 export const WebhookTargetSchema = v.strictObject({
   type: v.literal("webhook"),
   /** Only the scheme is checked here; which hosts are allowed is the Worker's policy. */
@@ -53,12 +58,7 @@ export const WebhookTargetSchema = v.strictObject({
     v.maxLength(2048, "url is at most 2048 characters"),
     v.url("url must be an absolute URL"),
   ),
-  secret: v.optional(
-    v.pipe(
-      v.string("secret must be a string"),
-      v.check(isWebhookSecret, "secret must be whsec_ followed by the base64 of 24 to 64 bytes"),
-    ),
-  ),
+  secret: v.optional(WebhookSecretSchema),
   timeoutMs: v.optional(int("timeoutMs", 100, 30_000), DEFAULT_WEBHOOK_TIMEOUT_MS),
 });
 
@@ -142,6 +142,19 @@ export const SeekSchema = v.strictObject({
 });
 export type SeekTarget = v.InferOutput<typeof SeekSchema>["to"];
 
+/** How long a rotated-out webhook secret keeps signing beside the new one, by default. */
+export const DEFAULT_SECRET_GRACE_SECONDS = 24 * 60 * 60;
+
+/**
+ * Body of `POST …/subscriptions/:name/rotate-secret`: the new secret (generated when absent) and
+ * how long the old one keeps signing beside it (0: not at all).
+ */
+export const RotateSecretSchema = v.strictObject({
+  secret: v.optional(WebhookSecretSchema),
+  graceSeconds: v.optional(int("graceSeconds", 0, 7 * 24 * 60 * 60), DEFAULT_SECRET_GRACE_SECONDS),
+});
+export type RotateSecretRequest = v.InferOutput<typeof RotateSecretSchema>;
+
 /** Body of `POST …/subscriptions/:name/dead-letters/redrive`; without `seqs`, every dead letter. */
 export const RedriveSchema = v.strictObject({
   seqs: v.optional(
@@ -195,6 +208,8 @@ export const SubscriptionViewSchema = v.object({
   lastError: v.nullable(v.string()),
   lastErrorAt: v.nullable(v.string()),
   lastDeliveredAt: v.nullable(v.string()),
+  /** Until when a webhook's previous secret still signs beside the current one (after a rotation). */
+  previousSecretValidUntil: v.nullable(v.string()),
   /** Events delivered successfully since the subscription was created. */
   delivered: v.number(),
   deadLetters: v.number(),
@@ -213,6 +228,13 @@ export const PutSubscriptionResponseSchema = v.object({
   secret: v.optional(v.string()),
 });
 export type PutSubscriptionResponse = v.InferOutput<typeof PutSubscriptionResponseSchema>;
+
+/** Answer of a rotation: the view, plus the new secret when the mesh generated it (shown this once). */
+export const RotateSecretResponseSchema = v.object({
+  ...SubscriptionViewSchema.entries,
+  secret: v.optional(v.string()),
+});
+export type RotateSecretResponse = v.InferOutput<typeof RotateSecretResponseSchema>;
 
 /** `GET /v1/topics/:topic/subscriptions`: the topic's subscriptions, by name. */
 export const SubscriptionListSchema = v.object({ topic: v.string(), subscriptions: v.array(SubscriptionViewSchema) });

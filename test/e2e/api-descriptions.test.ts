@@ -246,6 +246,12 @@ describe("every route answers as its description says", () => {
     await answer(400, "POST", `${SUBSCRIPTION}/seek`, { params: audit, json: { to: "somewhere" } });
     await answer(200, "POST", `${SUBSCRIPTION}/resume`, { params: audit });
     await answer(404, "POST", `${SUBSCRIPTION}/resume`, { params: { ...subs, name: "nobody" } });
+    const rotated = await answer(200, "POST", `${SUBSCRIPTION}/rotate-secret`, { params: audit });
+    expect(rotated).toMatchObject({
+      secret: expect.stringMatching(/^whsec_/),
+      previousSecretValidUntil: expect.any(String),
+    });
+    await answer(400, "POST", `${SUBSCRIPTION}/rotate-secret`, { params: audit, json: { graceSeconds: -1 } });
     expect(await answer(200, "GET", `${SUBSCRIPTION}/dead-letters`, { params: audit })).toEqual({ deadLetters: [] });
     await answer(202, "POST", `${SUBSCRIPTION}/dead-letters/redrive`, { params: audit });
     await answer(404, "POST", `${SUBSCRIPTION}/dead-letters/redrive`, { params: audit, json: { seqs: [5] } });

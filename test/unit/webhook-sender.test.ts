@@ -65,7 +65,7 @@ describe("sendWebhook against a real HTTP server", () => {
   const send = (path: string, timeoutMs = 2000) =>
     sendWebhook({
       url: `${base}${path}`,
-      secret,
+      secrets: [secret],
       timeoutMs,
       id: "t:s:7",
       body: '{"x":1}',
@@ -81,6 +81,24 @@ describe("sendWebhook against a real HTTP server", () => {
     expect(() => new Webhook(secret).verify(body, headers as Record<string, string>)).not.toThrow();
   });
 
+  it("signs with each secret while one is being retired: a receiver with either verifies", async () => {
+    const retiring = generateWebhookSecret();
+    const result = await sendWebhook({
+      url: `${base}/ok`,
+      secrets: [secret, retiring],
+      timeoutMs: 2000,
+      id: "t:s:8",
+      body: "{}",
+    });
+    expect(result).toEqual({ ok: true });
+    const { headers, body } = seen[seen.length - 1];
+    expect(String(headers["webhook-signature"]).split(" ")).toHaveLength(2);
+    for (const key of [secret, retiring]) {
+      expect(() => new Webhook(key).verify(body, headers as Record<string, string>)).not.toThrow();
+    }
+    expect(() => new Webhook(generateWebhookSecret()).verify(body, headers as Record<string, string>)).toThrow();
+  });
+
   it("fails on another status, keeping the status and the start of the answer", async () => {
     expect(await send("/fail")).toEqual({ ok: false, error: "HTTP 503 Service Unavailable: down for maintenance" });
   });
@@ -93,7 +111,13 @@ describe("sendWebhook against a real HTTP server", () => {
 
   it("fails on a timeout and on a network error", async () => {
     expect(await send("/slow", 100)).toEqual({ ok: false, error: "timed out after 100 ms" });
-    const closed = await sendWebhook({ url: "http://127.0.0.1:1/x", secret, timeoutMs: 2000, id: "i", body: "{}" });
+    const closed = await sendWebhook({
+      url: "http://127.0.0.1:1/x",
+      secrets: [secret],
+      timeoutMs: 2000,
+      id: "i",
+      body: "{}",
+    });
     expect(closed).toMatchObject({ ok: false });
     expect(!closed.ok && closed.error).toMatch(/^network error/);
   });

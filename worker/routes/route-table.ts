@@ -25,6 +25,8 @@ import {
 import {
   PutSubscriptionResponseSchema,
   RedriveSchema,
+  RotateSecretResponseSchema,
+  RotateSecretSchema,
   SeekSchema,
   SubscriptionConfigSchema,
   SubscriptionDeadLetterListSchema,
@@ -57,6 +59,7 @@ import {
   putSubscription,
   redriveSubscriptionDeadLetters,
   resumeSubscription,
+  rotateSubscriptionSecret,
   seekSubscription,
   subscriptionBodyLimit,
 } from "./subscriptions.ts";
@@ -240,6 +243,21 @@ export const ROUTES: readonly RouteDef[] = [
     refusals: [...SUBSCRIPTION_REFUSALS, ...SUBSCRIPTION_BODY_REFUSALS, ...CURSOR_REFUSALS],
     middleware: [subscriptionBodyLimit],
     handler: seekSubscription,
+  }),
+  route({
+    method: "POST",
+    path: `${SUBSCRIPTION}/rotate-secret`,
+    operationId: "rotateSubscriptionSecret",
+    summary: "Rotate a webhook's signing secret",
+    description:
+      "The new secret (generated when not given, and then shown this once) signs from now on; the old one keeps signing beside it for graceSeconds (default 24 h), so receivers can switch without missing a delivery.",
+    access: topicOp("admin"),
+    params: SUBSCRIPTION_PARAMS,
+    body: jsonBody(RotateSecretSchema, false),
+    responses: { 200: { description: "Rotated.", body: RotateSecretResponseSchema } },
+    refusals: [...SUBSCRIPTION_REFUSALS, ...SUBSCRIPTION_BODY_REFUSALS],
+    middleware: [subscriptionBodyLimit],
+    handler: rotateSubscriptionSecret,
   }),
   route({
     method: "GET",

@@ -6,6 +6,8 @@ import {
   isValidSubscriptionName,
   type PutSubscriptionResponse,
   RedriveSchema,
+  type RotateSecretResponse,
+  RotateSecretSchema,
   SeekSchema,
   SUBSCRIPTION_NAME_RULE,
   SubscriptionConfigSchema,
@@ -122,6 +124,18 @@ export const seekSubscription: Handler<AppEnv> = async (c) => {
   const result = await stub.seekSubscription(topic, name, to);
   if (!result.ok) throw refused(result);
   return c.json(result.subscription);
+};
+
+export const rotateSubscriptionSecret: Handler<AppEnv> = async (c) => {
+  const { topic, name, stub } = target(c);
+  const request = parseBody(RotateSecretSchema, await optionalJsonBody(c));
+  const result = await stub.rotateSubscriptionSecret(topic, name, request);
+  if (!result.ok) throw refused(result);
+  const body: RotateSecretResponse = {
+    ...result.subscription,
+    ...(result.secret === null ? {} : { secret: result.secret }),
+  };
+  return c.json(body);
 };
 
 export const listSubscriptionDeadLetters: Handler<AppEnv> = async (c) => {
