@@ -29,6 +29,16 @@ export interface AppendResult {
   appended: StoredRow[];
 }
 
+/** Counters of a topic's log since it was created. */
+export interface LogStats {
+  /** Stored bytes of the retained events. */
+  bytes: number;
+  /** Publish calls, events appended, and events answered as duplicates. */
+  publishes: number;
+  appended: number;
+  duplicates: number;
+}
+
 /** What one bounded trim step removed, and whether the cut asked for more than one step could do. */
 export interface TrimStep {
   removed: number;
@@ -61,16 +71,23 @@ export class LogStore {
     if (this.getMeta("epoch") === null) this.setMeta("epoch", crypto.randomUUID());
     const newest = sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM events").one().seq ?? 0;
     this.currentHead = Math.max(newest, Number(this.getMeta("head") ?? 0));
-    const bytes = this.getMeta("bytes");
-    this.currentBytes =
-      bytes === null
-        ? sql.exec<{ total: number }>("SELECT COALESCE(SUM(size), 0) AS total FROM events").one().total
-        : Number(bytes);
+    const stored = this.getMeta("stats");
+    this.stats = stored
+      ? (JSON.parse(stored) as LogStats)
+      : {
+          bytes: sql.exec<{ total: number }>("SELECT COALESCE(SUM(size), 0) AS total FROM events").one().total,
+          publishes: 0,
+          appended: 0,
+          duplicates: 0,
+        };
   }
 
   private currentHead: number;
-  /** Stored bytes of the retained events (each event's JSON length). */
-  private currentBytes: number;
+  /**
+   * Counters of the log, kept in memory and written with each append (a call that only met
+   * duplicates is counted, and written with the next one that appends).
+   */
+  private stats: LogStats;
 
   getMeta(key: string): string | null {
     const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
@@ -89,8 +106,14 @@ export class LogStore {
     return this.currentHead;
   }
 
+  /** Stored bytes of the retained events (each event's JSON length). */
   get bytes(): number {
-    return this.currentBytes;
+    return this.stats.bytes;
+  }
+
+  /** What the log has done since it was created: for operators (`GET /v1/topics/:topic/stats`). */
+  counters(): LogStats {
+    return { ...this.stats };
   }
 
   position(): LogPosition {
@@ -140,13 +163,18 @@ export class LogStore {
         appended.push({ seq: head, type: String(event.type), body });
       }
       this.insertRows(appended, now);
-      const bytes = this.currentBytes + appended.reduce((sum, row) => sum + row.body.length, 0);
-      if (appended.length > 0) this.setMeta("bytes", String(bytes));
-      return { outcomes, appended, head, bytes };
+      const stats: LogStats = {
+        bytes: this.stats.bytes + appended.reduce((sum, row) => sum + row.body.length, 0),
+        publishes: this.stats.publishes + 1,
+        appended: this.stats.appended + appended.length,
+        duplicates: this.stats.duplicates + outcomes.length - appended.length,
+      };
+      if (appended.length > 0) this.setMeta("stats", JSON.stringify(stats));
+      return { outcomes, appended, head, stats };
     });
     // Only after the transaction committed: a rolled-back append leaves the head where it was.
     this.currentHead = result.head;
-    this.currentBytes = result.bytes;
+    this.stats = result.stats;
     return { outcomes: result.outcomes, appended: result.appended };
   }
 
@@ -196,7 +224,7 @@ export class LogStore {
    * more than `scan` rows (a larger excess is cut over several steps); 0 when they fit.
    */
   oversizeUpTo(maxBytes: number, scan: number): number {
-    let excess = this.currentBytes - maxBytes;
+    let excess = this.stats.bytes - maxBytes;
     if (excess <= 0) return 0;
     let upTo = 0;
     for (const row of this.sql.exec<{ seq: number; size: number }>(
@@ -231,24 +259,24 @@ export class LogStore {
       const oldest = this.position().oldest;
       const end = Math.min(cut, oldest + maxRows - 1);
       let removed = 0;
-      let bytes = this.currentBytes;
+      const stats = { ...this.stats };
       if (end >= oldest) {
         this.setMeta("head", String(this.head));
         const freed = this.sql
           .exec<{ total: number }>("SELECT COALESCE(SUM(size), 0) AS total FROM events WHERE seq <= ?", end)
           .one().total;
         removed = this.sql.exec("DELETE FROM events WHERE seq <= ?", end).rowsWritten;
-        bytes -= freed;
-        this.setMeta("bytes", String(bytes));
+        stats.bytes -= freed;
+        this.setMeta("stats", JSON.stringify(stats));
       }
       const removedKeys = this.sql.exec(
         "DELETE FROM dedup WHERE rowid IN (SELECT rowid FROM dedup WHERE at < ? ORDER BY at LIMIT ?)",
         keysBefore,
         maxRows,
       ).rowsWritten;
-      return { removed, removedKeys, more: end < cut || removedKeys === maxRows, bytes };
+      return { removed, removedKeys, more: end < cut || removedKeys === maxRows, stats };
     });
-    this.currentBytes = step.bytes;
+    this.stats = step.stats;
     return { removed: step.removed, removedKeys: step.removedKeys, more: step.more };
   }
 }

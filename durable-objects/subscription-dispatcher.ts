@@ -99,7 +99,7 @@ export class SubscriptionDispatcher {
         store.pauseExhausted(name, sub.version, outcome.attempts, result.error, now);
         return false;
       case "dead-letter":
-        logLine("dead letter", { ...range, error: result.error, attempts: outcome.attempts });
+        logLine("subscription dead letter", { ...range, error: result.error, attempts: outcome.attempts });
         return store.deadLetter(name, sub.version, step.rows, step.end, outcome, result.error, now);
     }
   }

@@ -232,6 +232,17 @@ export class SubscriptionStore {
     });
   }
 
+  /** How many subscriptions, dead letters and gaps the topic holds, for its stats. */
+  totals(): { subscriptions: number; deadLetters: number; gaps: number } {
+    return this.sql
+      .exec<{ subscriptions: number; deadLetters: number; gaps: number }>(
+        `SELECT (SELECT COUNT(*) FROM subscriptions) AS subscriptions,
+           (SELECT COUNT(*) FROM subscription_dead_letters) AS deadLetters,
+           (SELECT COUNT(*) FROM subscription_gaps) AS gaps`,
+      )
+      .one();
+  }
+
   /** The lowest cursor of all subscriptions, paused ones included; null when there are none. */
   floor(): number | null {
     return this.sql.exec<{ floor: number | null }>("SELECT MIN(cursor) AS floor FROM subscriptions").one().floor;

@@ -3,7 +3,7 @@ import * as v from "valibot";
 import { type ErrorFrame, HEARTBEAT_PING, HEARTBEAT_PONG, parseAck } from "../protocol/frames.ts";
 import type { JsonObject } from "../protocol/json.ts";
 import { SubscribeQuerySchema } from "../protocol/query.ts";
-import type { PublishedEvent, TopicInfo } from "../protocol/responses.ts";
+import type { PublishedEvent, TopicInfo, TopicStats } from "../protocol/responses.ts";
 import type {
   RotateSecretRequest,
   SeekTarget,
@@ -144,6 +144,23 @@ export class TopicLog extends DurableObject<Env> {
         maxBytes: this.config.retentionMaxBytes,
         protectSubscriptions: this.config.retentionProtectSubscriptions,
       },
+    };
+  }
+
+  /** What the topic has done and holds, for operators. */
+  async stats(topic: string): Promise<TopicStats> {
+    await this.rememberTopic(topic);
+    const counters = this.store.counters();
+    const { head, oldest } = this.store.position();
+    return {
+      topic,
+      publishes: counters.publishes,
+      eventsAppended: counters.appended,
+      duplicates: counters.duplicates,
+      eventCount: head - oldest + 1,
+      bytes: counters.bytes,
+      liveSockets: this.sockets.count,
+      ...this.subscriptionStore.totals(),
     };
   }
 

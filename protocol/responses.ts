@@ -74,6 +74,23 @@ export const TopicInfoSchema = v.object({
 });
 export type TopicInfo = v.InferOutput<typeof TopicInfoSchema>;
 
+const count = (description: string) => v.pipe(v.number(), v.integer(), v.minValue(0), v.description(description));
+
+/** `GET /v1/topics/:topic/stats`: what a topic has done and holds, for operators. */
+export const TopicStatsSchema = v.object({
+  topic: v.string(),
+  publishes: count("Publish calls since the topic was created (one that only met duplicates included)."),
+  eventsAppended: count("Events stored since the topic was created."),
+  duplicates: count("Events answered as duplicates (their (source, id) was already stored)."),
+  eventCount: count("Events retained now."),
+  bytes: count("Stored bytes of the retained events."),
+  liveSockets: count("WebSockets open on the topic now."),
+  subscriptions: count("Durable subscriptions."),
+  deadLetters: count("Dead letters the topic's subscriptions hold."),
+  gaps: count("Gaps its subscriptions met since they were created."),
+});
+export type TopicStats = v.InferOutput<typeof TopicStatsSchema>;
+
 /** `GET /v1/topics`: every topic that has been used. */
 export const TopicListSchema = v.object({ topics: v.array(TopicInfoSchema) });
 export type TopicList = v.InferOutput<typeof TopicListSchema>;

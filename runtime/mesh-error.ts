@@ -1,4 +1,5 @@
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from "../protocol/error-codes.ts";
+import { logError } from "./log.ts";
 
 /** The one error type of the Worker: a stable code, a human message and optional details. */
 export class MeshError extends Error {
@@ -48,7 +49,7 @@ export function toMeshError(err: unknown): MeshError {
       { "retry-after": String(OVERLOAD_RETRY_SECONDS) },
     );
   }
-  console.error(JSON.stringify({ msg: "unhandled error", error: String(err) }));
+  logError("unhandled error", { error: String(err) });
   return new MeshError("internal", "internal error");
 }
 

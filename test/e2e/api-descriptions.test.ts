@@ -209,6 +209,7 @@ describe("every route answers as its description says", () => {
     await answer(409, "GET", EVENTS, { params: topic, query: "?after=999" });
     await answer(400, "GET", EVENTS, { params: topic, query: "?limit=many" });
     await answer(200, "GET", TOPIC, { params: topic });
+    expect(await answer(200, "GET", `${TOPIC}/stats`, { params: topic })).toMatchObject({ topic: "api-docs" });
     await answer(403, "GET", TOPIC, { params: topic, auth: { authorization: `Bearer ${KEYS.usersPublisher.secret}` } });
     await answer(200, "GET", "/v1/topics");
     await answer(401, "GET", "/v1/topics", { auth: { authorization: "Bearer not-a-key" } });

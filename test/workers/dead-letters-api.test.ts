@@ -127,7 +127,9 @@ describe("POST /v1/dead-letters/redrive", () => {
     }
     // Nothing was sent: the entry is still there and no redrive was logged.
     expect((await api(`/v1/dead-letters/${dead.id}`)).status).toBe(200);
-    expect(logs.lines().filter((l) => l.msg === "dead letter redrive" && l.eventId === dead.event.id)).toEqual([]);
+    expect(logs.lines().filter((l) => l.msg === "queue dead letter redrive" && l.eventId === dead.event.id)).toEqual(
+      [],
+    );
   });
 
   it("redrives several dead letters to their consumer, each of which leaves the store once processed", async () => {

@@ -159,8 +159,8 @@ describe("queue consumers on the real queue path", () => {
       "consumer dispatch",
       "consumer failed",
       "consumer retry",
-      "dead letter",
-      "dead letter redrive",
+      "queue dead letter",
+      "queue dead letter redrive",
       "consumer succeeded",
     ]) {
       const lines = logs.about(msg, id);

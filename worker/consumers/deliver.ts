@@ -4,7 +4,7 @@ import type { BackoffPolicy } from "../../protocol/backoff.ts";
 import type { JsonObject } from "../../protocol/json.ts";
 import type { QueueMessage } from "../../protocol/queue-message.ts";
 import type { Env } from "../../runtime/env.ts";
-import { logLine } from "../../runtime/log.ts";
+import { appLogLine, logLine } from "../../runtime/log.ts";
 import type { Consumer } from "./define-consumer.ts";
 import type { ConsumerRegistry } from "./registry.ts";
 import { retryDelaySeconds } from "./retry-delay.ts";
@@ -102,7 +102,7 @@ async function runConsumer(
       traceparent: message.traceparent,
       env,
       executionCtx,
-      log: (msg, extra = {}) => logLine(msg, { ...fields, ...extra }),
+      log: (msg, extra = {}) => appLogLine(msg, { ...fields, ...extra }),
     });
   } catch (err) {
     const error = describeError(err);

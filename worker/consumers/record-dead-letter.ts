@@ -44,7 +44,7 @@ export async function recordDeadLetter(
       firstFailureAt: status?.firstFailureAt ?? now,
       lastFailureAt: status?.lastFailureAt ?? now,
     });
-    logLine("dead letter", {
+    logLine("queue dead letter", {
       ...fields,
       id: deadLetter.id,
       attempts: deadLetter.attempts,

@@ -52,8 +52,7 @@ export async function sendQueueRedrives(env: Env, messages: QueueMessage[]): Pro
   if (messages.length === 0) return;
   await env.DELIVERY_QUEUE.sendBatch(messages.map((body) => ({ body, contentType: "json" as const })));
   for (const m of messages) {
-    logLine("dead letter redrive", {
-      kind: "queue",
+    logLine("queue dead letter redrive", {
       consumer: m.consumer,
       topic: m.topic,
       seq: m.seq,

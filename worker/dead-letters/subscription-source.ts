@@ -88,7 +88,7 @@ export async function redriveSubscriptionDeadLetters(env: Env, refs: Subscriptio
   for (const { topic, subscription, seqs } of bySubscription(refs).values()) {
     const result = await topicStub(env, topic).redriveDeadLetters(topic, subscription, seqs);
     if (result.ok) {
-      logLine("dead letter redrive", { kind: "subscription", topic, subscription, seqs: result.redriven });
+      logLine("subscription dead letter redrive", { topic, subscription, seqs: result.redriven });
     } else {
       // Deleted between the check and the redrive.
       missing.push(...seqs.map((seq) => ({ kind: "subscription" as const, topic, subscription, seq })));

@@ -21,6 +21,7 @@ import {
   PublishResponseSchema,
   TopicInfoSchema,
   TopicListSchema,
+  TopicStatsSchema,
 } from "../../protocol/responses.ts";
 import {
   PutSubscriptionResponseSchema,
@@ -64,7 +65,7 @@ import {
   subscriptionBodyLimit,
 } from "./subscriptions.ts";
 import { mintSubscriberToken } from "./tokens.ts";
-import { topicHistory, topicInfo } from "./topics.ts";
+import { topicHistory, topicInfo, topicStats } from "./topics.ts";
 import { listTopics } from "./topics-list.ts";
 
 const topicOp = (op: Operation, extra: Omit<Extract<RouteAccess, { op: Operation }>, "op" | "topic"> = {}) =>
@@ -288,6 +289,19 @@ export const ROUTES: readonly RouteDef[] = [
     refusals: [...SUBSCRIPTION_REFUSALS, ...SUBSCRIPTION_BODY_REFUSALS, "dead_letter_not_found"],
     middleware: [subscriptionBodyLimit],
     handler: redriveSubscriptionDeadLetters,
+  }),
+  route({
+    method: "GET",
+    path: `${TOPIC}/stats`,
+    operationId: "getTopicStats",
+    summary: "What the topic has done and holds",
+    description:
+      "Counters for operators: publishes, events, duplicates, retained bytes, live sockets, subscriptions, dead letters, gaps.",
+    access: topicOp("admin"),
+    params: TOPIC_PARAMS,
+    responses: { 200: { description: "The topic's counters.", body: TopicStatsSchema } },
+    refusals: [],
+    handler: topicStats,
   }),
   route({
     method: "GET",

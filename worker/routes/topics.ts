@@ -12,6 +12,12 @@ export const topicInfo: Handler<AppEnv> = async (c) => {
   return c.json(await topicStub(c.env, topic).info(topic));
 };
 
+/** `GET /v1/topics/:topic/stats`: the topic's counters. */
+export const topicStats: Handler<AppEnv> = async (c) => {
+  const topic = checkTopic(c.req.param("topic"));
+  return c.json(await topicStub(c.env, topic).stats(topic));
+};
+
 /** `GET /v1/topics/:topic/events`: a history page. */
 export const topicHistory: Handler<AppEnv> = async (c) => {
   const topic = checkTopic(c.req.param("topic"));
