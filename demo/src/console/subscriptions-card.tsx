@@ -12,7 +12,10 @@ function target(sub: SubscriptionView): string {
   return sub.target.type === "queue" ? `queue ${sub.target.queue}` : `webhook ${new URL(sub.target.url).host}`;
 }
 
-/** Durable subscriptions of every topic: cursor, lag, state, retries and the last error, with pause and resume. */
+/**
+ * Durable subscriptions of every topic: cursor, lag, gaps retention left, state, retries and the
+ * last error, with pause and resume (resuming one paused at a gap accepts the gap).
+ */
 export function SubscriptionsCard({ subs, onChanged }: { subs: Loaded<SubscriptionView[]>; onChanged: () => void }) {
   const [busy, setBusy] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -94,7 +97,21 @@ export function SubscriptionsCard({ subs, onChanged }: { subs: Loaded<Subscripti
                         )}
                       </td>
                       <td class="num">{sub.cursor}</td>
-                      <td class="num">{sub.lag}</td>
+                      <td class="num">
+                        {sub.lag}
+                        {sub.gapCount > 0 && (
+                          <div
+                            class="badge warn"
+                            data-testid="subscription-gap"
+                            title={sub.gaps
+                              .map((g) => `seqs ${g.from}-${g.to} removed by ${g.reason} before delivery`)
+                              .join("\n")}
+                          >
+                            {count(sub.gapCount, "gap")}
+                            {sub.gaps[0] ? ` · last ${sub.gaps[0].from}–${sub.gaps[0].to}` : ""}
+                          </div>
+                        )}
+                      </td>
                       <td class="num">{sub.delivered}</td>
                       <td>{relativeTime(sub.nextAttemptAt)}</td>
                       <td>
