@@ -5,6 +5,7 @@ import { CLOSE, isTerminalCloseCode } from "../protocol/close-codes.ts";
 import {
   ACK_EVERY_CHARS,
   ackFrame,
+  authFrame,
   type ErrorFrame,
   type GapFrame,
   HEARTBEAT_PING,
@@ -15,6 +16,7 @@ import type { MeshEvent } from "../protocol/mesh-event.ts";
 import { type CursorStorage, cursorKey, parseStoredCursor, serializeCursor } from "./cursor-storage.ts";
 import { Heartbeat, type HeartbeatOptions } from "./heartbeat.ts";
 import { type ConnectionInput, nextState, ResumeCursor, type SubscriptionState } from "./subscription-state.ts";
+import { refreshDelayMs, tokenExpiresAt } from "./token-refresh.ts";
 
 export interface SubscribeOptions<C extends Catalog = EmptyCatalog, T extends string = string> {
   /** Start after this seq when no stored position exists (default 0: the oldest retained event). */
@@ -59,7 +61,10 @@ export interface ConnectionSettings {
   token?: TokenSource;
 }
 
-/** A subscriber token (or key), or a function that fetches a fresh one; it is asked on every connection. */
+/**
+ * A subscriber token (or key), or a function that fetches a fresh one: it is asked on every
+ * connection, and before the open socket's token expires, to refresh it in band.
+ */
 export type TokenSource = string | (() => string | Promise<string>);
 
 /**
@@ -90,6 +95,11 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
   /** Characters received on this connection, and how many of them were acknowledged (flow control). */
   private received = 0;
   private acknowledged = 0;
+  /** The expiry of the token the open socket runs on, and the timer that refreshes it before then. */
+  private tokenExpiry: number | undefined;
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Set once the server accepted this connection (its first frame other than an error). */
+  private refreshArmed = false;
 
   constructor(
     topic: string,
@@ -148,6 +158,7 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
     if (this.current === "closed") return;
     this.transition("close");
     this.heartbeat?.stop();
+    this.stopRefresh();
     this.endWait();
     this.socket.close(1000, "closed by client");
   }
@@ -194,6 +205,7 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
     const query: Record<string, string> = { after: String(this.cursor.lastSeq) };
     const token = await this.freshToken();
     if (token !== undefined) query.token = token;
+    this.tokenExpiry = token === undefined ? undefined : tokenExpiresAt(token);
     if (this.options.types && this.options.types.length > 0) query.types = this.options.types.join(",");
     if (this.cursor.epoch !== undefined) query.epoch = this.cursor.epoch;
     return query;
@@ -244,6 +256,41 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
     this.acknowledged = 0;
     this.transition("open");
     this.heartbeat?.start();
+    this.refreshArmed = false;
+  }
+
+  /** With a token function, the open socket's token is replaced before it expires (`auth:<token>`). */
+  private scheduleRefresh(): void {
+    this.stopRefresh();
+    const expiry = this.tokenExpiry;
+    if (expiry === undefined || typeof this.tokenSource !== "function") return;
+    this.refreshTimer = setTimeout(() => void this.refreshToken(expiry), refreshDelayMs(expiry, Date.now()));
+  }
+
+  private stopRefresh(): void {
+    if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
+    this.refreshTimer = null;
+  }
+
+  /**
+   * Sends a fresh token. If none comes, or it expires no later than the current one, the socket
+   * runs on until the server closes it at expiry (4440) and the reconnect fetches one.
+   */
+  private async refreshToken(expiry: number): Promise<void> {
+    this.refreshTimer = null;
+    const source = this.tokenSource;
+    if (typeof source !== "function") return;
+    let token: string;
+    try {
+      token = await source();
+    } catch (err) {
+      this.report({ code: "token_error", message: `the token function failed: ${String(err)}`, terminal: false });
+      return;
+    }
+    const next = tokenExpiresAt(token);
+    if (this.current === "closed" || this.tokenExpiry !== expiry || next === undefined || next <= expiry) return;
+    this.tokenExpiry = next;
+    this.socket.send(authFrame(token));
   }
 
   private onMessage(data: unknown): void {
@@ -257,6 +304,10 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
       return;
     }
     this.flushPendingError();
+    if (!this.refreshArmed && frame.type !== "error") {
+      this.refreshArmed = true;
+      this.scheduleRefresh();
+    }
     switch (frame.type) {
       case "event": {
         const decision = this.cursor.event(frame.event.seq);
@@ -281,11 +332,15 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
       case "error":
         this.pendingError = frame;
         return;
+      case "token-refreshed":
+        this.scheduleRefresh();
+        return;
     }
   }
 
   private onClose(code: number, reason: string): void {
     this.heartbeat?.stop();
+    this.stopRefresh();
     if (this.current === "closed") return;
     if (code === CLOSE.tokenExpired && !this.isTerminal(code)) {
       // Reconnect at once: the query asks the token function for a fresh token.

@@ -1,6 +1,7 @@
 import { CLOSE } from "../protocol/close-codes.ts";
-import { type CaughtUpFrame, eventFrameText, type GapFrame } from "../protocol/frames.ts";
-import { refuseSocket } from "../runtime/socket-refusal.ts";
+import { type CaughtUpFrame, eventFrameText, type GapFrame, type TokenRefreshedFrame } from "../protocol/frames.ts";
+import type { SocketCredential } from "../protocol/socket-credential.ts";
+import { closeWithRefusal, refuseSocket } from "../runtime/socket-refusal.ts";
 import type { LogStore, StoredRow } from "./log-store.ts";
 
 /**
@@ -14,6 +15,8 @@ export interface SocketState {
   /** Last seq sent (replaying) or the head when the socket went live. */
   cursor: number;
   types?: string[];
+  /** The subscriber token the socket runs on (none for a key): enforced until it expires. */
+  credential?: SocketCredential;
 }
 
 export interface SubscribeParams {
@@ -24,6 +27,8 @@ export interface SubscribeParams {
   /** Who connects: the client's address and the credential's id, for the connection limits. */
   client: string;
   credential: string;
+  /** The subscriber token, when the socket is opened with one. */
+  token?: SocketCredential;
 }
 
 /** How many sockets the topic object holds at most: in all, and per client address and per credential. */
@@ -93,8 +98,12 @@ export class LiveSockets {
     const refused = this.overLimit(params);
     if (refused) return refused;
     const { 0: client, 1: server } = new WebSocketPair();
-    // Tagged so the runtime counts them per client and per credential, hibernation included.
-    this.ctx.acceptWebSocket(server, [clientTag(params.client), credentialTag(params.credential)]);
+    // Tagged so the runtime counts and finds them per client, credential, token and subject,
+    // hibernation included.
+    const tags = [clientTag(params.client), credentialTag(params.credential)];
+    if (params.token) tags.push(tokenTag(params.token.tokenId));
+    if (params.token?.subject !== undefined) tags.push(subjectTag(params.token.subject));
+    this.ctx.acceptWebSocket(server, tags);
     // An empty filter would match nothing live but everything in replay: treat it as no filter.
     const types = params.types && params.types.length > 0 ? params.types : undefined;
     let cursor = params.after;
@@ -107,7 +116,13 @@ export class LiveSockets {
       cursor = position.oldest - 1;
       gap = gapFrame(params.topic, params.after, position.oldest, position.epoch, "retention");
     }
-    this.setState(server, { topic: params.topic, mode: "replaying", cursor, types });
+    this.setState(server, {
+      topic: params.topic,
+      mode: "replaying",
+      cursor,
+      types,
+      ...(params.token ? { credential: params.token } : {}),
+    });
     if (gap) this.send(server, JSON.stringify(gap));
     void this.replay(server);
     return new Response(null, { status: 101, webSocket: client });
@@ -141,6 +156,43 @@ export class LiveSockets {
       );
     }
     return null;
+  }
+
+  /**
+   * Closes, with 4440, every socket whose token has expired (its client's token function opens a
+   * new one at once and resumes from its cursor); answers when the next token expires, or null.
+   */
+  expireTokens(now: number): number | null {
+    let next: number | null = null;
+    for (const ws of this.ctx.getWebSockets()) {
+      const expiresAt = this.state(ws)?.credential?.expiresAt;
+      if (expiresAt === undefined) continue;
+      if (expiresAt <= now)
+        closeWithRefusal(ws, "token_expired", "the token expired: refresh it in band (auth:<token>) before it does");
+      else next = next === null ? expiresAt : Math.min(next, expiresAt);
+    }
+    return next;
+  }
+
+  /** Replaces the socket's token (checked by the caller); answers the frame that says so. */
+  refreshToken(ws: WebSocket, credential: SocketCredential): TokenRefreshedFrame | null {
+    const state = this.state(ws);
+    if (!state?.credential) return null;
+    this.setState(ws, { ...state, credential });
+    return { type: "token-refreshed", expiresAt: new Date(credential.expiresAt).toISOString() };
+  }
+
+  /** The token a socket runs on; undefined for one opened with a key. */
+  credentialOf(ws: WebSocket): { topic: string; credential?: SocketCredential } | null {
+    const state = this.state(ws);
+    return state ? { topic: state.topic, credential: state.credential } : null;
+  }
+
+  /** Closes every socket of a revoked token or subject with 4401; answers how many. */
+  disconnect(kind: "token" | "subject", value: string): number {
+    const sockets = this.ctx.getWebSockets(kind === "token" ? tokenTag(value) : subjectTag(value));
+    for (const ws of sockets) closeWithRefusal(ws, "token_revoked", "this token was revoked: get a new one");
+    return sockets.length;
   }
 
   /** The client has read `received` characters of this connection: sending may go on. */
@@ -302,6 +354,8 @@ export class LiveSockets {
 /** Socket tags stay under the runtime's 256 characters. */
 const clientTag = (client: string) => `client:${client.slice(0, 200)}`;
 const credentialTag = (credential: string) => `credential:${credential.slice(0, 200)}`;
+const tokenTag = (tokenId: string) => `token:${tokenId.slice(0, 200)}`;
+const subjectTag = (subject: string) => `subject:${subject.slice(0, 200)}`;
 
 function gapFrame(topic: string, after: number, oldest: number, epoch: string, reason: GapFrame["reason"]): GapFrame {
   return { type: "gap", topic, after, oldest, epoch, reason };

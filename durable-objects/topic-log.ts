@@ -1,9 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
 import * as v from "valibot";
-import { type ErrorFrame, HEARTBEAT_PING, HEARTBEAT_PONG, parseAck } from "../protocol/frames.ts";
+import { type ErrorFrame, HEARTBEAT_PING, HEARTBEAT_PONG, parseAck, parseAuth } from "../protocol/frames.ts";
 import type { JsonObject } from "../protocol/json.ts";
 import { SubscribeQuerySchema } from "../protocol/query.ts";
 import type { PublishedEvent, TopicInfo, TopicStats } from "../protocol/responses.ts";
+import { SocketCredentialSchema } from "../protocol/socket-credential.ts";
 import type {
   RotateSecretRequest,
   SeekTarget,
@@ -13,6 +14,7 @@ import type {
 import { type MeshConfig, readConfig } from "../runtime/config.ts";
 import type { Env } from "../runtime/env.ts";
 import { logLine } from "../runtime/log.ts";
+import { closeWithRefusal } from "../runtime/socket-refusal.ts";
 import { dueCutoff, earliest } from "./delivery-planner.ts";
 import { LiveSockets } from "./live-sockets.ts";
 import { LogStore } from "./log-store.ts";
@@ -30,6 +32,7 @@ import {
   type SubscriptionResult,
 } from "./subscription-manager.ts";
 import { SubscriptionStore } from "./subscription-store.ts";
+import { checkTokenRefresh } from "./token-refresh-check.ts";
 import { topicDirectory } from "./topic-directory.ts";
 
 export type PublishResult = { ok: true; events: PublishedEvent[] };
@@ -169,15 +172,21 @@ export class TopicLog extends DurableObject<Env> {
     const url = new URL(request.url);
     const topic = request.headers.get("x-mesh-topic") ?? "";
     const query = v.parse(SubscribeQuerySchema, Object.fromEntries(url.searchParams));
-    await this.rememberTopic(topic);
-    return this.sockets.accept({
+    const tokenHeader = request.headers.get("x-mesh-token");
+    const token = tokenHeader === null ? undefined : v.parse(SocketCredentialSchema, JSON.parse(tokenHeader));
+    // A token's sockets are found through the directory when it is revoked, so a topic with one is listed.
+    await this.rememberTopic(topic, token !== undefined);
+    const response = this.sockets.accept({
       topic,
       after: query.after,
       types: query.types,
       epoch: query.epoch,
       client: request.headers.get("x-mesh-client") ?? "unknown",
       credential: request.headers.get("x-mesh-credential") ?? "unknown",
+      token,
     });
+    if (token && response.status === 101) await this.tokensExpireBy(token.expiresAt);
+    return response;
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -190,12 +199,12 @@ export class TopicLog extends DurableObject<Env> {
       this.sockets.ack(ws, received);
       return;
     }
-    const refusal: ErrorFrame = {
-      type: "error",
-      code: "invalid_body",
-      message: "this socket takes no frames other than ping and ack:<n>",
-    };
-    ws.send(JSON.stringify(refusal));
+    const token = typeof message === "string" ? parseAuth(message) : null;
+    if (token !== null) {
+      await this.refreshToken(ws, token);
+      return;
+    }
+    ws.send(JSON.stringify(invalidFrame("this socket takes no frames other than ping, ack:<n> and auth:<token>")));
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
@@ -274,12 +283,51 @@ export class TopicLog extends DurableObject<Env> {
       }
       this.setTrimDue(step.nextAt);
     }
+    const tokensDue = Number(this.store.getMeta("tokens_due") ?? Number.POSITIVE_INFINITY);
+    if (tokensDue <= now) this.setTokensDue(this.sockets.expireTokens(now));
     await this.dispatcher.run(cutoff);
     await this.armAlarm();
   }
 
+  /** Closes the topic's sockets of a revoked token or subject; answers how many. */
+  async disconnect(kind: "token" | "subject", value: string): Promise<number> {
+    return this.sockets.disconnect(kind, value);
+  }
+
   /**
-   * One alarm serves every timed duty (retention trims, subscription deliveries and retries); it
+   * `auth:<token>` on an open socket: the fresh token replaces the old one when it passes the same
+   * checks as at connect, is not revoked and is no wider; otherwise the socket is refused as a
+   * connect would be.
+   */
+  private async refreshToken(ws: WebSocket, token: string): Promise<void> {
+    const socket = this.sockets.credentialOf(ws);
+    if (!socket?.credential) {
+      ws.send(JSON.stringify(invalidFrame("this socket was opened with a key: it has no token to refresh")));
+      return;
+    }
+    const refresh = await checkTokenRefresh(this.env, socket.credential, socket.topic, token);
+    if (!refresh.ok) return closeWithRefusal(ws, refresh.code, refresh.message);
+    const frame = this.sockets.refreshToken(ws, refresh.credential);
+    if (frame) ws.send(JSON.stringify(frame));
+    await this.tokensExpireBy(refresh.credential.expiresAt);
+  }
+
+  /** Makes sure the alarm looks at open sockets' tokens by the time this one expires. */
+  private async tokensExpireBy(expiresAt: number): Promise<void> {
+    const due = Number(this.store.getMeta("tokens_due") ?? Number.POSITIVE_INFINITY);
+    if (expiresAt >= due) return;
+    this.setTokensDue(expiresAt);
+    await this.armAlarm();
+  }
+
+  private setTokensDue(at: number | null): void {
+    if (at === null) this.ctx.storage.sql.exec("DELETE FROM meta WHERE key = 'tokens_due'");
+    else this.store.setMeta("tokens_due", String(at));
+  }
+
+  /**
+   * One alarm serves every timed duty (retention trims, token expiries on open sockets, subscription
+   * deliveries and retries); it
    * is armed at the earliest due time kept in SQLite.
    */
   private async armAlarm(): Promise<void> {
@@ -289,7 +337,12 @@ export class TopicLog extends DurableObject<Env> {
     // Due times are read after the await and decided in the same step, so a concurrent caller can
     // never leave behind an alarm later than the earliest due time.
     const trimDue = this.store.getMeta("trim_due");
-    const due = earliest(trimDue === null ? null : Number(trimDue), this.subscriptionStore.nextDueAt());
+    const tokensDue = this.store.getMeta("tokens_due");
+    const due = earliest(
+      trimDue === null ? null : Number(trimDue),
+      tokensDue === null ? null : Number(tokensDue),
+      this.subscriptionStore.nextDueAt(),
+    );
     if (due === this.armedAt) return;
     this.armedAt = due;
     if (due === null) {
@@ -333,4 +386,9 @@ export class TopicLog extends DurableObject<Env> {
     }
     this.registered = true;
   }
+}
+
+/** A frame the socket does not take: refused, the socket stays open. */
+function invalidFrame(message: string): ErrorFrame {
+  return { type: "error", code: "invalid_body", message };
 }

@@ -43,6 +43,9 @@ export const TokenSecretsSchema = v.pipe(
 );
 export type TokenSecret = v.InferOutput<typeof TokenSecretsSchema>[number];
 
+/** A subscriber token lives at most this long (`ttlSeconds`), so a revocation need not outlive it. */
+export const MAX_TOKEN_TTL_SECONDS = 24 * 60 * 60;
+
 /** Body of `POST /v1/tokens`. */
 export const TokenRequestSchema = v.object({
   topics: v.pipe(
@@ -54,10 +57,29 @@ export const TokenRequestSchema = v.object({
     v.pipe(v.array(v.picklist(TOKEN_OPERATIONS, 'ops may hold "subscribe" and "history"')), v.minLength(1)),
     ["subscribe", "history"],
   ),
-  ttlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10), v.maxValue(24 * 60 * 60)), 300),
+  ttlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10), v.maxValue(MAX_TOKEN_TTL_SECONDS)), 300),
   subject: v.optional(v.pipe(v.string(), v.maxLength(200))),
 });
 export type TokenRequest = v.InferOutput<typeof TokenRequestSchema>;
+
+/** Body of `POST /v1/tokens/revocations`: one token by its id, or every token of a subject. */
+export const RevocationRequestSchema = v.union(
+  [
+    v.strictObject({ tokenId: v.pipe(v.string(), v.nonEmpty("tokenId must not be empty"), v.maxLength(200)) }),
+    v.strictObject({ subject: v.pipe(v.string(), v.nonEmpty("subject must not be empty"), v.maxLength(200)) }),
+  ],
+  "name either tokenId or subject",
+);
+export type RevocationRequest = v.InferOutput<typeof RevocationRequestSchema>;
+
+/** Answer of a revocation: what is refused until when, and how many open sockets were closed. */
+export const RevocationResponseSchema = v.object({
+  kind: v.picklist(["token", "subject"]),
+  value: v.string(),
+  until: v.pipe(v.string(), v.isoTimestamp()),
+  disconnected: v.pipe(v.number(), v.integer(), v.minValue(0)),
+});
+export type RevocationResponse = v.InferOutput<typeof RevocationResponseSchema>;
 
 /** Claims of a subscriber token (JWT, HS256). */
 export const TokenClaimsSchema = v.object({

@@ -26,11 +26,12 @@ export const CLOSE_MEANINGS: { readonly [name in keyof typeof CLOSE]: string } =
   tryAgainLater:
     "The subscriber fell too far behind (a slow reader) or was rate limited: reconnect and resume from its cursor.",
   badRequest: "The request was malformed (bad after, types or epoch) or refused for good. Terminal.",
-  unauthorized: "No valid credential. Terminal: get a token first.",
+  unauthorized: "No valid credential, or its token was revoked while the socket was open. Terminal: get a token first.",
   forbidden: "The credential does not allow this topic or operation. Terminal.",
   invalidTopic: "The topic name breaks the naming rule. Terminal.",
   cursorAhead: "The client's cursor is beyond the topic's head (log reset or wrong topic). Terminal.",
-  tokenExpired: "The token expired: a client with a token provider fetches a fresh one and reconnects.",
+  tokenExpired:
+    "The token expired, at connect or on the open socket without an in-band refresh: a client with a token provider fetches a fresh one and reconnects.",
 };
 
 export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
@@ -45,6 +46,7 @@ export function closeCodeForError(code: string): number {
     case "cursor_ahead":
       return CLOSE.cursorAhead;
     case "unauthorized":
+    case "token_revoked":
       return CLOSE.unauthorized;
     case "forbidden":
       return CLOSE.forbidden;

@@ -29,6 +29,7 @@ export const ERROR_STATUS = {
   key_in_url: 400,
   unauthorized: 401,
   token_expired: 401,
+  token_revoked: 401,
   forbidden: 403,
   rate_limited: 429,
   too_many_connections: 429,

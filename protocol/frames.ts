@@ -50,17 +50,25 @@ export const ErrorFrameSchema = v.object({
   retryAfterSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
 });
 
+/** The socket's token was replaced in band (`auth:<token>`): it is now good until `expiresAt`. */
+export const TokenRefreshedFrameSchema = v.object({
+  type: v.literal("token-refreshed"),
+  expiresAt: v.pipe(v.string(), v.isoTimestamp()),
+});
+
 export const ServerFrameSchema = v.variant("type", [
   EventFrameSchema,
   CaughtUpFrameSchema,
   GapFrameSchema,
   ErrorFrameSchema,
+  TokenRefreshedFrameSchema,
 ]);
 
 export type EventFrame = v.InferOutput<typeof EventFrameSchema>;
 export type CaughtUpFrame = v.InferOutput<typeof CaughtUpFrameSchema>;
 export type GapFrame = v.InferOutput<typeof GapFrameSchema>;
 export type ErrorFrame = v.InferOutput<typeof ErrorFrameSchema>;
+export type TokenRefreshedFrame = v.InferOutput<typeof TokenRefreshedFrameSchema>;
 export type ServerFrame = v.InferOutput<typeof ServerFrameSchema>;
 
 /** Heartbeat: the client sends this text and the runtime answers `HEARTBEAT_PONG` without waking the DO. */
@@ -96,6 +104,29 @@ export function ackFrame(received: number): string {
 export function parseAck(text: string): number | null {
   const match = ACK_TEXT.exec(text);
   return match === null ? null : Number(match[1]);
+}
+
+/**
+ * In-band token refresh: `auth:<token>` replaces the socket's subscriber token before it expires,
+ * checked by the same rules as at connect, never wider than the token it replaces. A socket whose
+ * token expires unrefreshed is closed with 4440.
+ */
+export const AUTH_PREFIX = "auth:";
+const AUTH_TEXT = /^auth:([\w-]+\.[\w-]+\.[\w-]*)$/;
+
+export const AuthTextSchema = v.pipe(
+  v.string(),
+  v.regex(AUTH_TEXT),
+  v.description("Token refresh, sent as plain text: auth:<subscriber token>."),
+);
+
+export function authFrame(token: string): string {
+  return `${AUTH_PREFIX}${token}`;
+}
+
+/** The token of an `auth:<token>` frame; `null` for anything else. */
+export function parseAuth(text: string): string | null {
+  return AUTH_TEXT.exec(text)?.[1] ?? null;
 }
 
 /** Parses one server frame; `null` for anything that is not a valid frame. */

@@ -295,8 +295,16 @@ describe("every route answers as its description says", () => {
     await answer(404, "DELETE", DEAD_LETTER, { params: second });
   });
 
-  it("mints tokens and serves the public descriptions", async () => {
-    await answer(201, "POST", "/v1/tokens", { json: { topics: ["api-docs"], ttlSeconds: 60 } });
+  it("mints and revokes tokens and serves the public descriptions", async () => {
+    const minted = (await answer(201, "POST", "/v1/tokens", { json: { topics: ["api-docs"], ttlSeconds: 60 } })) as {
+      id: string;
+    };
+    await answer(200, "POST", "/v1/tokens/revocations", { json: { tokenId: minted.id } });
+    await answer(400, "POST", "/v1/tokens/revocations", { json: { tokenId: minted.id, subject: "both" } });
+    await answer(403, "POST", "/v1/tokens/revocations", {
+      json: { subject: "someone" },
+      auth: { authorization: `Bearer ${KEYS.notificationsMinter.secret}` },
+    });
     await answer(400, "POST", "/v1/tokens", { json: { topics: [] } });
     await answer(403, "POST", "/v1/tokens", {
       json: { topics: ["users"] },
@@ -388,11 +396,25 @@ describe("the socket sends what the AsyncAPI description declares", () => {
     await socket.closed;
   });
 
-  it("sends a gap frame for a cursor from another epoch, with a token in the query", async () => {
-    const token = (await answer(201, "POST", "/v1/tokens", { json: { topics: ["api-docs"] } })) as { token: string };
-    const socket = openSocket(`?after=3&epoch=another-log&token=${token.token}`, {});
+  it("sends a gap frame for a cursor from another epoch, with a token in the query, and takes a fresh token", async () => {
+    const mint = async () =>
+      ((await answer(201, "POST", "/v1/tokens", { json: { topics: ["api-docs"] } })) as { token: string }).token;
+    const socket = openSocket(`?after=3&epoch=another-log&token=${await mint()}`, {});
     await socket.until((t) => t.some((x) => x.includes('"caught-up"')), "caught-up");
-    expect(types(socket.texts)).toEqual(["gap", "event", "event", "event", "event", "event", "caught-up"]);
+    const refresh = `auth:${await mint()}`;
+    expect(messages.errors("auth", refresh), "what the client sends is what the document declares").toEqual([]);
+    socket.ws.send(refresh);
+    await socket.until((t) => t.some((x) => x.includes('"token-refreshed"')), "token-refreshed");
+    expect(types(socket.texts)).toEqual([
+      "gap",
+      "event",
+      "event",
+      "event",
+      "event",
+      "event",
+      "caught-up",
+      "token-refreshed",
+    ]);
     expect(JSON.parse(socket.texts[0])).toMatchObject({ reason: "epoch", after: 3, oldest: 1 });
     socket.ws.close(1000);
     await socket.closed;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import WebSocket from "ws";
 import { createMeshClient } from "../../client/mesh-client.ts";
 import type { SubscriptionError } from "../../client/subscription.ts";
-import { mintToken } from "../../worker/auth/tokens.ts";
+import { mintToken } from "../../runtime/tokens.ts";
 import { adminApi } from "../support/admin-api.ts";
 import { configWithRateLimits } from "../support/config-copy.ts";
 import { KEYS, TOKEN_SECRET } from "../support/credentials.ts";
@@ -67,6 +67,66 @@ describe("subscriber tokens with the real client", () => {
     const sub = client.subscribe(topic, { onEvent: () => {}, onError: (e) => errors.push(e) });
     await vi.waitFor(() => expect(sub.state).toBe("closed"), WAIT);
     expect(errors).toEqual([expect.objectContaining({ code: "token_expired", closeCode: 4440, terminal: true })]);
+  });
+});
+
+describe("tokens on open sockets with the real client", () => {
+  const server = { url: inject("meshUrl") };
+  const api = adminApi(server);
+  const topic = "secure.open";
+  /** Signed here with the test secret: a 3 s lifetime, shorter than the API's 10 s floor, keeps the test short. */
+  const shortToken = async (subject: string) =>
+    (await mintToken({ topics: [topic], ops: ["subscribe"], ttlSeconds: 3, subject }, KEYS.admin, TOKEN_SECRET)).token;
+
+  it("keeps one connection open past its first token's expiry by refreshing in band", async () => {
+    let calls = 0;
+    const states: string[] = [];
+    const errors: SubscriptionError[] = [];
+    const seqs: number[] = [];
+    const client = createMeshClient({
+      url: server.url,
+      WebSocket,
+      token: async () => {
+        calls += 1;
+        return shortToken("refreshing");
+      },
+    });
+    const started = Date.now();
+    client.subscribe(topic, {
+      after: (await api.json<{ head: number }>("GET", `/v1/topics/${topic}`)).head,
+      onEvent: (e) => seqs.push(e.seq),
+      onStateChange: (state) => states.push(state),
+      onError: (e) => errors.push(e),
+    });
+    try {
+      await vi.waitFor(() => expect(Date.now() - started > 4_500 && calls >= 3).toBe(true), WAIT);
+      await api.publish(topic, [tick("after-expiry")]);
+      await vi.waitFor(() => expect(seqs).toHaveLength(1), WAIT);
+      expect(states).toEqual(["replaying", "live"]);
+      expect(errors).toEqual([]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("stops for good when its subject's tokens are revoked, and is refused with a fresh one", async () => {
+    const errors: SubscriptionError[] = [];
+    const client = createMeshClient({ url: server.url, WebSocket, token: () => shortToken("revoked-user") });
+    const sub = client.subscribe(topic, { onEvent: () => {}, onError: (e) => errors.push(e) });
+    try {
+      await vi.waitFor(() => expect(sub.state).toBe("live"), WAIT);
+      const revoked = await api.json<{ disconnected: number }>("POST", "/v1/tokens/revocations", {
+        subject: "revoked-user",
+      });
+      expect(revoked.disconnected).toBe(1);
+      await vi.waitFor(() => expect(sub.state).toBe("closed"), WAIT);
+      expect(errors).toEqual([expect.objectContaining({ code: "token_revoked", closeCode: 4401, terminal: true })]);
+      const again = client.subscribe(topic, { onEvent: () => {}, onError: (e) => errors.push(e) });
+      await vi.waitFor(() => expect(again.state).toBe("closed"), WAIT);
+      expect(errors[1]).toMatchObject({ code: "token_revoked", terminal: true });
+    } finally {
+      client.close();
+    }
   });
 });
 

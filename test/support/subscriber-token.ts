@@ -1,4 +1,4 @@
-import { mintToken } from "../../worker/auth/tokens.ts";
+import { mintToken } from "../../runtime/tokens.ts";
 import { KEYS, TOKEN_SECRET } from "./credentials.ts";
 
 /**

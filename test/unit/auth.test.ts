@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { patternWithin, topicMatches } from "../../protocol/auth.ts";
-import { checkToken, mintToken } from "../../worker/auth/tokens.ts";
+import { checkToken, mintToken } from "../../runtime/tokens.ts";
 
 const key = { id: "backend", secret: "x".repeat(32), topics: ["*"], ops: ["mint" as const] };
 const SECRET = "token-secret-for-unit-tests-0123456789";

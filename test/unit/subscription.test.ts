@@ -330,3 +330,49 @@ describe("stored position", () => {
     expect(sub.states).toEqual(["replaying", "live", "reconnecting", "replaying", "live"]);
   });
 });
+
+describe("tokens", () => {
+  const b64url = (text: string) => btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  /** A JWT-shaped token: the client reads `exp` and leaves checking it to the server. */
+  const jwt = (n: number, expiresInMs: number) =>
+    `${b64url('{"alg":"HS256"}')}.${b64url(JSON.stringify({ n, exp: (Date.now() + expiresInMs) / 1000 }))}.sig`;
+  const authTexts = (conn: Connection) => conn.received.filter((text) => text.startsWith("auth:"));
+
+  it("refreshes the open socket's token in band before it expires, again after each refresh", async () => {
+    let minted = 0;
+    // 1.1 s left: the refresh is due 1 s before expiry.
+    const fetchToken = async () => jwt(++minted, 1_100);
+    scripts = [
+      (c) => {
+        send(c, frames.caughtUp(0));
+        c.socket.on("message", (data) => {
+          if (String(data).startsWith("auth:"))
+            send(c, JSON.stringify({ type: "token-refreshed", expiresAt: new Date(Date.now() + 1_100).toISOString() }));
+        });
+      },
+    ];
+    const sub = subscribe({ token: fetchToken });
+    await until(() => connections.length > 0 && authTexts(connections[0]).length >= 2, "two refreshes");
+    expect(connections).toHaveLength(1);
+    const minting = (token: string) => JSON.parse(atob(token.split(".")[1])).n;
+    expect(minting(connections[0].query.get("token") ?? "")).toBe(1);
+    expect(authTexts(connections[0]).slice(0, 2).map(minting)).toEqual([2, 3]);
+    expect(sub.errors).toEqual([]);
+  });
+
+  it("sends no refresh when the token function gives back a token that expires no later", async () => {
+    const token = jwt(1, 1_100);
+    let asked = 0;
+    scripts = [(c) => send(c, frames.caughtUp(0))];
+    const sub = subscribe({
+      token: () => {
+        asked += 1;
+        return token;
+      },
+    });
+    await until(() => asked === 2, "the refresh asked the token function");
+    await sleep(50);
+    expect(authTexts(connections[0])).toEqual([]);
+    expect(sub.subscription.state).toBe("live");
+  });
+});

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { CLOSE } from "../../protocol/close-codes.ts";
+import { mintToken } from "../../runtime/tokens.ts";
 import { createApp } from "../../worker/app.ts";
-import { mintToken } from "../../worker/auth/tokens.ts";
 import { KEYS, TOKEN_SECRET } from "../support/credentials.ts";
 import { testCatalog } from "../support/test-catalog.ts";
 import { collect } from "./support/socket.ts";

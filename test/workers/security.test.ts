@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { CLOSE } from "../../protocol/close-codes.ts";
-import { mintToken } from "../../worker/auth/tokens.ts";
+import { mintToken } from "../../runtime/tokens.ts";
 import { ADMIN_AUTH, KEYS, TOKEN_SECRET } from "../support/credentials.ts";
 import { appFetch } from "./support/app-fetch.ts";
 import { collect } from "./support/socket.ts";

@@ -4,12 +4,14 @@ import { CLOSE, CLOSE_MEANINGS, closeCodeForError, isTerminalCloseCode } from ".
 import { ERROR_STATUS, type ErrorCode } from "../../protocol/error-codes.ts";
 import {
   AckTextSchema,
+  AuthTextSchema,
   CaughtUpFrameSchema,
   ErrorFrameSchema,
   EventFrameSchema,
   GapFrameSchema,
   PingTextSchema,
   PongTextSchema,
+  TokenRefreshedFrameSchema,
 } from "../../protocol/frames.ts";
 import { StoredEventSchema } from "../../protocol/mesh-event.ts";
 import { SubscribeQuerySchema } from "../../protocol/query.ts";
@@ -36,6 +38,7 @@ const FRAME_SCHEMAS: Record<string, v.GenericSchema> = {
   CaughtUpFrame: CaughtUpFrameSchema,
   GapFrame: GapFrameSchema,
   ErrorFrame: ErrorFrameSchema,
+  TokenRefreshedFrame: TokenRefreshedFrameSchema,
 };
 
 const JSON_TEXT = "application/json";
@@ -77,6 +80,17 @@ const MESSAGES = {
     summary:
       "Flow control: sent by the client each time another 128 Ki characters have arrived. A client that does not ack is stopped after LIVE_MAX_UNACKED_CHARS and closed with 1013 after LIVE_STALL_SECONDS.",
   },
+  auth: {
+    payload: AuthTextSchema,
+    contentType: PLAIN_TEXT,
+    summary:
+      "In-band token refresh on a socket opened with a subscriber token: a fresh token for the same subject, no wider than the one it replaces, sent before the current one expires. Answered with token-refreshed; a refused one closes the socket as a refused connection would. Unrefreshed, the socket is closed with 4440 when its token expires.",
+  },
+  "token-refreshed": {
+    payload: TokenRefreshedFrameSchema,
+    contentType: JSON_TEXT,
+    summary: "The socket's token was replaced (auth:<token>): the socket is good until expiresAt.",
+  },
 } as const;
 
 type MessageName = keyof typeof MESSAGES;
@@ -111,8 +125,8 @@ function channelDescription(codes: ReturnType<typeof closeCodes>): string {
 /**
  * The AsyncAPI 3.0 document of the topic WebSocket, generated from the frame schemas of
  * protocol/frames.ts: the channel `/v1/topics/{topic}/ws` with its query, the frames the mesh
- * sends and the texts it takes (ping, `ack:<n>`), the close codes, and the catalog's data schemas.
- * It describes the mesh's side: it sends frames and receives heartbeats and acks. `servers` is
+ * sends and the texts it takes (ping, `ack:<n>`, `auth:<token>`), the close codes, and the catalog's
+ * data schemas. It describes the mesh's side: it sends frames and receives heartbeats, acks and tokens. `servers` is
  * left to the caller, who knows the host.
  */
 export function asyncApiDocument(catalog: Catalog): AsyncApiDocument {
@@ -161,6 +175,13 @@ export function asyncApiDocument(catalog: Catalog): AsyncApiDocument {
         summary: "The client's acknowledgement of what it has read.",
         messages: [channelMessage("ack")],
       },
+      receiveAuth: {
+        action: "receive",
+        channel: { $ref: "#/channels/topic" },
+        summary: "A fresh subscriber token for the open socket.",
+        messages: [channelMessage("auth")],
+        reply: { channel: { $ref: "#/channels/topic" }, messages: [channelMessage("token-refreshed")] },
+      },
     },
     components: {
       schemas: schemas.components,
@@ -176,7 +197,7 @@ export function asyncApiDocument(catalog: Catalog): AsyncApiDocument {
           in: "query",
           name: "token",
           description:
-            "A subscriber token from POST /v1/tokens (browsers cannot set headers on a WebSocket), or a key.",
+            "A subscriber token from POST /v1/tokens (browsers cannot set headers on a WebSocket). A key is refused here (key_in_url): keys never travel in URLs.",
         },
         bearer: { type: "http", scheme: "bearer", description: "Authorization: Bearer <key or token>." },
       },

@@ -1,12 +1,14 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { tokenRevocations } from "../../durable-objects/token-revocations.ts";
 import { type Operation, TOKEN_OPERATIONS, topicMatches } from "../../protocol/auth.ts";
+import { socketCredential } from "../../protocol/socket-credential.ts";
 import type { Env } from "../../runtime/env.ts";
 import { MeshError } from "../../runtime/mesh-error.ts";
+import { checkToken } from "../../runtime/tokens.ts";
 import type { AppEnv } from "../app-env.ts";
 import { checkTopic } from "../topic-param.ts";
 import { findKey, parseKeys } from "./keys.ts";
 import type { Principal } from "./principal.ts";
-import { checkToken } from "./tokens.ts";
 
 function publicPatterns(env: Env): string[] {
   return (env.PUBLIC_TOPICS ?? "")
@@ -53,7 +55,17 @@ async function authenticate(c: Context<AppEnv>, allowQuery: boolean): Promise<Pr
       throw new MeshError("unauthorized", "tokens are not enabled (MESH_TOKEN_SECRET is unset)");
     const checked = await checkToken(credential, c.env.MESH_TOKEN_SECRET);
     if (!checked.ok) throw new MeshError(checked.code, checked.message);
-    return { kind: "token", id: checked.claims.jti, topics: checked.claims.topics, ops: checked.claims.ops };
+    const { claims } = checked;
+    if (await tokenRevocations(c.env).isRevoked(claims.jti, claims.sub)) {
+      throw new MeshError("token_revoked", "this token was revoked: get a new one");
+    }
+    return {
+      kind: "token",
+      id: claims.jti,
+      topics: claims.topics,
+      ops: claims.ops,
+      credential: socketCredential(claims),
+    };
   }
   const key = await findKey(keys, credential);
   if (!key) throw new MeshError("unauthorized", "the key is not valid");

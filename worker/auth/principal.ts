@@ -1,4 +1,5 @@
 import type { Operation } from "../../protocol/auth.ts";
+import type { SocketCredential } from "../../protocol/socket-credential.ts";
 
 /** Who is calling: a publisher key, a subscriber token, or nobody on a public topic. */
 export interface Principal {
@@ -7,4 +8,6 @@ export interface Principal {
   id: string;
   topics: string[];
   ops: readonly Operation[];
+  /** A subscriber token's id, subject, scope and expiry, enforced on the sockets it opens. */
+  credential?: SocketCredential;
 }

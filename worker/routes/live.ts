@@ -19,10 +19,14 @@ export const openLiveSocket: Handler<AppEnv> = async (c) => {
     throw new MeshError("upgrade_required", "this route takes a WebSocket upgrade (Upgrade: websocket)");
   }
   const headers = new Headers(c.req.raw.headers);
+  // What the topic's object is told about the caller comes from here only, never from the client.
+  for (const name of [...headers.keys()]) if (name.startsWith("x-mesh-")) headers.delete(name);
   const principal = c.get("principal");
   headers.set("x-mesh-topic", topic);
   // Who connects, for the object's connection limits: a token is counted by its id, a key by its id.
   headers.set("x-mesh-client", c.req.header("cf-connecting-ip") ?? "local");
   headers.set("x-mesh-credential", `${principal.kind}:${principal.id}`);
+  // A token is enforced while the socket stays open: its expiry, scope and revocation.
+  if (principal.credential) headers.set("x-mesh-token", JSON.stringify(principal.credential));
   return topicStub(c.env, topic).fetch(new Request(c.req.url, { headers }));
 };

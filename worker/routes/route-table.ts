@@ -1,5 +1,11 @@
 import type * as v from "valibot";
-import { type Operation, TokenRequestSchema, TokenResponseSchema } from "../../protocol/auth.ts";
+import {
+  type Operation,
+  RevocationRequestSchema,
+  RevocationResponseSchema,
+  TokenRequestSchema,
+  TokenResponseSchema,
+} from "../../protocol/auth.ts";
 import {
   DeadLetterListQuerySchema,
   DeadLetterListSchema,
@@ -64,7 +70,7 @@ import {
   seekSubscription,
   subscriptionBodyLimit,
 } from "./subscriptions.ts";
-import { mintSubscriberToken } from "./tokens.ts";
+import { mintSubscriberToken, revokeTokens } from "./tokens.ts";
 import { topicHistory, topicInfo, topicStats } from "./topics.ts";
 import { listTopics } from "./topics-list.ts";
 
@@ -334,6 +340,19 @@ export const ROUTES: readonly RouteDef[] = [
     responses: { 201: { description: "A token within the key's own topics.", body: TokenResponseSchema } },
     refusals: JSON_BODY_REFUSALS,
     handler: mintSubscriberToken,
+  }),
+  route({
+    method: "POST",
+    path: "/v1/tokens/revocations",
+    operationId: "revokeTokens",
+    summary: "Revoke a subscriber token, or every token of a subject",
+    description:
+      "Refused from now until such a token would have expired anyway (24 h at most), and every open socket of it closed with 4401. Takes an admin key for every topic.",
+    access: { op: "admin" },
+    body: jsonBody(RevocationRequestSchema),
+    responses: { 200: { description: "Revoked.", body: RevocationResponseSchema } },
+    refusals: JSON_BODY_REFUSALS,
+    handler: revokeTokens,
   }),
   route({
     method: "GET",

@@ -1,10 +1,21 @@
 import type { Handler } from "hono";
-import { patternWithin, TokenRequestSchema, type TokenResponse } from "../../protocol/auth.ts";
+import { tokenRevocations } from "../../durable-objects/token-revocations.ts";
+import { topicDirectory } from "../../durable-objects/topic-directory.ts";
+import {
+  MAX_TOKEN_TTL_SECONDS,
+  patternWithin,
+  RevocationRequestSchema,
+  type RevocationResponse,
+  TokenRequestSchema,
+  type TokenResponse,
+} from "../../protocol/auth.ts";
 import { MeshError } from "../../runtime/mesh-error.ts";
+import { mintToken } from "../../runtime/tokens.ts";
 import type { AppEnv } from "../app-env.ts";
+import { scopeOf } from "../auth/access.ts";
 import { parseKeys } from "../auth/keys.ts";
-import { mintToken } from "../auth/tokens.ts";
 import { readJsonBody } from "../read-json-body.ts";
+import { topicStub } from "../topic-param.ts";
 import { parseBody } from "../validate.ts";
 
 /**
@@ -31,4 +42,38 @@ export const mintSubscriberToken: Handler<AppEnv> = async (c) => {
     ops: claims.ops,
   };
   return c.json(body, 201);
+};
+
+/** Topic objects told about a revocation at once. */
+const FAN_OUT = 16;
+const DIRECTORY_PAGE = 1000;
+
+/**
+ * `POST /v1/tokens/revocations`: refuses a token (by id) or every token of a subject from now
+ * until the longest such a token can live, and closes their open sockets on every topic (4401).
+ * It acts across the deployment, so it takes an admin key for every topic.
+ */
+export const revokeTokens: Handler<AppEnv> = async (c) => {
+  if (!scopeOf(c.get("principal"), "admin").all) {
+    throw new MeshError("forbidden", "revoking tokens takes an admin key for every topic (*)", { operation: "admin" });
+  }
+  const request = parseBody(RevocationRequestSchema, await readJsonBody(c.req.raw));
+  const [kind, value] =
+    "tokenId" in request ? (["token", request.tokenId] as const) : (["subject", request.subject] as const);
+  const until = Date.now() + MAX_TOKEN_TTL_SECONDS * 1000;
+  await tokenRevocations(c.env).revoke(kind, value, until);
+  let disconnected = 0;
+  for (let after = ""; ; ) {
+    const topics = await topicDirectory(c.env).list(after, DIRECTORY_PAGE);
+    for (let i = 0; i < topics.length; i += FAN_OUT) {
+      const counts = await Promise.all(
+        topics.slice(i, i + FAN_OUT).map((topic) => topicStub(c.env, topic).disconnect(kind, value)),
+      );
+      disconnected += counts.reduce((a, b) => a + b, 0);
+    }
+    if (topics.length < DIRECTORY_PAGE) break;
+    after = topics[topics.length - 1];
+  }
+  const body: RevocationResponse = { kind, value, until: new Date(until).toISOString(), disconnected };
+  return c.json(body);
 };

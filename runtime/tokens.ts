@@ -1,7 +1,7 @@
 import { decode, sign, verify } from "hono/jwt";
 import * as v from "valibot";
-import type { KeyConfig, TokenClaims, TokenRequest, TokenSecret } from "../../protocol/auth.ts";
-import { TokenClaimsSchema, TokenSecretsSchema } from "../../protocol/auth.ts";
+import type { KeyConfig, TokenClaims, TokenRequest, TokenSecret } from "../protocol/auth.ts";
+import { TokenClaimsSchema, TokenSecretsSchema } from "../protocol/auth.ts";
 
 export type TokenCheck =
   | { ok: true; claims: TokenClaims }
