@@ -3,7 +3,6 @@ import { type BackoffPolicy, backoffDelay } from "../protocol/backoff.ts";
 import type { Catalog, EmptyCatalog } from "../protocol/catalog.ts";
 import { CLOSE, isTerminalCloseCode } from "../protocol/close-codes.ts";
 import {
-  ACK_EVERY_CHARS,
   ackFrame,
   authFrame,
   type ErrorFrame,
@@ -92,9 +91,6 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
   private serverDelayMs = 0;
   private writing: Promise<void> | null = null;
   private unwritten: string | null = null;
-  /** Characters received on this connection, and how many of them were acknowledged (flow control). */
-  private received = 0;
-  private acknowledged = 0;
   /** The expiry of the token the open socket runs on, and the timer that refreshes it before then. */
   private tokenExpiry: number | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
@@ -252,8 +248,6 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
   private onOpen(): void {
     if (this.current === "closed") return;
     this.pendingError = null;
-    this.received = 0;
-    this.acknowledged = 0;
     this.transition("open");
     this.heartbeat?.start();
     this.refreshArmed = false;
@@ -297,7 +291,6 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
     if (this.current === "closed" || typeof data !== "string") return;
     this.heartbeat?.seen();
     if (data === HEARTBEAT_PONG) return;
-    this.acknowledge(data.length);
     const frame = parseServerFrame(data);
     if (!frame) {
       this.report({ code: "invalid_frame", message: `not a frame: ${data.slice(0, 100)}`, terminal: false });
@@ -335,6 +328,10 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
       case "token-refreshed":
         this.scheduleRefresh();
         return;
+      case "mark":
+        // Everything before the mark was delivered above: the server may send more (flow control).
+        this.socket.send(ackFrame(frame.id));
+        return;
     }
   }
 
@@ -370,14 +367,6 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
     }
     this.flushPendingError();
     this.transition("drop");
-  }
-
-  /** Tells the server what was read, so it keeps sending (it stops for a socket that does not ack). */
-  private acknowledge(chars: number): void {
-    this.received += chars;
-    if (this.received - this.acknowledged < ACK_EVERY_CHARS) return;
-    this.acknowledged = this.received;
-    this.socket.send(ackFrame(this.received));
   }
 
   private deliver(event: MeshEvent<C, T>): void {

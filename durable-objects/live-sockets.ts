@@ -3,6 +3,7 @@ import { type CaughtUpFrame, eventFrameText, type GapFrame, type TokenRefreshedF
 import type { SocketCredential } from "../protocol/socket-credential.ts";
 import { closeWithRefusal, refuseSocket } from "../runtime/socket-refusal.ts";
 import type { LogStore, StoredRow } from "./log-store.ts";
+import { SocketFlow } from "./socket-flow.ts";
 
 /**
  * Per-socket state, kept in the socket's attachment so it survives hibernation. A socket is
@@ -41,6 +42,9 @@ export interface SocketLimits {
 /** How long a refused socket's client is asked to wait before it connects again. */
 const FULL_RETRY_SECONDS = 10;
 
+/** Marks per allowance of unacknowledged characters: a client reading along acks well before a stop. */
+const MARKS_PER_LIMIT = 4;
+
 const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** How far one socket may fall behind, and how many the object holds, from the deployment's config. */
@@ -52,20 +56,6 @@ export interface FlowLimits extends SocketLimits {
 }
 
 /**
- * What one socket was sent and acknowledged on this connection, in characters. Kept in memory
- * only: after the object is evicted both restart from the client's next ack, which errs on the
- * side of sending.
- */
-interface Flow {
-  sent: number;
-  acked: number;
-  /** A replay loop is running for this socket. */
-  pumping: boolean;
-  /** When sending stopped for lack of acks; null while sending. */
-  stoppedAt: number | null;
-}
-
-/**
  * The live side of a topic: accepts hibernatable WebSockets, replays `after+1 … head` in bounded
  * pages, then streams appends. The seam between replay and live is exact because the DO is single
  * threaded: the last page read and the switch to `live` happen in one synchronous step, so an
@@ -73,15 +63,15 @@ interface Flow {
  *
  * Flow control: the runtime queues whatever is sent to a socket that does not read, without limit
  * (measured: a peer that stopped reading grew workerd's memory by the full stream). So each socket
- * may have at most `maxUnackedChars` unacknowledged (the client acks as it reads). Past that a live
- * socket is switched back to `replaying` at its position and sent nothing more: the log is its
- * buffer. Acks restart the replay, which goes live again once it reaches the head; a socket that
- * stays stopped for `stallMs` is closed with 1013, and its client resumes from its cursor.
- * Acks are the client's word: this bounds clients that stall or read slowly, not one that lies.
+ * may have at most `maxUnackedChars` unacknowledged (the client acks the marks it reads, see
+ * socket-flow.ts). Past that a live socket is switched back to `replaying` at its position and sent
+ * nothing more: the log is its buffer. Acks restart the replay, which goes live again once it
+ * reaches the head; a socket that stays stopped for `stallMs` is closed with 1013, and its client
+ * resumes from its cursor. Acks cannot be forged, so this also bounds a client that lies.
  */
 export class LiveSockets {
   private readonly states = new WeakMap<WebSocket, SocketState>();
-  private readonly flows = new WeakMap<WebSocket, Flow>();
+  private readonly flows = new WeakMap<WebSocket, SocketFlow>();
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -195,13 +185,10 @@ export class LiveSockets {
     return sockets.length;
   }
 
-  /** The client has read `received` characters of this connection: sending may go on. */
-  ack(ws: WebSocket, received: number): void {
+  /** The client has read up to the mark `markId`: sending may go on. */
+  ack(ws: WebSocket, markId: string): void {
     const flow = this.flow(ws);
-    // Never more than was sent: a larger count means the object was evicted and counting here
-    // restarted, and then everything sent since has been read.
-    flow.acked = Math.max(flow.acked, Math.min(received, flow.sent));
-    this.resumeIfDrained(ws, flow);
+    if (flow.ack(markId)) this.resumeIfDrained(ws, flow);
   }
 
   /**
@@ -228,14 +215,14 @@ export class LiveSockets {
         const rows = this.store.read(state.cursor, this.pageSize, state.types);
         const topicJson = JSON.stringify(state.topic);
         let sent = 0;
-        while (sent < rows.length && this.unacked(flow) < this.limits.maxUnackedChars) {
+        while (sent < rows.length && flow.unacked < this.limits.maxUnackedChars) {
           this.send(ws, eventFrameText(topicJson, rows[sent].body));
           sent += 1;
         }
         if (sent < rows.length) {
           // The rest waits in the log until acks come in.
           this.setState(ws, { ...state, cursor: sent > 0 ? rows[sent - 1].seq : state.cursor });
-          flow.stoppedAt ??= Date.now();
+          this.stop(ws, flow, Date.now());
           return;
         }
         flow.stoppedAt = null;
@@ -276,10 +263,10 @@ export class LiveSockets {
         this.resumeIfDrained(ws, flow);
         continue;
       }
-      if (this.unacked(flow) >= this.limits.maxUnackedChars) {
+      if (flow.unacked >= this.limits.maxUnackedChars) {
         // Every earlier append reached this socket: it resumes from the log at this batch.
         this.setState(ws, { ...state, mode: "replaying", cursor: rows[0].seq - 1 });
-        flow.stoppedAt = now;
+        this.stop(ws, flow, now);
         continue;
       }
       for (let i = 0; i < rows.length; i++) {
@@ -299,33 +286,42 @@ export class LiveSockets {
 
   private send(ws: WebSocket, text: string): void {
     ws.send(text);
-    this.flow(ws).sent += text.length;
+    const mark = this.flow(ws).counted(text.length);
+    if (mark !== null) ws.send(mark);
   }
 
-  private flow(ws: WebSocket): Flow {
+  /** Sending stops for lack of acks: a last mark lets the client acknowledge everything it was sent. */
+  private stop(ws: WebSocket, flow: SocketFlow, now: number): void {
+    flow.stoppedAt ??= now;
+    const mark = flow.markAll();
+    if (mark === null) return;
+    try {
+      ws.send(mark);
+    } catch {
+      // A socket that is closing cannot be written; its client resumes from its own cursor.
+    }
+  }
+
+  private flow(ws: WebSocket): SocketFlow {
     let flow = this.flows.get(ws);
     if (!flow) {
-      flow = { sent: 0, acked: 0, pumping: false, stoppedAt: null };
+      flow = new SocketFlow(Math.ceil(this.limits.maxUnackedChars / MARKS_PER_LIMIT));
       this.flows.set(ws, flow);
     }
     return flow;
-  }
-
-  private unacked(flow: Flow): number {
-    return flow.sent - flow.acked;
   }
 
   /**
    * Restarts the replay of a stopped socket once half its allowance is free (so it does not
    * stop and start on every ack); also picks up a replay that an eviction cut short.
    */
-  private resumeIfDrained(ws: WebSocket, flow: Flow): void {
+  private resumeIfDrained(ws: WebSocket, flow: SocketFlow): void {
     if (flow.pumping || this.state(ws)?.mode !== "replaying") return;
-    if (this.unacked(flow) > this.limits.maxUnackedChars / 2) return;
+    if (flow.unacked > this.limits.maxUnackedChars / 2) return;
     void this.replay(ws);
   }
 
-  private closeIfStalled(ws: WebSocket, flow: Flow, now: number): void {
+  private closeIfStalled(ws: WebSocket, flow: SocketFlow, now: number): void {
     if (flow.stoppedAt === null || now - flow.stoppedAt < this.limits.stallMs) return;
     try {
       ws.close(CLOSE.tryAgainLater, "too far behind: resume from your cursor");

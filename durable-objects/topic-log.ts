@@ -19,6 +19,7 @@ import { dueCutoff, earliest } from "./delivery-planner.ts";
 import { LiveSockets } from "./live-sockets.ts";
 import { LogStore } from "./log-store.ts";
 import { Retention } from "./retention.ts";
+import type { DeadLetterPageRequest } from "./subscription-dead-letters.ts";
 import { SubscriptionDispatcher } from "./subscription-dispatcher.ts";
 import {
   type DeadLettersResult,
@@ -194,9 +195,9 @@ export class TopicLog extends DurableObject<Env> {
       ws.send(HEARTBEAT_PONG);
       return;
     }
-    const received = typeof message === "string" ? parseAck(message) : null;
-    if (received !== null) {
-      this.sockets.ack(ws, received);
+    const markId = typeof message === "string" ? parseAck(message) : null;
+    if (markId !== null) {
+      this.sockets.ack(ws, markId);
       return;
     }
     const token = typeof message === "string" ? parseAuth(message) : null;
@@ -204,7 +205,7 @@ export class TopicLog extends DurableObject<Env> {
       await this.refreshToken(ws, token);
       return;
     }
-    ws.send(JSON.stringify(invalidFrame("this socket takes no frames other than ping, ack:<n> and auth:<token>")));
+    ws.send(JSON.stringify(invalidFrame("this socket takes no frames other than ping, ack:<id> and auth:<token>")));
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
@@ -252,9 +253,14 @@ export class TopicLog extends DurableObject<Env> {
     return this.subscriptions.rotateSecret(topic, name, request, Date.now());
   }
 
-  /** Dead letters of one subscription, or of all the topic's subscriptions. */
-  async listDeadLetters(topic: string, subscription?: string): Promise<DeadLettersResult> {
-    return this.subscriptions.deadLetters(topic, subscription);
+  /** A page of dead letters of one subscription, or of all the topic's subscriptions. */
+  async listDeadLetters(topic: string, request: DeadLetterPageRequest): Promise<DeadLettersResult> {
+    return this.subscriptions.deadLetters(topic, request);
+  }
+
+  /** Of `seqs`, those that are not the subscription's dead letters: a redrive by id checks before it sends. */
+  async missingDeadLetters(subscription: string, seqs: number[]): Promise<number[]> {
+    return this.subscriptions.missingDeadLetters(subscription, seqs);
   }
 
   /** Delivers dead letters (all, or `seqs`) again, in seq order, through the alarm. */

@@ -56,12 +56,36 @@ export const TokenRefreshedFrameSchema = v.object({
   expiresAt: v.pipe(v.string(), v.isoTimestamp()),
 });
 
+/**
+ * Flow control. Workers give a WebSocket no backpressure signal, so the client proves what it has
+ * read: the server puts a `mark` frame with a random id into the stream every so often, and the
+ * client answers `ack:<id>` when it reads it. An id can only be known by reading up to it, so a
+ * client cannot acknowledge what it never read. The server stops sending to a socket with too much
+ * unacknowledged and continues from the log when acks come in (see durable-objects/socket-flow.ts).
+ */
+export const MarkFrameSchema = v.object({
+  type: v.literal("mark"),
+  id: v.pipe(v.string(), v.description("Answer with ack:<id> once this frame is read.")),
+});
+
+export type MarkFrame = v.InferOutput<typeof MarkFrameSchema>;
+
+export function markFrameText(id: string): string {
+  return `{"type":"mark","id":"${id}"}`;
+}
+
+/** The id of a mark frame, without parsing anything else: for clients that read frames raw. */
+export function markIdOf(text: string): string | null {
+  return text.startsWith('{"type":"mark","id":"') && text.endsWith('"}') ? text.slice(21, -2) : null;
+}
+
 export const ServerFrameSchema = v.variant("type", [
   EventFrameSchema,
   CaughtUpFrameSchema,
   GapFrameSchema,
   ErrorFrameSchema,
   TokenRefreshedFrameSchema,
+  MarkFrameSchema,
 ]);
 
 export type EventFrame = v.InferOutput<typeof EventFrameSchema>;
@@ -77,33 +101,22 @@ export const HEARTBEAT_PONG = "pong";
 export const PingTextSchema = v.pipe(v.literal(HEARTBEAT_PING), v.description("Heartbeat, sent as plain text."));
 export const PongTextSchema = v.pipe(v.literal(HEARTBEAT_PONG), v.description("The answer to a ping, as plain text."));
 
-/**
- * Flow control. Workers give a WebSocket no backpressure signal, so the client says what it has
- * read: `ack:<n>`, where n counts the characters of every frame received on this connection (pongs
- * excepted). The server stops sending to a socket with too much unacknowledged and continues from
- * the log when acks come in (see durable-objects/live-sockets.ts).
- */
 export const ACK_PREFIX = "ack:";
-/** The client acknowledges each time this many more characters have arrived. */
-export const ACK_EVERY_CHARS = 128 * 1024;
-const ACK_TEXT = /^ack:(\d{1,15})$/;
+const ACK_TEXT = /^ack:([0-9a-f]{16})$/;
 
 export const AckTextSchema = v.pipe(
   v.string(),
   v.regex(ACK_TEXT),
-  v.description(
-    "Flow control, sent as plain text: ack:<n>, n counting the characters of every frame received on this connection (pongs excepted).",
-  ),
+  v.description("Flow control, sent as plain text: ack:<id>, the id of the last mark frame read."),
 );
 
-export function ackFrame(received: number): string {
-  return `${ACK_PREFIX}${received}`;
+export function ackFrame(markId: string): string {
+  return `${ACK_PREFIX}${markId}`;
 }
 
-/** The count of an `ack:<n>` frame; `null` for anything else. */
-export function parseAck(text: string): number | null {
-  const match = ACK_TEXT.exec(text);
-  return match === null ? null : Number(match[1]);
+/** The mark id of an `ack:<id>` frame; `null` for anything else. */
+export function parseAck(text: string): string | null {
+  return ACK_TEXT.exec(text)?.[1] ?? null;
 }
 
 /**

@@ -1,4 +1,3 @@
-import { ACK_EVERY_CHARS } from "../protocol/frames.ts";
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 
 /** The deployment's settings, read from vars with defaults; shared by the Worker and the DOs. */
@@ -114,11 +113,13 @@ function flag(raw: string | undefined, name: string): boolean {
   throw new Error(`config ${name} must be "true" or "false", got "${raw}"`);
 }
 
-/** A limit under two ack intervals would stop a client that reads everything before its first ack. */
+/** The least allowance of unacknowledged characters: under it one large event would stop a reading client. */
+export const MIN_UNACKED_CHARS = 4 * DEFAULT_LIMITS.maxEventBytes;
+
 function unackedLimit(raw: string | undefined): number {
   const limit = positiveInt(raw, DEFAULT_LIMITS.liveMaxUnackedChars, "LIVE_MAX_UNACKED_CHARS");
-  if (limit < 2 * ACK_EVERY_CHARS) {
-    throw new Error(`config LIVE_MAX_UNACKED_CHARS must be at least ${2 * ACK_EVERY_CHARS}, got "${raw}"`);
+  if (limit < MIN_UNACKED_CHARS) {
+    throw new Error(`config LIVE_MAX_UNACKED_CHARS must be at least ${MIN_UNACKED_CHARS}, got "${raw}"`);
   }
   return limit;
 }

@@ -1,5 +1,5 @@
 import WebSocket from "ws";
-import { AckCounter } from "./acks.ts";
+import { MarkAcks } from "./acks.ts";
 import { sleep } from "./stats.ts";
 
 /** What each received text message is handed to; `index` says which subscriber got it. */
@@ -43,7 +43,7 @@ export class Subscribers {
   ): Promise<WebSocket> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, { perMessageDeflate: false });
-      const counter = acks ? new AckCounter((text) => ws.send(text)) : null;
+      const counter = acks ? new MarkAcks((text) => ws.send(text)) : null;
       const timer = setTimeout(
         () => {
           ws.terminate();

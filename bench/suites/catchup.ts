@@ -1,6 +1,6 @@
 import { StorageType } from "nats";
 import WebSocket from "ws";
-import { AckCounter } from "../lib/acks.ts";
+import { MarkAcks } from "../lib/acks.ts";
 import { type BenchContext, MESH_BATCH_TYPE, PAYLOAD_BYTES } from "../lib/context.ts";
 import { batchText, makeEvent, nowMs } from "../lib/events.ts";
 import { httpRequest, postOk } from "../lib/http.ts";
@@ -91,7 +91,7 @@ function meshSocket(ctx: BenchContext, events: number, timeoutSeconds: number): 
       perMessageDeflate: false,
     });
     let count = 0;
-    const acks = new AckCounter((text) => ws.send(text));
+    const acks = new MarkAcks((text) => ws.send(text));
     const timer = setTimeout(() => {
       ws.terminate();
       reject(new Error(`WebSocket replay stopped at ${count} of ${events} events after ${timeoutSeconds} s`));

@@ -11,7 +11,8 @@ import { subscriberToken } from "../support/subscriber-token.ts";
 
 // Scenario 6: subscribers that never read while a topic takes 1,000 events/s. Without flow control
 // workerd queued every frame for them (its memory grew by the whole stream per such socket); with
-// it each gets at most LIVE_MAX_UNACKED_CHARS, is closed with 1013 once stalled, and resumes.
+// it each gets at most LIVE_MAX_UNACKED_CHARS, is closed with 1013 once stalled, and resumes. Half
+// of them also send forged acks all along: acks name marks they never read, so they gain nothing.
 const config = configWithRateLimits("reliability-slow", 1_000_000);
 const server = new ChildServer({ config: config.path, vars: { LIVE_STALL_SECONDS: "3" } });
 beforeAll(() => server.start());
@@ -21,6 +22,8 @@ afterAll(async () => {
 });
 
 const STUCK = 6;
+/** Of the stuck peers, these also acknowledge what they never read, with forged acks. */
+const LIARS = 3;
 const SECONDS = 10;
 const PER_SECOND = 1_000;
 const payload = "x".repeat(2_000);
@@ -35,6 +38,10 @@ it("keeps memory bounded for peers that stop reading, sheds them with 1013, and 
     ws.pause();
     stuck.push(ws);
   }
+  const liars = stuck.slice(0, LIARS);
+  const forge = setInterval(() => {
+    for (const ws of liars) ws.sendText("ack:999999999999999");
+  }, 100);
   // A subscriber that reads (the real client, which acks) is kept up throughout.
   const reader = follow(server.url, topic);
   await vi.waitFor(() => expect(reader.subscription.state).toBe("live"), { timeout: 60_000 });
@@ -53,11 +60,12 @@ it("keeps memory bounded for peers that stop reading, sheds them with 1013, and 
     rssMax = Math.max(rssMax, server.workerdRssBytes());
     await sleep(1_000 - (Date.now() - started));
   }
+  clearInterval(forge);
   const published = PER_SECOND * SECONDS;
   const publishedChars = published * (payload.length + 200);
   const growth = rssMax - rssBefore;
   console.log(
-    `slow readers: ${STUCK} stuck sockets, ${published} events (${(publishedChars / 1e6).toFixed(0)} MB) published; workerd RSS ${(rssBefore / 1e6).toFixed(0)} → max ${(rssMax / 1e6).toFixed(0)} MB`,
+    `slow readers: ${STUCK} stuck sockets (${LIARS} forging acks), ${published} events (${(publishedChars / 1e6).toFixed(0)} MB) published; workerd RSS ${(rssBefore / 1e6).toFixed(0)} → max ${(rssMax / 1e6).toFixed(0)} MB`,
   );
   // Unbounded queues would hold the stream once per stuck socket (about 120 MB here) on top of the
   // log's own growth; bounded ones hold at most the limit each.

@@ -115,6 +115,15 @@ describe("resume and ordering", () => {
     expect(sub.subscription.epoch).toBe("e1");
   });
 
+  it("answers each mark frame with ack:<id> once the events before it are delivered", async () => {
+    const mark = (id: string) => JSON.stringify({ type: "mark", id });
+    scripts = [(c) => send(c, frames.event(1), mark("00000000000000a1"), frames.event(2), mark("00000000000000a2"))];
+    const sub = subscribe();
+    await until(() => connections[0]?.received.length === 2, "two acks");
+    expect(connections[0].received).toEqual(["ack:00000000000000a1", "ack:00000000000000a2"]);
+    expect(sub.seqs).toEqual([1, 2]);
+  });
+
   it("reconnects from lastSeq on a hole instead of delivering out of order", async () => {
     scripts = [
       (c) => send(c, frames.event(1), frames.event(2), frames.event(4), frames.event(5)),

@@ -9,6 +9,7 @@ import {
   ErrorFrameSchema,
   EventFrameSchema,
   GapFrameSchema,
+  MarkFrameSchema,
   PingTextSchema,
   PongTextSchema,
   TokenRefreshedFrameSchema,
@@ -39,6 +40,7 @@ const FRAME_SCHEMAS: Record<string, v.GenericSchema> = {
   GapFrame: GapFrameSchema,
   ErrorFrame: ErrorFrameSchema,
   TokenRefreshedFrame: TokenRefreshedFrameSchema,
+  MarkFrame: MarkFrameSchema,
 };
 
 const JSON_TEXT = "application/json";
@@ -74,11 +76,17 @@ const MESSAGES = {
     contentType: PLAIN_TEXT,
     summary: "The answer to ping, given by the runtime without waking the topic's object.",
   },
+  mark: {
+    payload: MarkFrameSchema,
+    contentType: JSON_TEXT,
+    summary:
+      "Flow control: a point in the stream with a random id, sent every quarter of LIVE_MAX_UNACKED_CHARS and when sending stops. The client answers ack:<id> once it has read it.",
+  },
   ack: {
     payload: AckTextSchema,
     contentType: PLAIN_TEXT,
     summary:
-      "Flow control: sent by the client each time another 128 Ki characters have arrived. A client that does not ack is stopped after LIVE_MAX_UNACKED_CHARS and closed with 1013 after LIVE_STALL_SECONDS.",
+      "Flow control: the id of the last mark read; everything sent before that mark counts as read. An id never sent changes nothing. A client that does not ack is stopped after LIVE_MAX_UNACKED_CHARS unacknowledged characters and closed with 1013 after LIVE_STALL_SECONDS.",
   },
   auth: {
     payload: AuthTextSchema,
@@ -125,7 +133,7 @@ function channelDescription(codes: ReturnType<typeof closeCodes>): string {
 /**
  * The AsyncAPI 3.0 document of the topic WebSocket, generated from the frame schemas of
  * protocol/frames.ts: the channel `/v1/topics/{topic}/ws` with its query, the frames the mesh
- * sends and the texts it takes (ping, `ack:<n>`, `auth:<token>`), the close codes, and the catalog's
+ * sends and the texts it takes (ping, `ack:<id>`, `auth:<token>`), the close codes, and the catalog's
  * data schemas. It describes the mesh's side: it sends frames and receives heartbeats, acks and tokens. `servers` is
  * left to the caller, who knows the host.
  */
@@ -161,6 +169,13 @@ export function asyncApiDocument(catalog: Catalog): AsyncApiDocument {
         channel: { $ref: "#/channels/topic" },
         summary: "The mesh sends the topic's events and where the stream stands.",
         messages: (["event", "caught-up", "gap", "error"] as const).map(channelMessage),
+      },
+      sendMarks: {
+        action: "send",
+        channel: { $ref: "#/channels/topic" },
+        summary: "Flow control: the mesh asks the client to acknowledge what it has read.",
+        messages: [channelMessage("mark")],
+        reply: { channel: { $ref: "#/channels/topic" }, messages: [channelMessage("ack")] },
       },
       receivePing: {
         action: "receive",

@@ -35,6 +35,9 @@ async function connect(topic: string): Promise<Socket> {
 const chars = (sock: Socket) => sock.texts.reduce((n, text) => n + text.length, 0);
 const seqs = (sock: Socket) => sock.frames.flatMap((f) => (f.type === "event" ? [f.event.seq] : []));
 const caughtUp = (sock: Socket) => sock.frames.some((f) => f.type === "caught-up");
+const marks = (sock: Socket) => sock.frames.flatMap((f) => (f.type === "mark" ? [f.id] : []));
+/** Acknowledges everything read so far: the last mark received. */
+const ackAll = (sock: Socket) => sock.ws.send(ackFrame(marks(sock).at(-1) ?? ""));
 
 /** Waits until the socket got `minChars`, then a little more, so frames still on their way arrive. */
 async function settle(sock: Socket, minChars: number): Promise<void> {
@@ -60,7 +63,7 @@ describe("flow control of live sockets", () => {
 
     // Acks move it on, page by page, until it is live.
     while (!caughtUp(sock)) {
-      sock.ws.send(ackFrame(chars(sock)));
+      ackAll(sock);
       await settle(sock, chars(sock) + 1);
     }
     expect(checkDeliveries("replayed", seqs(sock), { expected: seqsUpTo(1_500) }).violations).toEqual([]);
@@ -78,12 +81,12 @@ describe("flow control of live sockets", () => {
     expect(chars(sock)).toBeLessThan(LIMIT + 100 * (payload.length + 300));
 
     while (seqs(sock).length < 1_500 || sock.frames.filter((f) => f.type === "caught-up").length < 2) {
-      sock.ws.send(ackFrame(chars(sock)));
+      ackAll(sock);
       await settle(sock, chars(sock) + 1);
     }
     expect(checkDeliveries("live", seqs(sock), { expected: seqsUpTo(1_500) }).violations).toEqual([]);
     // Live again: the next append arrives without any further ack needed.
-    sock.ws.send(ackFrame(chars(sock)));
+    ackAll(sock);
     await publish(topic, 1);
     await sock.until((f) => f.some((x) => x.type === "event" && x.event.seq === 1_501), "seq 1,501");
     sock.ws.close(1000);
@@ -94,15 +97,47 @@ describe("flow control of live sockets", () => {
     const sock = await connect(topic);
     let acked = 0;
     sock.ws.addEventListener("message", () => {
-      if (chars(sock) - acked >= 128 * 1024) {
-        acked = chars(sock);
-        sock.ws.send(ackFrame(acked));
+      const read = marks(sock);
+      if (read.length > acked) {
+        acked = read.length;
+        ackAll(sock);
       }
     });
     await sock.until(() => caughtUp(sock), "caught-up");
     await publish(topic, 3_000);
     await sock.until(() => seqs(sock).length === 3_000, "3,000 events");
     expect(checkDeliveries("acking", seqs(sock), { expected: seqsUpTo(3_000) }).violations).toEqual([]);
+    sock.ws.close(1000);
+  });
+
+  it("holds a client that acknowledges what it never read to the same bound", async () => {
+    const topic = "flow-liar";
+    // A mark id from another connection: real, but not this socket's.
+    const other = await connect(topic);
+    await publish(topic, 1_500);
+    await settle(other, LIMIT);
+    const foreign = marks(other).at(-1) as string;
+    other.ws.close(1000);
+
+    const sock = await connect(topic);
+    await settle(sock, LIMIT);
+    expect(chars(sock)).toBeLessThan(LIMIT + payload.length + 300);
+    const stoppedAt = seqs(sock).length;
+    // Forged acks: guessed ids, the other socket's id, the old counting form. None moves it on.
+    for (const text of ["ack:0123456789abcdef", ackFrame(foreign), "ack:999999999999999"]) sock.ws.send(text);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(seqs(sock).length).toBe(stoppedAt);
+    // The old form is not an ack at all: the socket says so.
+    expect(sock.frames.filter((f) => f.type === "error").map((f) => f.type === "error" && f.code)).toEqual([
+      "invalid_body",
+    ]);
+
+    // The mark it really read does.
+    while (!caughtUp(sock)) {
+      ackAll(sock);
+      await settle(sock, chars(sock) + 1);
+    }
+    expect(checkDeliveries("liar", seqs(sock), { expected: seqsUpTo(1_500) }).violations).toEqual([]);
     sock.ws.close(1000);
   });
 });
