@@ -84,8 +84,8 @@ export class LogStore {
 
   private currentHead: number;
   /**
-   * Counters of the log, kept in memory and written with each append (a call that only met
-   * duplicates is counted, and written with the next one that appends).
+   * Counters of the log, kept in memory and written by `saveCounters` once per group of appends
+   * (a call that only met duplicates is counted, and written with the next one that appends).
    */
   private stats: LogStats;
 
@@ -169,13 +169,17 @@ export class LogStore {
         appended: this.stats.appended + appended.length,
         duplicates: this.stats.duplicates + outcomes.length - appended.length,
       };
-      if (appended.length > 0) this.setMeta("stats", JSON.stringify(stats));
       return { outcomes, appended, head, stats };
     });
     // Only after the transaction committed: a rolled-back append leaves the head where it was.
     this.currentHead = result.head;
     this.stats = result.stats;
     return { outcomes: result.outcomes, appended: result.appended };
+  }
+
+  /** Writes the counters: once after a group of appends, in the same commit as their events. */
+  saveCounters(): void {
+    this.setMeta("stats", JSON.stringify(this.stats));
   }
 
   /** Multi-row inserts, 20 rows (100 bound values, the statement limit) at a time. */

@@ -16,8 +16,9 @@ import type { Env } from "../runtime/env.ts";
 import { logLine } from "../runtime/log.ts";
 import { closeWithRefusal } from "../runtime/socket-refusal.ts";
 import { dueCutoff, earliest } from "./delivery-planner.ts";
+import { GroupCommit, type StepOutcome } from "./group-commit.ts";
 import { LiveSockets } from "./live-sockets.ts";
-import { LogStore } from "./log-store.ts";
+import { type AppendResult, LogStore } from "./log-store.ts";
 import { Retention } from "./retention.ts";
 import type { DeadLetterPageRequest } from "./subscription-dead-letters.ts";
 import { SubscriptionDispatcher } from "./subscription-dispatcher.ts";
@@ -38,6 +39,11 @@ import { topicDirectory } from "./topic-directory.ts";
 
 export type PublishResult = { ok: true; events: PublishedEvent[] };
 
+interface PublishCall {
+  topic: string;
+  events: JsonObject[];
+}
+
 export type HistoryResult =
   | { ok: true; epoch: string; head: number; rows: string[]; next: number; more: boolean }
   | { ok: false; code: "cursor_expired" | "cursor_ahead"; oldest: number; head: number };
@@ -54,6 +60,7 @@ export class TopicLog extends DurableObject<Env> {
   private readonly subscriptions: SubscriptionManager;
   private readonly dispatcher: SubscriptionDispatcher;
   private readonly retention: Retention;
+  private readonly publishes = new GroupCommit<PublishCall, PublishResult>((calls) => this.commitPublishes(calls));
   private registered = false;
   /** The alarm's time as last set or read; undefined until read once. */
   private armedAt: number | null | undefined = undefined;
@@ -92,13 +99,35 @@ export class TopicLog extends DurableObject<Env> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG));
   }
 
-  /** Appends the events of one publish call atomically; answers once the write is durable. */
+  /**
+   * Appends the events of one publish call atomically; answers once the write is durable. Calls
+   * that arrive together are written together (group commit), each still all-or-nothing.
+   */
   async publish(topic: string, events: JsonObject[]): Promise<PublishResult> {
     await this.rememberTopic(topic, true);
+    return this.publishes.submit({ topic, events });
+  }
+
+  /**
+   * One write step for a group of publish calls: each call's append is its own transaction, in call
+   * order, so seqs stay contiguous and a key seen earlier in the group is a duplicate; the counters,
+   * broadcast, timers and log line are done once for the group. The output gate holds every answer
+   * until the step's writes are durable.
+   */
+  private async commitPublishes(calls: PublishCall[]): Promise<StepOutcome<PublishResult>[]> {
     const now = Date.now();
-    const { outcomes, appended } = this.store.append(events, now, this.config.dedupWindowSeconds);
-    this.sockets.broadcast(topic, appended);
+    const results = calls.map((call): StepOutcome<AppendResult> => {
+      try {
+        return { ok: true, value: this.store.append(call.events, now, this.config.dedupWindowSeconds) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    });
+    const appended = results.flatMap((result) => (result.ok ? result.value.appended : []));
     if (appended.length > 0) {
+      const topic = calls[0].topic;
+      this.store.saveCounters();
+      this.sockets.broadcast(topic, appended);
       // A sleeping topic plans its first expiry; one past a count or byte limit trims right away.
       const trimDue = this.store.getMeta("trim_due");
       if (trimDue === null) this.setTrimDue(this.retention.nextAt(now));
@@ -106,14 +135,18 @@ export class TopicLog extends DurableObject<Env> {
       // Subscriptions that were caught up are due now: the alarm delivers right after this append.
       this.subscriptionStore.markDue(now);
       await this.armAlarm();
+      const answered = results.reduce((n, result) => n + (result.ok ? result.value.outcomes.length : 0), 0);
       logLine("publish", {
         topic,
+        calls: calls.length,
         appended: appended.length,
-        duplicates: outcomes.length - appended.length,
+        duplicates: answered - appended.length,
         head: this.store.head,
       });
     }
-    return { ok: true, events: outcomes };
+    return results.map((result) =>
+      result.ok ? { ok: true, value: { ok: true, events: result.value.outcomes } } : result,
+    );
   }
 
   async history(topic: string, after: number, limit: number, types?: string[]): Promise<HistoryResult> {

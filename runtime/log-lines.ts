@@ -10,7 +10,10 @@ const MESSAGE = ["topic", "seq", "subscription", "eventId", "source", "type", "a
 const DELIVERY = ["topic", "subscription", "from", "to", "attempt"];
 
 export const LOG_LINES = {
-  publish: { says: "a publish call appended events to a topic", fields: ["topic", "appended", "duplicates", "head"] },
+  publish: {
+    says: "publish calls written together (group commit) appended events to a topic",
+    fields: ["topic", "calls", "appended", "duplicates", "head"],
+  },
   retention: {
     says: "retention removed events and dedup keys from a topic",
     fields: ["topic", "removed", "removedKeys"],
