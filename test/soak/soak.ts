@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { PublishEvent } from "../../client/publisher.ts";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
@@ -20,13 +20,23 @@ import {
 import { startLocalHttp } from "../support/local-http.ts";
 import { type Follower, follow, sleep, type TrackedPublisher, trackedPublisher } from "../support/parties.ts";
 import { seededRandom } from "../support/seeded-random.ts";
+import { frozenWorker } from "./frozen-worker.ts";
+import {
+  curveCsv,
+  curveFigures,
+  curveLines,
+  directoryBytes,
+  type MemorySample,
+  workerdMemory,
+} from "./memory-curve.ts";
 
 /**
  * `npm run soak -- --minutes N`: mixed load on a real local mesh (wrangler dev) for N minutes,
  * with faults all along: publishers (SDK), live subscribers whose connections are cut at random,
  * webhook receivers that fail at random, a queue consumer that throws at random, and restarts of
  * the server (SIGKILL and graceful). Then it drains, redrives every dead letter and checks the
- * invariants (test/support/invariants.ts), printing counts; it exits 1 on any violation.
+ * invariants (test/support/invariants.ts), printing counts; it exits 1 on any violation. It samples
+ * workerd's memory all along and writes the curve to test-output/soak/memory-curve.csv.
  */
 const { values } = parseArgs({
   options: {
@@ -34,18 +44,36 @@ const { values } = parseArgs({
     seed: { type: "string" },
     /** Events per second over all publishers. */
     rate: { type: "string", default: "40" },
-    /** Seconds between server restarts (kills and graceful ones alternate). */
+    /** Seconds between server restarts (kills and graceful ones alternate); 0: none. */
     "restart-every": { type: "string", default: "60" },
+    /** Parts left out, comma-separated (sockets, webhook, queue, cuts): to find what costs memory. */
+    without: { type: "string", default: "" },
+    /** Fails the run when workerd's RSS grows more than this many MB after warm-up. */
+    "assert-flat": { type: "string" },
   },
 });
 const minutes = Number(values.minutes);
 const seed = Number(values.seed ?? Date.now() % 1_000_000);
 const rate = Number(values.rate);
 const restartEverySeconds = Number(values["restart-every"]);
-if (!(minutes > 0) || !(rate > 0) || !(restartEverySeconds > 0)) {
-  console.error("usage: npm run soak -- --minutes N [--rate EVENTS_PER_S] [--restart-every S] [--seed N]");
+const PARTS = ["sockets", "webhook", "queue", "cuts"] as const;
+const without = new Set(values.without.split(",").filter(Boolean));
+const flatBoundMb = values["assert-flat"] === undefined ? null : Number(values["assert-flat"]);
+if (
+  !(minutes > 0) ||
+  !(rate > 0) ||
+  !(restartEverySeconds >= 0) ||
+  [...without].some((part) => !(PARTS as readonly string[]).includes(part)) ||
+  (flatBoundMb !== null && !(flatBoundMb >= 0))
+) {
+  console.error(
+    `usage: npm run soak -- --minutes N [--rate EVENTS_PER_S] [--restart-every S (0: none)] [--seed N] [--without ${PARTS.join(",")}] [--assert-flat MB]`,
+  );
   process.exit(2);
 }
+const has = (part: (typeof PARTS)[number]) => !without.has(part);
+/** How often the memory curve is sampled. */
+const SAMPLE_EVERY_MS = 10_000;
 const rand = seededRandom(seed);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)];
 
@@ -97,10 +125,15 @@ const vars: Record<string, string> = {
   QUEUE_RETRY_FIRST_DELAY_SECONDS: "1",
   QUEUE_RETRY_MAX_DELAY_SECONDS: "4",
 };
-const server = new ChildServer({ config: config.path, entrypoint: "test/soak/worker/soak-worker.ts", vars });
+// One folder per run: another soak started meanwhile must not rewrite the bundle this one's server watches.
+const bundleDir = `test-output/soak/worker-bundle-${process.pid}`;
+const entrypoint = frozenWorker(config.path, "test/soak/worker/soak-worker.ts", bundleDir);
+const server = new ChildServer({ config: config.path, entrypoint, vars });
 const admin = adminApi(server);
 const restarts = { kill: 0, graceful: 0 };
 let rssMax = 0;
+/** workerd's memory during the load (restarts reset it, so a flat curve needs `--restart-every 0`). */
+const memoryCurve: MemorySample[] = [];
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -116,31 +149,43 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
 
 let exitCode = 1;
 try {
-  log(`seed ${seed}, ${minutes} min, ${rate} events/s, a restart every ${restartEverySeconds} s`);
+  log(
+    `seed ${seed}, ${minutes} min, ${rate} events/s, ${restartEverySeconds > 0 ? `a restart every ${restartEverySeconds} s` : "no restarts"}${without.size > 0 ? `, without ${[...without].join(", ")}` : ""}`,
+  );
   await server.start();
   rssMax = server.workerdRssBytes();
   for (const topic of TOPICS) {
-    await api("PUT", `/v1/topics/${topic}/subscriptions/hook`, {
-      target: { type: "webhook", url: receiver.hookUrl(topic), timeoutMs: 1_000 },
-      start: "earliest",
-      batchSize: 1 + Math.floor(rand() * 10),
-      retry: { maxAttempts: 6, firstDelayMs: 50, maxDelayMs: 1_000 },
-    });
-    await api("PUT", `/v1/topics/${topic}/subscriptions/jobs`, {
-      target: { type: "queue", queue: "DELIVERY_QUEUE" },
-      types: [QUEUE_TYPE],
-      start: "earliest",
-      batchSize: 5,
-    });
+    // Each topic draws its batch size even without webhooks, so a seed's other choices stay the same.
+    const batchSize = 1 + Math.floor(rand() * 10);
+    if (has("webhook")) {
+      await api("PUT", `/v1/topics/${topic}/subscriptions/hook`, {
+        target: { type: "webhook", url: receiver.hookUrl(topic), timeoutMs: 1_000 },
+        start: "earliest",
+        batchSize,
+        retry: { maxAttempts: 6, firstDelayMs: 50, maxDelayMs: 1_000 },
+      });
+    }
+    if (has("queue")) {
+      await api("PUT", `/v1/topics/${topic}/subscriptions/jobs`, {
+        target: { type: "queue", queue: "DELIVERY_QUEUE" },
+        types: [QUEUE_TYPE],
+        start: "earliest",
+        batchSize: 5,
+      });
+    }
   }
   const proxy = await new CutProxy(Number(new URL(server.url).port)).start();
   const followers = new Map<string, Follower[]>(
-    TOPICS.map((t) => [t, Array.from({ length: FOLLOWERS_PER_TOPIC }, () => follow(proxy.url, t))]),
+    TOPICS.map((t) => [
+      t,
+      Array.from({ length: has("sockets") ? FOLLOWERS_PER_TOPIC : 0 }, () => follow(proxy.url, t)),
+    ]),
   );
   const allFollowers = [...followers.values()].flat();
 
   // ---- the load, with faults, until the deadline ----
-  const deadline = Date.now() + minutes * 60_000;
+  const loadStart = Date.now();
+  const deadline = loadStart + minutes * 60_000;
   const running = () => Date.now() < deadline;
   const publishers: TrackedPublisher[] = [];
   const perPublisherRate = rate / PUBLISHERS;
@@ -170,7 +215,7 @@ try {
   });
   const cuts = { serverClose: 0, reset: 0, client: 0 };
   const cutting = (async () => {
-    while (running()) {
+    while (running() && has("cuts") && has("sockets")) {
       await sleep(2_000 + rand() * 6_000);
       const dice = rand();
       if (dice < 0.4) cuts.serverClose += proxy.closeFromServer();
@@ -183,7 +228,7 @@ try {
     }
   })();
   const restarting = (async () => {
-    while (Date.now() + restartEverySeconds * 1000 < deadline) {
+    while (restartEverySeconds > 0 && Date.now() + restartEverySeconds * 1000 < deadline) {
       await sleep(restartEverySeconds * 1000 * (0.75 + rand() * 0.5));
       if (!running()) break;
       if ((restarts.kill + restarts.graceful) % 2 === 0) {
@@ -197,14 +242,25 @@ try {
       log(`restarted (${restarts.kill} killed, ${restarts.graceful} graceful so far)`);
     }
   })();
+  const sampleMemory = () => {
+    const sample: MemorySample = {
+      at: Math.round((Date.now() - loadStart) / 1000),
+      ...workerdMemory(server.pids),
+      storage: directoryBytes(server.persistDir),
+      events: publishers.reduce((n, p) => n + p.acks.length, 0),
+    };
+    memoryCurve.push(sample);
+    rssMax = Math.max(rssMax, sample.rss);
+    return sample;
+  };
+  sampleMemory();
   const watching = (async () => {
     for (let tick = 1; running(); tick++) {
-      await sleep(10_000);
-      rssMax = Math.max(rssMax, server.workerdRssBytes());
+      await sleep(Math.min(SAMPLE_EVERY_MS, Math.max(0, deadline - Date.now())));
+      const sample = sampleMemory();
       if (tick % 3 === 0) {
-        const acked = publishers.reduce((n, p) => n + p.acks.length, 0);
         log(
-          `${acked} events acknowledged, ${receiver.requests.length} webhook requests, ${queueCalls.ok + queueCalls.failed} consumer calls, ${allFollowers.reduce((n, f) => n + f.connections, 0)} socket connections, workerd RSS ${(server.workerdRssBytes() / 1e6).toFixed(0)} MB`,
+          `${sample.events} events acknowledged, ${receiver.requests.length} webhook requests, ${queueCalls.ok + queueCalls.failed} consumer calls, ${allFollowers.reduce((n, f) => n + f.connections, 0)} socket connections, workerd RSS ${(sample.rss / 1e6).toFixed(0)} MB (mesh ${(sample.mesh / 1e6).toFixed(0)} MB), state ${(sample.storage / 1e6).toFixed(0)} MB`,
         );
       }
     }
@@ -234,10 +290,7 @@ try {
   for (const topic of TOPICS) {
     const events = (await admin.readLog(topic)).events;
     logs.set(topic, events);
-    queueSeqs.set(
-      topic,
-      events.filter((e) => e.type === QUEUE_TYPE).map((e) => e.seq),
-    );
+    queueSeqs.set(topic, has("queue") ? events.filter((e) => e.type === QUEUE_TYPE).map((e) => e.seq) : []);
   }
   /**
    * The local queue simulator keeps messages in memory, so a restart drops those not yet consumed
@@ -257,21 +310,26 @@ try {
       .deadLetters;
     for (const topic of TOPICS) {
       const head = heads.get(topic) ?? 0;
-      const lags = { hook: (await view(topic, "hook")).lag, jobs: (await view(topic, "jobs")).lag };
+      const lags = {
+        hook: has("webhook") ? (await view(topic, "hook")).lag : 0,
+        jobs: has("queue") ? (await view(topic, "jobs")).lag : 0,
+      };
       if (lags.hook > 0 || lags.jobs > 0) pending.push(`${topic} lag ${lags.hook} (webhook), ${lags.jobs} (queue)`);
-      const hookDead = (
-        await api<{ deadLetters: DeadLetter[] }>("GET", `/v1/topics/${topic}/subscriptions/hook/dead-letters`)
-      ).deadLetters;
-      if (hookDead.length > 0) {
-        pending.push(`${topic} ${hookDead.length} webhook dead letters`);
-        for (const d of hookDead) deadLettered.hook.get(topic)?.add(d.seq);
-        if (redriveNow) {
-          await api("POST", `/v1/topics/${topic}/subscriptions/hook/dead-letters/redrive`);
-          redrove = true;
+      if (has("webhook")) {
+        const hookDead = (
+          await api<{ deadLetters: DeadLetter[] }>("GET", `/v1/topics/${topic}/subscriptions/hook/dead-letters`)
+        ).deadLetters;
+        if (hookDead.length > 0) {
+          pending.push(`${topic} ${hookDead.length} webhook dead letters`);
+          for (const d of hookDead) deadLettered.hook.get(topic)?.add(d.seq);
+          if (redriveNow) {
+            await api("POST", `/v1/topics/${topic}/subscriptions/hook/dead-letters/redrive`);
+            redrove = true;
+          }
         }
+        const taken = new Set(receiver.taken(topic)).size;
+        if (taken < head) pending.push(`${topic} webhook ${taken} of ${head}`);
       }
-      const taken = new Set(receiver.taken(topic)).size;
-      if (taken < head) pending.push(`${topic} webhook ${taken} of ${head}`);
       const sockets = (followers.get(topic) ?? []).map((f) => f.subscription.lastSeq);
       if (sockets.some((seq) => seq < head)) pending.push(`${topic} sockets at ${sockets.join(", ")} of ${head}`);
       const expected = queueSeqs.get(topic) ?? [];
@@ -327,12 +385,14 @@ try {
     (followers.get(topic) ?? []).forEach((f, i) => {
       wsReports.push(checkDeliveries(`${topic} socket ${i}`, f.seqs, { expected }));
     });
-    hookReports.push(
-      checkDeliveries(`${topic} webhook`, receiver.taken(topic), {
-        expected,
-        lateAllowed: deadLettered.hook.get(topic),
-      }),
-    );
+    if (has("webhook")) {
+      hookReports.push(
+        checkDeliveries(`${topic} webhook`, receiver.taken(topic), {
+          expected,
+          lateAllowed: deadLettered.hook.get(topic),
+        }),
+      );
+    }
     queueReports.push(
       checkDeliveries(`${topic} queue`, queueEffects.get(topic) ?? [], {
         expected: queueSeqs.get(topic) ?? [],
@@ -353,10 +413,18 @@ try {
   const violations = [ackReport, ...logReports, ...deliveries].flatMap((r) => r.violations);
   const webhookFailures = receiver.count("error") + receiver.count("close") + receiver.count("timeout");
   const count = (m: Map<string, Set<number>>) => [...m.values()].reduce((n, s) => n + s.size, 0);
+  const loadSeconds = minutes * 60;
+  // The bound is on the mesh's own workerd: wrangler's dev proxy is not part of the mesh.
+  const flat = curveFigures(memoryCurve, loadSeconds);
+  const tooSteep = flatBoundMb !== null && flat.growthAfterWarmup > flatBoundMb * 1e6;
   const summary = [
-    `soak: ${minutes} min, seed ${seed}, ${rate} events/s target, ${TOPICS.length} topics`,
-    `events published (acknowledged): ${acks.length}; publish attempts retried: ${publishers.reduce((n, p) => n + p.failedAttempts.count, 0)}, answered as already stored: ${publishers.reduce((n, p) => n + p.duplicates.count, 0)}`,
-    `server restarts: ${restarts.kill} SIGKILL, ${restarts.graceful} graceful; workerd RSS max ${(rssMax / 1e6).toFixed(0)} MB`,
+    `soak: ${minutes} min, seed ${seed}, ${rate} events/s target, ${TOPICS.length} topics${without.size > 0 ? `, without ${[...without].join(", ")}` : ""}`,
+    `events published (acknowledged): ${acks.length} (${(acks.length / loadSeconds).toFixed(0)} events/s held); publish attempts retried: ${publishers.reduce((n, p) => n + p.failedAttempts.count, 0)}, answered as already stored: ${publishers.reduce((n, p) => n + p.duplicates.count, 0)}`,
+    `server restarts: ${restarts.kill} SIGKILL, ${restarts.graceful} graceful (one is the drain's); workerd RSS max ${(rssMax / 1e6).toFixed(0)} MB`,
+    ...curveLines(memoryCurve, loadSeconds),
+    ...(flatBoundMb === null
+      ? []
+      : [`flat memory (mesh workerd at most +${flatBoundMb} MB after warm-up): ${tooSteep ? "NO" : "yes"}`]),
     `delivered, websocket: ${sum(wsReports, "distinct")} to ${allFollowers.length} subscribers; reconnects ${allFollowers.reduce((n, f) => n + f.connections - 1, 0)} (cuts: ${cuts.serverClose} server closes, ${cuts.reset} resets, ${cuts.client} client reconnects)`,
     `delivered, webhook: ${sum(hookReports, "distinct")} events in ${receiver.requests.length} requests; retries after ${webhookFailures} failed requests (${receiver.count("error")} 500, ${receiver.count("close")} dropped, ${receiver.count("timeout")} timed out); redelivered ${sum(hookReports, "redelivered")}`,
     `delivered, queue: ${sum(queueReports, "distinct")} consumer effects; ${queueCalls.failed} failed calls retried; redelivered ${sum(queueReports, "redelivered")}`,
@@ -368,11 +436,13 @@ try {
     `unexpected deliveries: ${unexpected}`,
     complete ? "drain: complete" : "drain: INCOMPLETE after 5 min",
   ];
-  const ok = complete && violations.length === 0 && lost === 0 && duplicatedInLog === 0 && outOfOrder === 0;
+  const ok =
+    complete && violations.length === 0 && lost === 0 && duplicatedInLog === 0 && outOfOrder === 0 && !tooSteep;
   summary.push(ok ? "result: PASS" : `result: FAIL\n${violations.slice(0, 20).join("\n")}`);
   console.log(`\n${summary.join("\n")}`);
   mkdirSync("test-output/soak", { recursive: true });
   writeFileSync("test-output/soak/last-summary.txt", `${summary.join("\n")}\n`);
+  writeFileSync("test-output/soak/memory-curve.csv", curveCsv(memoryCurve));
   exitCode = ok ? 0 : 1;
 } catch (err) {
   console.error(`soak failed: ${err instanceof Error ? err.stack : String(err)}\n${server.log}`);
@@ -381,5 +451,6 @@ try {
   await receiver.stop();
   await effectsServer.stop();
   config.remove();
+  rmSync(bundleDir, { recursive: true, force: true });
 }
 process.exit(exitCode);
