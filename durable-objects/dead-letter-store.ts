@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { DeadLetter } from "../protocol/dead-letters.ts";
 import type { Env } from "../runtime/env.ts";
-import { DeadLetterTable, type QueueDeadLetterInput } from "./dead-letter-table.ts";
+import { DeadLetterTable, type QueueDeadLetterFilter, type QueueDeadLetterInput } from "./dead-letter-table.ts";
 
 export type DeadLetterLookup =
   | { ok: true; deadLetter: DeadLetter; message: string }
@@ -24,8 +24,8 @@ export class DeadLetterStore extends DurableObject<Env> {
     return this.table.record(input);
   }
 
-  async list(filter: { topic?: string; consumer?: string }, limit: number): Promise<DeadLetter[]> {
-    return this.table.list(filter, limit);
+  async page(filter: QueueDeadLetterFilter, after: number, limit: number): Promise<DeadLetter[]> {
+    return this.table.page(filter, after, limit);
   }
 
   async get(consumer: string, n: number): Promise<DeadLetterLookup> {

@@ -19,6 +19,11 @@ export interface QueueDeadLetterInput {
   lastFailureAt: string;
 }
 
+export interface QueueDeadLetterFilter {
+  topic?: string;
+  consumer?: string;
+}
+
 interface Row {
   n: number;
   consumer: string;
@@ -68,7 +73,10 @@ export class DeadLetterTable {
       last_error TEXT NOT NULL,
       UNIQUE (consumer, source, event_id)
     )`);
-    sql.exec("CREATE INDEX IF NOT EXISTS dead_letters_topic ON dead_letters (topic, seq)");
+    // Listing pages read by n within a topic or a consumer; (topic, seq) served the old listing only.
+    sql.exec(`DROP INDEX IF EXISTS dead_letters_topic;
+      CREATE INDEX IF NOT EXISTS dead_letters_topic_n ON dead_letters (topic, n);
+      CREATE INDEX IF NOT EXISTS dead_letters_consumer_n ON dead_letters (consumer, n);`);
   }
 
   /**
@@ -99,16 +107,24 @@ export class DeadLetterTable {
     return toDeadLetter(row);
   }
 
-  /** Newest failure first. */
-  list(filter: { topic?: string; consumer?: string }, limit: number): DeadLetter[] {
+  /**
+   * Up to `limit` dead letters after n `after`, in n order: the order they were recorded (n is
+   * never reused), so one recorded while a listing pages comes at its end. A filter is an equality
+   * on an indexed column, so a page reads only its own rows.
+   */
+  page(filter: QueueDeadLetterFilter, after: number, limit: number): DeadLetter[] {
+    const where = ["n > ?"];
+    const args: SqlStorageValue[] = [after];
+    if (filter.topic !== undefined) {
+      where.push("topic = ?");
+      args.push(filter.topic);
+    }
+    if (filter.consumer !== undefined) {
+      where.push("consumer = ?");
+      args.push(filter.consumer);
+    }
     return this.sql
-      .exec<Row>(
-        `SELECT ${COLUMNS} FROM dead_letters WHERE (?1 IS NULL OR topic = ?1) AND (?2 IS NULL OR consumer = ?2)
-         ORDER BY last_failure_at DESC, n DESC LIMIT ?3`,
-        filter.topic ?? null,
-        filter.consumer ?? null,
-        limit,
-      )
+      .exec<Row>(`SELECT ${COLUMNS} FROM dead_letters WHERE ${where.join(" AND ")} ORDER BY n LIMIT ?`, ...args, limit)
       .toArray()
       .map(toDeadLetter);
   }

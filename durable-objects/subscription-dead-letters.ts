@@ -15,6 +15,22 @@ export interface DeadLetterRow {
   redriveAttempts: number;
 }
 
+/** A dead letter's place in a topic's listing order, (subscription, seq): the table's key. */
+export interface DeadLetterKey {
+  subscription: string;
+  seq: number;
+}
+
+/** A page of a topic's dead letters: up to `limit` after `after`, only `subscription`'s when named. */
+export interface DeadLetterPageRequest {
+  subscription?: string;
+  after: DeadLetterKey;
+  limit: number;
+}
+
+/** Before every dead letter of a topic. */
+export const FIRST_KEY: DeadLetterKey = { subscription: "", seq: 0 };
+
 type SqlRow = Record<string, SqlStorageValue>;
 
 /** A seq list bound as one JSON array, so no list runs into the limit on bound parameters. */
@@ -68,13 +84,26 @@ export class SubscriptionDeadLetters {
     this.sql.exec("DELETE FROM subscription_dead_letters WHERE subscription = ?", subscription);
   }
 
-  list(subscription?: string): DeadLetterRow[] {
-    const query = `SELECT ${DEAD_LETTER_COLUMNS} FROM subscription_dead_letters`;
-    const rows =
-      subscription === undefined
-        ? this.sql.exec<SqlRow>(`${query} ORDER BY subscription, seq`)
-        : this.sql.exec<SqlRow>(`${query} WHERE subscription = ? ORDER BY seq`, subscription);
-    return rows.toArray() as unknown as DeadLetterRow[];
+  /** A page in key order: a range read on the primary key, so a page reads only its own rows. */
+  page({ subscription, after, limit }: DeadLetterPageRequest): DeadLetterRow[] {
+    const select = `SELECT ${DEAD_LETTER_COLUMNS} FROM subscription_dead_letters`;
+    if (subscription === undefined) {
+      return this.sql
+        .exec<SqlRow>(
+          `${select} WHERE (subscription, seq) > (?, ?) ORDER BY subscription, seq LIMIT ?`,
+          after.subscription,
+          after.seq,
+          limit,
+        )
+        .toArray() as unknown as DeadLetterRow[];
+    }
+    // One subscription's rows all sort after a key of an earlier subscription and before one of a
+    // later (names are ASCII: JavaScript and SQLite order them alike).
+    if (after.subscription > subscription) return [];
+    const afterSeq = after.subscription === subscription ? after.seq : 0;
+    return this.sql
+      .exec<SqlRow>(`${select} WHERE subscription = ? AND seq > ? ORDER BY seq LIMIT ?`, subscription, afterSeq, limit)
+      .toArray() as unknown as DeadLetterRow[];
   }
 
   count(subscription: string): number {

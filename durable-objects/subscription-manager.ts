@@ -10,7 +10,7 @@ import {
 } from "../protocol/subscriptions.ts";
 import { cursorFor } from "./delivery-planner.ts";
 import type { LogStore } from "./log-store.ts";
-import type { DeadLetterRow } from "./subscription-dead-letters.ts";
+import type { DeadLetterPageRequest, DeadLetterRow } from "./subscription-dead-letters.ts";
 import type { SubscriptionRow, SubscriptionStore } from "./subscription-store.ts";
 import { generateWebhookSecret } from "./webhook-sender.ts";
 
@@ -136,10 +136,16 @@ export class SubscriptionManager {
     return { ok: true, subscription: this.view(topic, name) };
   }
 
-  /** Dead letters of one subscription, or of every subscription of the topic. */
-  deadLetters(topic: string, subscription?: string): DeadLettersResult {
+  /** A page of dead letters of one subscription, or of every subscription of the topic. */
+  deadLetters(topic: string, request: DeadLetterPageRequest): DeadLettersResult {
+    const { subscription } = request;
     if (subscription !== undefined && !this.store.get(subscription)) return notFound(topic, subscription);
-    return { ok: true, deadLetters: this.store.deadLetters.list(subscription).map((row) => toDeadLetter(topic, row)) };
+    return { ok: true, deadLetters: this.store.deadLetters.page(request).map((row) => toDeadLetter(topic, row)) };
+  }
+
+  /** Of `seqs`, those that are not dead letters of the subscription (all of them when it does not exist). */
+  missingDeadLetters(subscription: string, seqs: number[]): number[] {
+    return this.store.deadLetters.missing(subscription, seqs);
   }
 
   /** Queues dead letters (all, or `seqs`) to be delivered again, in seq order, by the alarm. */

@@ -8,6 +8,22 @@ export const DEAD_LETTER_LIST_LIMITS = { defaultLimit: 100, maxLimit: 1000 } as 
 /** A redrive names at most this many dead letters. */
 export const MAX_REDRIVE_IDS = 100;
 
+/** Paging of both dead-letter listings: a page of `limit`, after the `cursor` the previous page gave. */
+const PAGE_QUERY = {
+  limit: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,6}$/, "limit must be a positive integer"),
+      v.transform(Number),
+      v.minValue(1, "limit must be at least 1"),
+      v.maxValue(DEAD_LETTER_LIST_LIMITS.maxLimit, `limit is at most ${DEAD_LETTER_LIST_LIMITS.maxLimit}`),
+    ),
+  ),
+  cursor: v.optional(
+    v.pipe(v.string(), v.description("next of the previous page, unchanged; without it, the first page.")),
+  ),
+};
+
 /** Query of `GET /v1/dead-letters`: every filter is optional, and they combine. */
 export const DeadLetterListQuerySchema = v.pipe(
   v.object({
@@ -15,15 +31,7 @@ export const DeadLetterListQuerySchema = v.pipe(
     subscription: v.optional(v.pipe(v.string(), v.check(isValidSubscriptionName, SUBSCRIPTION_NAME_RULE))),
     consumer: v.optional(v.pipe(v.string(), v.check(isValidConsumerName, CONSUMER_NAME_RULE))),
     kind: v.optional(v.picklist(["subscription", "queue"], 'kind must be "subscription" or "queue"')),
-    limit: v.optional(
-      v.pipe(
-        v.string(),
-        v.regex(/^\d{1,6}$/, "limit must be a positive integer"),
-        v.transform(Number),
-        v.minValue(1, "limit must be at least 1"),
-        v.maxValue(DEAD_LETTER_LIST_LIMITS.maxLimit, `limit is at most ${DEAD_LETTER_LIST_LIMITS.maxLimit}`),
-      ),
-    ),
+    ...PAGE_QUERY,
   }),
   // A subscription filter selects subscription dead letters and a consumer filter queue ones.
   v.check(
@@ -37,6 +45,9 @@ export const DeadLetterListQuerySchema = v.pipe(
 );
 export type DeadLetterListQuery = v.InferOutput<typeof DeadLetterListQuerySchema>;
 
+/** Query of `GET …/subscriptions/:name/dead-letters`. */
+export const SubscriptionDeadLetterQuerySchema = v.object(PAGE_QUERY);
+
 /** Body of `POST /v1/dead-letters/redrive`. */
 export const RedriveBodySchema = v.object({
   ids: v.pipe(
@@ -46,12 +57,25 @@ export const RedriveBodySchema = v.object({
   ),
 });
 
-/** `GET /v1/dead-letters`: newest failure first. */
-export const DeadLetterListSchema = v.object({
-  deadLetters: v.array(DeadLetterSchema),
-  more: v.pipe(v.boolean(), v.description("True when more dead letters match than limit.")),
-});
+/** A page of a dead-letter listing, and where the next one starts. */
+const PAGE_FIELDS = {
+  more: v.pipe(v.boolean(), v.description("True when the listing goes on: next is set.")),
+  next: v.pipe(
+    v.nullable(v.string()),
+    v.description("Pass it as cursor to read the next page; null on the last page. Opaque: do not build one."),
+  ),
+};
+
+/**
+ * `GET /v1/dead-letters`: every subscription dead letter (topics in name order, then subscription,
+ * then seq), then every queue dead letter in the order they were recorded.
+ */
+export const DeadLetterListSchema = v.object({ deadLetters: v.array(DeadLetterSchema), ...PAGE_FIELDS });
 export type DeadLetterList = v.InferOutput<typeof DeadLetterListSchema>;
+
+/** `GET …/subscriptions/:name/dead-letters`: the subscription's dead letters in seq order. */
+export const SubscriptionDeadLetterListSchema = v.object({ deadLetters: v.array(DeadLetterSchema), ...PAGE_FIELDS });
+export type SubscriptionDeadLetterList = v.InferOutput<typeof SubscriptionDeadLetterListSchema>;
 
 /** Answer of a redrive by id: the dead letters sent again to where they failed. */
 export const RedriveResponseSchema = v.object({ redriven: v.array(v.string()) });

@@ -1,5 +1,4 @@
 import * as v from "valibot";
-import { DeadLetterSchema } from "./dead-letters.ts";
 import { SeqSchema, StoredEventSchema } from "./mesh-event.ts";
 
 /**
@@ -239,10 +238,6 @@ export type RotateSecretResponse = v.InferOutput<typeof RotateSecretResponseSche
 /** `GET /v1/topics/:topic/subscriptions`: the topic's subscriptions, by name. */
 export const SubscriptionListSchema = v.object({ topic: v.string(), subscriptions: v.array(SubscriptionViewSchema) });
 export type SubscriptionList = v.InferOutput<typeof SubscriptionListSchema>;
-
-/** `GET …/subscriptions/:name/dead-letters`: the subscription's dead letters in seq order. */
-export const SubscriptionDeadLetterListSchema = v.object({ deadLetters: v.array(DeadLetterSchema) });
-export type SubscriptionDeadLetterList = v.InferOutput<typeof SubscriptionDeadLetterListSchema>;
 
 /** Answer of `POST …/subscriptions/:name/dead-letters/redrive`: the seqs queued for delivery again. */
 export const SubscriptionRedriveResponseSchema = v.object({ redriven: v.array(SeqSchema) });

@@ -75,7 +75,7 @@ function ConsolePage() {
 
   const topics = useLoad(loadTopics, tick);
   const subs = useLoad(loadSubscriptions, tick);
-  const letters = useLoad(() => adminApi<DeadLetterList>("/v1/dead-letters").then((b) => b.deadLetters), tick);
+  const letters = useLoad(() => adminApi<DeadLetterList>("/v1/dead-letters"), tick);
 
   useEffect(() => {
     if (!auto) return;
@@ -123,7 +123,7 @@ function ConsolePage() {
         <div class="console-grid">
           <TopicsCard topics={topics} onTail={follow} />
           <SubscriptionsCard subs={subs} onChanged={refresh} />
-          <DeadLettersCard letters={letters} onChanged={refresh} />
+          <DeadLettersCard page={letters} onChanged={refresh} />
           <LiveTail selection={tail} onTopic={follow} />
         </div>
       </main>

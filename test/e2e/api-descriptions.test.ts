@@ -253,7 +253,12 @@ describe("every route answers as its description says", () => {
       previousSecretValidUntil: expect.any(String),
     });
     await answer(400, "POST", `${SUBSCRIPTION}/rotate-secret`, { params: audit, json: { graceSeconds: -1 } });
-    expect(await answer(200, "GET", `${SUBSCRIPTION}/dead-letters`, { params: audit })).toEqual({ deadLetters: [] });
+    expect(await answer(200, "GET", `${SUBSCRIPTION}/dead-letters`, { params: audit })).toEqual({
+      deadLetters: [],
+      more: false,
+      next: null,
+    });
+    await answer(400, "GET", `${SUBSCRIPTION}/dead-letters`, { params: audit, query: "?cursor=nowhere" });
     await answer(202, "POST", `${SUBSCRIPTION}/dead-letters/redrive`, { params: audit });
     await answer(404, "POST", `${SUBSCRIPTION}/dead-letters/redrive`, { params: audit, json: { seqs: [5] } });
     await answer(403, "GET", SUBSCRIPTIONS, { params: subs, auth: { authorization: `Bearer ${KEYS.reader.secret}` } });
@@ -281,7 +286,10 @@ describe("every route answers as its description says", () => {
     expect(letters.map((d) => d.seq)).toEqual([1, 2]);
     const [first, second] = letters.map((d) => ({ id: d.id }));
 
-    await answer(200, "GET", "/v1/dead-letters", { query: `?topic=${dead.topic}&limit=1` });
+    const page = (await answer(200, "GET", "/v1/dead-letters", { query: `?topic=${dead.topic}&limit=1` })) as Json;
+    await answer(200, "GET", "/v1/dead-letters", {
+      query: `?topic=${dead.topic}&limit=1&cursor=${encodeURIComponent(page.next as string)}`,
+    });
     await answer(400, "GET", "/v1/dead-letters", { query: "?kind=postal" });
     await answer(200, "GET", DEAD_LETTER, { params: first });
     await answer(404, "GET", DEAD_LETTER, { params: { id: "queue:nobody:1" } });

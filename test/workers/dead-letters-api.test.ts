@@ -43,18 +43,18 @@ async function list(query: string): Promise<DeadLetterList> {
 const logs = captureLogsOfEachTest();
 
 describe("GET /v1/dead-letters", () => {
-  it("lists newest failure first and filters by topic, consumer and kind", async () => {
+  it("lists queue dead letters in the order they were recorded and filters by topic, consumer and kind", async () => {
     const a = await seed("api-alpha", welcomeMessage("api-orders"), "2026-01-02T00:00:00.000Z");
     const b = await seed("api-beta", welcomeMessage("api-orders"), "2026-01-03T00:00:00.000Z");
     const c = await seed("api-alpha", welcomeMessage("api-payments"), "2026-01-04T00:00:00.000Z");
 
-    expect((await list("?topic=api-orders")).deadLetters.map((d) => d.id)).toEqual([b.id, a.id]);
-    expect((await list("?consumer=api-alpha")).deadLetters.map((d) => d.id)).toEqual([c.id, a.id]);
+    expect((await list("?topic=api-orders")).deadLetters.map((d) => d.id)).toEqual([a.id, b.id]);
+    expect((await list("?consumer=api-alpha")).deadLetters.map((d) => d.id)).toEqual([a.id, c.id]);
     expect((await list("?consumer=api-alpha&topic=api-payments")).deadLetters).toEqual([c]);
     expect((await list("?kind=queue&topic=api-orders")).deadLetters).toHaveLength(2);
     const page = await list("?consumer=api-alpha&limit=1");
-    expect(page).toEqual({ deadLetters: [c], more: true });
-    expect(await list("?consumer=api-alpha&limit=2")).toMatchObject({ more: false });
+    expect(page).toEqual({ deadLetters: [a], more: true, next: expect.any(String) });
+    expect(await list("?consumer=api-alpha&limit=2")).toMatchObject({ more: false, next: null });
   });
 
   it("refuses bad filters with invalid_query", async () => {

@@ -2,7 +2,12 @@ import type { JsonSchema } from "@valibot/to-json-schema";
 import * as v from "valibot";
 import { TOKEN_OPERATIONS, TokenRequestSchema, TokenResponseSchema } from "../../protocol/auth.ts";
 import type { Catalog } from "../../protocol/catalog.ts";
-import { DeadLetterListSchema, RedriveBodySchema, RedriveResponseSchema } from "../../protocol/dead-letter-api.ts";
+import {
+  DeadLetterListSchema,
+  RedriveBodySchema,
+  RedriveResponseSchema,
+  SubscriptionDeadLetterListSchema,
+} from "../../protocol/dead-letter-api.ts";
 import { DeadLetterSchema } from "../../protocol/dead-letters.ts";
 import { CloudEventSchema } from "../../protocol/envelope.ts";
 import { ERROR_STATUS, ErrorBodySchema, type ErrorCode, errorBodySchema } from "../../protocol/error-codes.ts";
@@ -20,7 +25,6 @@ import {
   RedriveSchema,
   SeekSchema,
   SubscriptionConfigSchema,
-  SubscriptionDeadLetterListSchema,
   SubscriptionListSchema,
   SubscriptionRedriveResponseSchema,
   SubscriptionViewSchema,

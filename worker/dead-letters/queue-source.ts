@@ -1,20 +1,47 @@
 import * as v from "valibot";
 import { deadLetterStore } from "../../durable-objects/dead-letter-store.ts";
-import type { DeadLetterRef } from "../../protocol/dead-letter-id.ts";
+import type { QueueDeadLetterFilter } from "../../durable-objects/dead-letter-table.ts";
+import { type DeadLetterRef, parseDeadLetterId } from "../../protocol/dead-letter-id.ts";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
 import { type QueueMessage, QueueMessageSchema } from "../../protocol/queue-message.ts";
 import type { Env } from "../../runtime/env.ts";
 import { logLine } from "../../runtime/log.ts";
+import type { TopicScope } from "../auth/access.ts";
 
 export type QueueRef = Extract<DeadLetterRef, { kind: "queue" }>;
 
-/** Queue dead letters, kept in the DeadLetterStore. */
-export async function listQueueDeadLetters(
+/**
+ * Store reads one page may spend for a credential that administers only some topics: after that
+ * many reads of mostly other topics' queue dead letters, the page stops short, with a cursor to
+ * read on, rather than scanning the whole store.
+ */
+const SCOPED_QUEUE_READS = 10;
+
+const nOf = (deadLetter: DeadLetter) => (parseDeadLetterId(deadLetter.id) as QueueRef).n;
+
+/**
+ * Up to `limit` queue dead letters (kept in the DeadLetterStore) after n `after`, in the order they
+ * were recorded, of the topics `scope` covers. `resumeAfter` is set when the reads ran out first:
+ * the n the listing goes on after.
+ */
+export async function queueDeadLetterPage(
   env: Env,
-  filter: { topic?: string; consumer?: string },
+  filter: QueueDeadLetterFilter,
+  after: number,
   limit: number,
-): Promise<DeadLetter[]> {
-  return deadLetterStore(env).list(filter, limit);
+  scope: TopicScope,
+): Promise<{ deadLetters: DeadLetter[]; resumeAfter: number | null }> {
+  const store = deadLetterStore(env);
+  if (scope.all) return { deadLetters: await store.page(filter, after, limit), resumeAfter: null };
+  const kept: DeadLetter[] = [];
+  let from = after;
+  for (let reads = 0; reads < SCOPED_QUEUE_READS; reads++) {
+    const rows = await store.page(filter, from, limit);
+    kept.push(...rows.filter((d) => scope.covers(d.topic)));
+    if (kept.length >= limit || rows.length < limit) return { deadLetters: kept.slice(0, limit), resumeAfter: null };
+    from = nOf(rows[rows.length - 1]);
+  }
+  return { deadLetters: kept, resumeAfter: from };
 }
 
 export async function getQueueDeadLetter(env: Env, ref: QueueRef): Promise<DeadLetter | null> {

@@ -3,49 +3,53 @@ import { type DeadLetterRef, formatDeadLetterId } from "../../protocol/dead-lett
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
 import type { Env } from "../../runtime/env.ts";
 import type { TopicScope } from "../auth/access.ts";
+import { type DeadLetterPage, type DeadLetterPosition, pageOf } from "./paging.ts";
 import {
   deleteQueueDeadLetter,
   getQueueDeadLetter,
-  listQueueDeadLetters,
   type QueueRef,
+  queueDeadLetterPage,
   queueRedrives,
   sendQueueRedrives,
 } from "./queue-source.ts";
 import {
   deleteSubscriptionDeadLetter,
   getSubscriptionDeadLetter,
-  listSubscriptionDeadLetters,
   missingSubscriptionDeadLetters,
   redriveSubscriptionDeadLetters,
   type SubscriptionRef,
+  subscriptionDeadLetterPage,
 } from "./subscription-source.ts";
 
-/** Queue dead letters read for a credential that administers only some topics, before filtering. */
-const SCOPED_QUEUE_READ = 1000;
-
 /**
- * The dead letters of both sources in the topics the scope covers, newest failure first (then by
- * id), at most `limit`. A subscription filter selects subscription dead letters only, a consumer
- * filter queue ones only.
+ * A page of the dead letters of both sources in the topics the scope covers, in listing order
+ * (every subscription one, then every queue one), after the cursor's position. A subscription
+ * filter selects subscription dead letters only, a consumer filter queue ones only. Each source
+ * reads one page past `limit`, from its key on, so the page knows whether the listing goes on.
  */
 export async function listDeadLetters(
   env: Env,
   query: DeadLetterListQuery,
+  after: DeadLetterPosition | null,
   limit: number,
   scope: TopicScope,
-): Promise<DeadLetter[]> {
+): Promise<DeadLetterPage> {
   const wantQueue = query.kind !== "subscription" && query.subscription === undefined;
   const wantSubscription = query.kind !== "queue" && query.consumer === undefined;
-  const queueFilter = { topic: query.topic, consumer: query.consumer };
-  const [queue, subscription] = await Promise.all([
-    wantQueue ? listQueueDeadLetters(env, queueFilter, scope.all ? limit : SCOPED_QUEUE_READ) : [],
-    wantSubscription
-      ? listSubscriptionDeadLetters(env, { topic: query.topic, subscription: query.subscription }, scope.covers)
-      : [],
-  ]);
-  return [...queue.filter((d) => scope.covers(d.topic)), ...subscription]
-    .sort((a, b) => b.lastFailureAt.localeCompare(a.lastFailureAt) || a.id.localeCompare(b.id))
-    .slice(0, limit);
+  const found: DeadLetter[] = [];
+  // A queue position is past every subscription dead letter.
+  if (wantSubscription && after?.kind !== "queue") {
+    const filter = { topic: query.topic, subscription: query.subscription };
+    found.push(...(await subscriptionDeadLetterPage(env, filter, after, limit + 1, scope.covers)));
+  }
+  if (wantQueue && found.length <= limit) {
+    const filter = { topic: query.topic, consumer: query.consumer };
+    const from = after?.kind === "queue" ? after.n : 0;
+    const queue = await queueDeadLetterPage(env, filter, from, limit + 1 - found.length, scope);
+    found.push(...queue.deadLetters);
+    if (queue.resumeAfter !== null) return { deadLetters: found, next: { kind: "queue", n: queue.resumeAfter } };
+  }
+  return pageOf(found, limit);
 }
 
 export async function getDeadLetter(env: Env, ref: DeadLetterRef): Promise<DeadLetter | null> {

@@ -1,52 +1,74 @@
+import {
+  type DeadLetterKey,
+  type DeadLetterPageRequest,
+  FIRST_KEY,
+} from "../../durable-objects/subscription-dead-letters.ts";
 import { topicDirectory } from "../../durable-objects/topic-directory.ts";
 import type { DeadLetterRef } from "../../protocol/dead-letter-id.ts";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
 import type { Env } from "../../runtime/env.ts";
 import { logLine } from "../../runtime/log.ts";
 import { topicStub } from "../topic-param.ts";
+import type { SubscriptionPosition } from "./paging.ts";
 
 export type SubscriptionRef = Extract<DeadLetterRef, { kind: "subscription" }>;
 
-/** Topic Durable Objects asked at once when listing every topic's dead letters. */
+/** Topic Durable Objects asked at once when a page runs on through topics. */
 const FAN_OUT = 16;
 const DIRECTORY_PAGE = 1000;
 
-/** A topic's subscription dead letters (one subscription's, when named); none when it has no such subscription. */
-async function topicDeadLetters(env: Env, topic: string, subscription?: string): Promise<DeadLetter[]> {
-  const result = await topicStub(env, topic).listDeadLetters(topic, subscription);
+/** Up to `limit` of a topic's subscription dead letters after `after`; none when it has no such subscription. */
+async function topicPage(env: Env, topic: string, request: DeadLetterPageRequest): Promise<DeadLetter[]> {
+  const result = await topicStub(env, topic).listDeadLetters(topic, request);
   return result.ok ? result.deadLetters : [];
 }
 
 /**
- * Subscription dead letters live in their topic's Durable Object. With no topic filter every
- * topic in the directory that `inScope` accepts is asked, a few at a time: filter by topic where
- * there are many topics.
+ * Up to `limit` subscription dead letters after `after`, in listing order: topics in name order
+ * (the directory's), each by subscription then seq. Subscription dead letters live in their
+ * topic's Durable Object: topics from the cursor's on are asked a few at a time, each for at most
+ * what the page still lacks, and the walk stops once the page is full. Without a topic filter,
+ * only topics that `inScope` accepts are asked.
  */
-export async function listSubscriptionDeadLetters(
+export async function subscriptionDeadLetterPage(
   env: Env,
   filter: { topic?: string; subscription?: string },
+  after: SubscriptionPosition | null,
+  limit: number,
   inScope: (topic: string) => boolean,
 ): Promise<DeadLetter[]> {
-  if (filter.topic !== undefined) return topicDeadLetters(env, filter.topic, filter.subscription);
-  const found: DeadLetter[] = [];
-  let after = "";
-  for (;;) {
-    const listed = await topicDirectory(env).list(after, DIRECTORY_PAGE);
-    const topics = listed.filter(inScope);
-    for (let i = 0; i < topics.length; i += FAN_OUT) {
-      const lists = await Promise.all(
-        topics.slice(i, i + FAN_OUT).map((topic) => topicDeadLetters(env, topic, filter.subscription)),
-      );
-      found.push(...lists.flat());
-    }
-    if (listed.length < DIRECTORY_PAGE) return found;
-    after = listed[listed.length - 1];
+  const { subscription } = filter;
+  const start = (topic: string): DeadLetterKey =>
+    after?.topic === topic ? { subscription: after.subscription, seq: after.seq } : FIRST_KEY;
+  if (filter.topic !== undefined) {
+    // A topic before the cursor's was passed already.
+    if (after !== null && filter.topic < after.topic) return [];
+    return topicPage(env, filter.topic, { subscription, after: start(filter.topic), limit });
   }
+  const found: DeadLetter[] = [];
+  // The previous page may have ended inside the cursor's topic.
+  if (after !== null && inScope(after.topic)) {
+    found.push(...(await topicPage(env, after.topic, { subscription, after: start(after.topic), limit })));
+  }
+  let from = after?.topic ?? "";
+  while (found.length < limit) {
+    const listed = await topicDirectory(env).list(from, DIRECTORY_PAGE);
+    const topics = listed.filter(inScope);
+    for (let i = 0; i < topics.length && found.length < limit; i += FAN_OUT) {
+      const request = { subscription, after: FIRST_KEY, limit: limit - found.length };
+      const pages = await Promise.all(topics.slice(i, i + FAN_OUT).map((topic) => topicPage(env, topic, request)));
+      found.push(...pages.flat());
+    }
+    if (listed.length < DIRECTORY_PAGE) break;
+    from = listed[listed.length - 1];
+  }
+  return found.slice(0, limit);
 }
 
 export async function getSubscriptionDeadLetter(env: Env, ref: SubscriptionRef): Promise<DeadLetter | null> {
-  const found = await topicDeadLetters(env, ref.topic, ref.subscription);
-  return found.find((d) => d.seq === ref.seq) ?? null;
+  const after = { subscription: ref.subscription, seq: ref.seq - 1 };
+  const [found] = await topicPage(env, ref.topic, { subscription: ref.subscription, after, limit: 1 });
+  return found?.seq === ref.seq ? found : null;
 }
 
 export async function deleteSubscriptionDeadLetter(env: Env, ref: SubscriptionRef): Promise<boolean> {
@@ -69,12 +91,8 @@ function bySubscription(refs: SubscriptionRef[]): Map<string, { topic: string; s
 export async function missingSubscriptionDeadLetters(env: Env, refs: SubscriptionRef[]): Promise<SubscriptionRef[]> {
   const missing: SubscriptionRef[] = [];
   for (const { topic, subscription, seqs } of bySubscription(refs).values()) {
-    const present = new Set((await topicDeadLetters(env, topic, subscription)).map((d) => d.seq));
-    missing.push(
-      ...seqs
-        .filter((seq) => !present.has(seq))
-        .map((seq) => ({ kind: "subscription" as const, topic, subscription, seq })),
-    );
+    const absent = await topicStub(env, topic).missingDeadLetters(subscription, seqs);
+    missing.push(...absent.map((seq) => ({ kind: "subscription" as const, topic, subscription, seq })));
   }
   return missing;
 }

@@ -10,6 +10,7 @@ import { DEAD_LETTER_ID_FORMS, type DeadLetterRef, parseDeadLetterId } from "../
 import { MeshError } from "../../runtime/mesh-error.ts";
 import type { AppEnv } from "../app-env.ts";
 import { scopeOf } from "../auth/access.ts";
+import { decodeCursor, listAnswer } from "../dead-letters/paging.ts";
 import { deleteDeadLetter, getDeadLetter, listDeadLetters, redriveDeadLetters } from "../dead-letters/sources.ts";
 import { readJsonBody } from "../read-json-body.ts";
 import { parseBody, parseQuery } from "../validate.ts";
@@ -42,7 +43,7 @@ function notFound(ids: string[]): MeshError {
   return new MeshError("dead_letter_not_found", `no dead letter ${ids.join(", ")}: nothing was redriven`, { ids });
 }
 
-/** `GET /v1/dead-letters`: both sources (subscriptions and queue consumers), filtered and paged. */
+/** `GET /v1/dead-letters`: both sources (subscriptions and queue consumers), filtered, a page at a time. */
 export const listAllDeadLetters: Handler<AppEnv> = async (c) => {
   const query = parseQuery(DeadLetterListQuerySchema, c.req.url);
   const limit = query.limit ?? DEAD_LETTER_LIST_LIMITS.defaultLimit;
@@ -54,8 +55,8 @@ export const listAllDeadLetters: Handler<AppEnv> = async (c) => {
       topic: query.topic,
     });
   }
-  const found = await listDeadLetters(c.env, query, limit + 1, scope);
-  const body: DeadLetterList = { deadLetters: found.slice(0, limit), more: found.length > limit };
+  const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
+  const body: DeadLetterList = listAnswer(await listDeadLetters(c.env, query, after, limit, scope));
   return c.json(body);
 };
 

@@ -11,6 +11,8 @@ import {
   DeadLetterListSchema,
   RedriveBodySchema,
   RedriveResponseSchema,
+  SubscriptionDeadLetterListSchema,
+  SubscriptionDeadLetterQuerySchema,
 } from "../../protocol/dead-letter-api.ts";
 import { DeadLetterIdSchema } from "../../protocol/dead-letter-id.ts";
 import { DeadLetterSchema } from "../../protocol/dead-letters.ts";
@@ -36,7 +38,6 @@ import {
   RotateSecretSchema,
   SeekSchema,
   SubscriptionConfigSchema,
-  SubscriptionDeadLetterListSchema,
   SubscriptionListSchema,
   SubscriptionNameSchema,
   SubscriptionRedriveResponseSchema,
@@ -271,10 +272,12 @@ export const ROUTES: readonly RouteDef[] = [
     path: `${SUBSCRIPTION}/dead-letters`,
     operationId: "listSubscriptionDeadLetters",
     summary: "List the subscription's dead letters",
+    description: "A page at a time, in seq order: pass next as cursor for the page after.",
     access: topicOp("admin"),
     params: SUBSCRIPTION_PARAMS,
+    query: SubscriptionDeadLetterQuerySchema,
     responses: { 200: { description: "In seq order.", body: SubscriptionDeadLetterListSchema } },
-    refusals: SUBSCRIPTION_REFUSALS,
+    refusals: [...SUBSCRIPTION_REFUSALS, "invalid_query"],
     handler: listSubscriptionDeadLetters,
   }),
   route({
@@ -389,9 +392,11 @@ export const ROUTES: readonly RouteDef[] = [
     path: "/v1/dead-letters",
     operationId: "listDeadLetters",
     summary: "List dead letters of subscriptions and queue consumers",
+    description:
+      "A page at a time, in a stable order: every subscription dead letter (topics in name order, then subscription, then seq), then every queue dead letter in the order they were recorded. Pass next as cursor for the page after; a walk shows every dead letter that exists throughout it exactly once.",
     access: { op: "admin" },
     query: DeadLetterListQuerySchema,
-    responses: { 200: { description: "Newest failure first.", body: DeadLetterListSchema } },
+    responses: { 200: { description: "In listing order.", body: DeadLetterListSchema } },
     refusals: ["invalid_query"],
     handler: listAllDeadLetters,
   }),

@@ -1,6 +1,11 @@
 import type { Context, Handler, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { queueBinding } from "../../durable-objects/queue-sender.ts";
+import {
+  DEAD_LETTER_LIST_LIMITS,
+  type SubscriptionDeadLetterList,
+  SubscriptionDeadLetterQuerySchema,
+} from "../../protocol/dead-letter-api.ts";
 import type { ErrorCode } from "../../protocol/error-codes.ts";
 import {
   isValidSubscriptionName,
@@ -11,15 +16,15 @@ import {
   SeekSchema,
   SUBSCRIPTION_NAME_RULE,
   SubscriptionConfigSchema,
-  type SubscriptionDeadLetterList,
   type SubscriptionList,
   type SubscriptionRedriveResponse,
 } from "../../protocol/subscriptions.ts";
 import { MeshError } from "../../runtime/mesh-error.ts";
 import type { AppEnv } from "../app-env.ts";
+import { listAnswer, pageOf, subscriptionSeqAfter } from "../dead-letters/paging.ts";
 import { readJsonBody } from "../read-json-body.ts";
 import { checkTopic, topicStub } from "../topic-param.ts";
-import { parseBody } from "../validate.ts";
+import { parseBody, parseQuery } from "../validate.ts";
 import { allowedWebhookHosts, checkWebhookUrl } from "../webhook-url-policy.ts";
 
 type Ctx = Context<AppEnv>;
@@ -140,9 +145,12 @@ export const rotateSubscriptionSecret: Handler<AppEnv> = async (c) => {
 
 export const listSubscriptionDeadLetters: Handler<AppEnv> = async (c) => {
   const { topic, name, stub } = target(c);
-  const result = await stub.listDeadLetters(topic, name);
+  const query = parseQuery(SubscriptionDeadLetterQuerySchema, c.req.url);
+  const limit = query.limit ?? DEAD_LETTER_LIST_LIMITS.defaultLimit;
+  const after = { subscription: name, seq: subscriptionSeqAfter(query.cursor, topic, name) };
+  const result = await stub.listDeadLetters(topic, { subscription: name, after, limit: limit + 1 });
   if (!result.ok) throw refused(result);
-  const body: SubscriptionDeadLetterList = { deadLetters: result.deadLetters };
+  const body: SubscriptionDeadLetterList = listAnswer(pageOf(result.deadLetters, limit));
   return c.json(body);
 };
 

@@ -1,4 +1,4 @@
-import type { DeadLetter } from "event-mesh/client";
+import type { DeadLetter, DeadLetterList } from "event-mesh/client";
 import { useState } from "preact/hooks";
 import { Card } from "../components/card.tsx";
 import { LoadedView } from "../components/loaded-view.tsx";
@@ -8,8 +8,12 @@ import { errorMessage } from "../http.ts";
 import type { Loaded } from "../use-load.ts";
 import { adminApi } from "./admin-key.ts";
 
-/** Events that ran out of attempts, from subscriptions and queue consumers alike; redrive sends one again. */
-export function DeadLettersCard({ letters, onChanged }: { letters: Loaded<DeadLetter[]>; onChanged: () => void }) {
+/**
+ * Events that ran out of attempts, from subscriptions and queue consumers alike; redrive sends one
+ * again. It shows the listing's first page: `more` says there are others beyond it.
+ */
+export function DeadLettersCard({ page, onChanged }: { page: Loaded<DeadLetterList>; onChanged: () => void }) {
+  const letters: Loaded<DeadLetter[]> = { ...page, data: page.data?.deadLetters ?? null };
   const [busy, setBusy] = useState<string | null>(null);
   const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
 
@@ -35,7 +39,7 @@ export function DeadLettersCard({ letters, onChanged }: { letters: Loaded<DeadLe
       id="dl"
       title="Dead letters"
       testId="dead-letters-card"
-      hint={letters.data ? `${letters.data.length} waiting` : ""}
+      hint={page.data ? `${page.data.deadLetters.length}${page.data.more ? "+" : ""} waiting` : ""}
       sub="Nothing is dropped: an event that exhausted its retries waits here with its last error."
     >
       {notice &&

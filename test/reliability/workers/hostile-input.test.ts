@@ -367,6 +367,7 @@ const deadLetterQuery: fc.Arbitrary<Req> = fc
     fc.record({ limit: badLimit }),
     fc.record({ kind: weirdString.filter((k) => k !== "subscription" && k !== "queue") }),
     fc.record({ topic: weirdString.filter((t) => !isValidTopicName(t)) }),
+    fc.record({ cursor: weirdString }),
     fc.constant({ subscription: "a", consumer: "b" }),
   )
   .map((q) => {
