@@ -198,7 +198,8 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
     }
     this.started = true;
     this.immediate = false;
-    const query: Record<string, string> = { after: String(this.cursor.lastSeq) };
+    // Several events per frame where the server has them together: fewer frames to parse in catch-up.
+    const query: Record<string, string> = { after: String(this.cursor.lastSeq), batch: "true" };
     const token = await this.freshToken();
     if (token !== undefined) query.token = token;
     this.tokenExpiry = token === undefined ? undefined : tokenExpiresAt(token);
@@ -302,12 +303,14 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
       this.scheduleRefresh();
     }
     switch (frame.type) {
-      case "event": {
-        const decision = this.cursor.event(frame.event.seq);
-        if (decision === "hole") this.resync(`event ${frame.event.seq} arrived after ${this.cursor.lastSeq}`);
-        else if (decision === "deliver") this.deliver(frame.event as MeshEvent<C, T>);
+      case "event":
+        this.receive(frame.event as MeshEvent<C, T>);
         return;
-      }
+      case "events":
+        for (const event of frame.events) {
+          if (!this.receive(event as MeshEvent<C, T>)) return;
+        }
+        return;
       case "caught-up":
         if (this.cursor.caughtUp(frame.head, frame.epoch) === "hole") {
           this.resync(`caught up at ${frame.head} but last event was ${this.cursor.lastSeq}`);
@@ -367,6 +370,19 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
     }
     this.flushPendingError();
     this.transition("drop");
+  }
+
+  /** One event in seq order; false when it showed a hole and the connection is being replaced. */
+  private receive(event: MeshEvent<C, T>): boolean {
+    // A handler may close the subscription halfway through a batched frame.
+    if (this.current === "closed") return false;
+    const decision = this.cursor.event(event.seq);
+    if (decision === "hole") {
+      this.resync(`event ${event.seq} arrived after ${this.cursor.lastSeq}`);
+      return false;
+    }
+    if (decision === "deliver") this.deliver(event);
+    return true;
   }
 
   private deliver(event: MeshEvent<C, T>): void {

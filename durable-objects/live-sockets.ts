@@ -1,5 +1,12 @@
 import { CLOSE } from "../protocol/close-codes.ts";
-import { type CaughtUpFrame, eventFrameText, type GapFrame, type TokenRefreshedFrame } from "../protocol/frames.ts";
+import {
+  type CaughtUpFrame,
+  EVENTS_FRAME_CHARS,
+  eventFrameText,
+  eventsFrameText,
+  type GapFrame,
+  type TokenRefreshedFrame,
+} from "../protocol/frames.ts";
 import type { SocketCredential } from "../protocol/socket-credential.ts";
 import { closeWithRefusal, refuseSocket } from "../runtime/socket-refusal.ts";
 import type { LogStore, StoredRow } from "./log-store.ts";
@@ -16,6 +23,8 @@ export interface SocketState {
   /** Last seq sent (replaying) or the head when the socket went live. */
   cursor: number;
   types?: string[];
+  /** The client takes `events` frames: several events per frame. */
+  batch?: boolean;
   /** The subscriber token the socket runs on (none for a key): enforced until it expires. */
   credential?: SocketCredential;
 }
@@ -25,6 +34,7 @@ export interface SubscribeParams {
   after: number;
   types?: string[];
   epoch?: string;
+  batch?: boolean;
   /** Who connects: the client's address and the credential's id, for the connection limits. */
   client: string;
   credential: string;
@@ -111,6 +121,7 @@ export class LiveSockets {
       mode: "replaying",
       cursor,
       types,
+      ...(params.batch ? { batch: true } : {}),
       ...(params.token ? { credential: params.token } : {}),
     });
     if (gap) this.send(server, JSON.stringify(gap));
@@ -216,8 +227,14 @@ export class LiveSockets {
         const topicJson = JSON.stringify(state.topic);
         let sent = 0;
         while (sent < rows.length && flow.unacked < this.limits.maxUnackedChars) {
-          this.send(ws, eventFrameText(topicJson, rows[sent].body));
-          sent += 1;
+          if (!state.batch) {
+            this.send(ws, eventFrameText(topicJson, rows[sent].body));
+            sent += 1;
+            continue;
+          }
+          const end = frameEnd(rows, sent, Math.min(EVENTS_FRAME_CHARS, this.limits.maxUnackedChars - flow.unacked));
+          this.send(ws, eventsText(topicJson, rows, sent, end));
+          sent = end;
         }
         if (sent < rows.length) {
           // The rest waits in the log until acks come in.
@@ -248,11 +265,16 @@ export class LiveSockets {
     }
   }
 
-  /** Sends freshly appended events to every live socket; each frame is serialized once. */
+  /**
+   * Sends freshly appended events to every live socket. Each frame is serialized once for every
+   * socket that takes it: one frame per event, or for batching sockets without a type filter the
+   * appends in as few `events` frames as their size allows.
+   */
   broadcast(topic: string, rows: StoredRow[]): void {
     if (rows.length === 0) return;
     const topicJson = JSON.stringify(topic);
-    const frames = rows.map((row) => eventFrameText(topicJson, row.body));
+    let single: string[] | null = null;
+    let batched: string[] | null = null;
     const now = Date.now();
     for (const ws of this.ctx.getWebSockets()) {
       const state = this.state(ws);
@@ -269,13 +291,24 @@ export class LiveSockets {
         this.stop(ws, flow, now);
         continue;
       }
-      for (let i = 0; i < rows.length; i++) {
-        if (state.types && !state.types.includes(rows[i].type)) continue;
-        try {
-          this.send(ws, frames[i]);
-        } catch {
-          // A socket that is closing cannot be written; its client resumes from its own cursor.
-        }
+      let frames: string[];
+      if (state.types) {
+        const types = state.types;
+        const wanted = rows.filter((row) => types.includes(row.type));
+        frames = state.batch
+          ? batchFrames(topicJson, wanted)
+          : wanted.map((row) => eventFrameText(topicJson, row.body));
+      } else if (state.batch) {
+        batched ??= batchFrames(topicJson, rows);
+        frames = batched;
+      } else {
+        single ??= rows.map((row) => eventFrameText(topicJson, row.body));
+        frames = single;
+      }
+      try {
+        for (const frame of frames) this.send(ws, frame);
+      } catch {
+        // A socket that is closing cannot be written; its client resumes from its own cursor.
       }
     }
   }
@@ -352,6 +385,37 @@ const clientTag = (client: string) => `client:${client.slice(0, 200)}`;
 const credentialTag = (credential: string) => `credential:${credential.slice(0, 200)}`;
 const tokenTag = (tokenId: string) => `token:${tokenId.slice(0, 200)}`;
 const subjectTag = (subject: string) => `subject:${subject.slice(0, 200)}`;
+
+/** Where an events frame that starts at `start` ends: at least one row, then rows while under `maxChars`. */
+function frameEnd(rows: readonly StoredRow[], start: number, maxChars: number): number {
+  let end = start + 1;
+  let chars = rows[start].body.length;
+  while (end < rows.length && chars + rows[end].body.length <= maxChars) {
+    chars += rows[end].body.length;
+    end += 1;
+  }
+  return end;
+}
+
+/** One event alone goes in an event frame, as a client that takes both expects. */
+function eventsText(topicJson: string, rows: readonly StoredRow[], start: number, end: number): string {
+  if (end - start === 1) return eventFrameText(topicJson, rows[start].body);
+  return eventsFrameText(
+    topicJson,
+    rows.slice(start, end).map((row) => row.body),
+  );
+}
+
+/** The rows as events frames of at most `EVENTS_FRAME_CHARS` each. */
+function batchFrames(topicJson: string, rows: readonly StoredRow[]): string[] {
+  const frames: string[] = [];
+  for (let start = 0; start < rows.length; ) {
+    const end = frameEnd(rows, start, EVENTS_FRAME_CHARS);
+    frames.push(eventsText(topicJson, rows, start, end));
+    start = end;
+  }
+  return frames;
+}
 
 function gapFrame(topic: string, after: number, oldest: number, epoch: string, reason: GapFrame["reason"]): GapFrame {
   return { type: "gap", topic, after, oldest, epoch, reason };

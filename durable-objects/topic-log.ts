@@ -215,6 +215,7 @@ export class TopicLog extends DurableObject<Env> {
       after: query.after,
       types: query.types,
       epoch: query.epoch,
+      batch: query.batch === true,
       client: request.headers.get("x-mesh-client") ?? "unknown",
       credential: request.headers.get("x-mesh-credential") ?? "unknown",
       token,

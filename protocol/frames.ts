@@ -20,6 +20,25 @@ export function eventFrameText(topicJson: string, storedEventJson: string): stri
   return `{"type":"event","topic":${topicJson},"event":${storedEventJson}}`;
 }
 
+/**
+ * Several events in one frame, for a socket that asked for them (`batch=true`): replay pages and
+ * appends written together, at most `EVENTS_FRAME_CHARS` per frame (one larger event goes alone).
+ * The events are in seq order, exactly as the same number of event frames would carry them.
+ */
+export const EventsFrameSchema = v.object({
+  type: v.literal("events"),
+  topic: v.string(),
+  events: v.array(StoredEventSchema),
+});
+
+/** The size a batched frame is filled to: past it the next event starts a new frame. */
+export const EVENTS_FRAME_CHARS = 64 * 1024;
+
+/** The text of an events frame, by concatenation like `eventFrameText`. */
+export function eventsFrameText(topicJson: string, storedEventJsons: readonly string[]): string {
+  return `{"type":"events","topic":${topicJson},"events":[${storedEventJsons.join(",")}]}`;
+}
+
 /** The replay reached the head; from now on frames are live. */
 export const CaughtUpFrameSchema = v.object({
   type: v.literal("caught-up"),
@@ -81,6 +100,7 @@ export function markIdOf(text: string): string | null {
 
 export const ServerFrameSchema = v.variant("type", [
   EventFrameSchema,
+  EventsFrameSchema,
   CaughtUpFrameSchema,
   GapFrameSchema,
   ErrorFrameSchema,
@@ -89,6 +109,7 @@ export const ServerFrameSchema = v.variant("type", [
 ]);
 
 export type EventFrame = v.InferOutput<typeof EventFrameSchema>;
+export type EventsFrame = v.InferOutput<typeof EventsFrameSchema>;
 export type CaughtUpFrame = v.InferOutput<typeof CaughtUpFrameSchema>;
 export type GapFrame = v.InferOutput<typeof GapFrameSchema>;
 export type ErrorFrame = v.InferOutput<typeof ErrorFrameSchema>;

@@ -37,6 +37,13 @@ export const SubscribeQuerySchema = v.object({
   types: v.optional(typesParam),
   epoch: v.optional(v.pipe(v.string(), v.maxLength(64))),
   token: v.optional(v.string()),
+  /** `true`: several events per frame (`events` frames) where they are ready together. */
+  batch: v.optional(
+    v.pipe(
+      v.picklist(["true", "false"], "batch must be true or false"),
+      v.transform((value) => value === "true"),
+    ),
+  ),
 });
 export type SubscribeQuery = v.InferOutput<typeof SubscribeQuerySchema>;
 

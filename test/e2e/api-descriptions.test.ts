@@ -399,6 +399,16 @@ describe("the socket sends what the AsyncAPI description declares", () => {
     await socket.closed;
   });
 
+  it("sends several events per frame to a connection that asks for batch=true", async () => {
+    const socket = openSocket("?after=0&batch=true");
+    await socket.until((t) => t.some((x) => x.includes('"caught-up"')), "caught-up");
+    const names = types(socket.texts);
+    expect(names.at(-1)).toBe("caught-up");
+    expect(names).toContain("events");
+    socket.ws.close(1000);
+    await socket.closed;
+  });
+
   it("asks for acks with mark frames once a quarter of the unacknowledged allowance is sent, and takes ack:<id>", async () => {
     // Ten events of about 60 KB: past a quarter of the default 2 Mi allowance, where the first mark falls.
     const padding = "p".repeat(60_000);

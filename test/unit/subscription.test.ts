@@ -115,6 +115,20 @@ describe("resume and ordering", () => {
     expect(sub.subscription.epoch).toBe("e1");
   });
 
+  it("asks for batched frames and delivers an events frame's events in order, resyncing at a hole inside one", async () => {
+    const events = (...seqs: number[]) =>
+      JSON.stringify({ type: "events", topic: "t", events: seqs.map((seq) => JSON.parse(frames.event(seq)).event) });
+    scripts = [
+      (c) => send(c, events(1, 2, 3), frames.caughtUp(3), events(4, 6, 7)),
+      (c) => send(c, events(5, 6), frames.caughtUp(6)),
+    ];
+    const sub = subscribe();
+    await until(() => sub.subscription.lastSeq === 6 && sub.subscription.state === "live", "seq 6, live");
+    expect(connections[0].query.get("batch")).toBe("true");
+    expect(sub.seqs).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(connections[1].query.get("after")).toBe("4");
+  });
+
   it("answers each mark frame with ack:<id> once the events before it are delivered", async () => {
     const mark = (id: string) => JSON.stringify({ type: "mark", id });
     scripts = [(c) => send(c, frames.event(1), mark("00000000000000a1"), frames.event(2), mark("00000000000000a2"))];

@@ -8,6 +8,7 @@ import {
   CaughtUpFrameSchema,
   ErrorFrameSchema,
   EventFrameSchema,
+  EventsFrameSchema,
   GapFrameSchema,
   MarkFrameSchema,
   PingTextSchema,
@@ -36,6 +37,7 @@ export type AsyncApiDocument = v.InferOutput<typeof AsyncApiDocumentSchema>;
 const FRAME_SCHEMAS: Record<string, v.GenericSchema> = {
   StoredEvent: StoredEventSchema,
   EventFrame: EventFrameSchema,
+  EventsFrame: EventsFrameSchema,
   CaughtUpFrame: CaughtUpFrameSchema,
   GapFrame: GapFrameSchema,
   ErrorFrame: ErrorFrameSchema,
@@ -52,6 +54,12 @@ const MESSAGES = {
     payload: EventFrameSchema,
     contentType: JSON_TEXT,
     summary: "One stored event: replayed (seq > after, ascending) or live, as it is published.",
+  },
+  events: {
+    payload: EventsFrameSchema,
+    contentType: JSON_TEXT,
+    summary:
+      "Several stored events in seq order, for a connection opened with batch=true: replay pages and appends written together, up to 64 Ki characters a frame (one larger event goes alone, as an event frame).",
   },
   "caught-up": {
     payload: CaughtUpFrameSchema,
@@ -168,7 +176,7 @@ export function asyncApiDocument(catalog: Catalog): AsyncApiDocument {
         action: "send",
         channel: { $ref: "#/channels/topic" },
         summary: "The mesh sends the topic's events and where the stream stands.",
-        messages: (["event", "caught-up", "gap", "error"] as const).map(channelMessage),
+        messages: (["event", "events", "caught-up", "gap", "error"] as const).map(channelMessage),
       },
       sendMarks: {
         action: "send",
