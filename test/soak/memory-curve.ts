@@ -12,6 +12,8 @@ export interface MemorySample {
   /** The same, split: anonymous (heaps, buffers) and file-backed (mapped files). */
   meshAnon: number;
   meshFile: number;
+  /** The mesh isolate's JavaScript heap after a full collection (null when it could not be read). */
+  heap: number | null;
   /** Bytes of the persisted state (the Durable Objects' SQLite files and the rest). */
   storage: number;
   /** Events acknowledged so far. */
@@ -116,14 +118,18 @@ export function curveFigures(
 
 /** The curve as CSV, sizes in MB. */
 export function curveCsv(samples: readonly MemorySample[]): string {
-  const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
-  const header = ["seconds", "workerd_rss_mb", "mesh_rss_mb", "proxy_rss_mb", "mesh_anon_mb", "mesh_file_mb"];
-  const lines = samples.map((s) =>
-    [s.at, mb(s.rss), mb(s.mesh), mb(proxySeries(s)), mb(s.meshAnon), mb(s.meshFile), mb(s.storage), s.events].join(
-      ",",
-    ),
-  );
-  return `${[...header, "storage_mb", "events"].join(",")}\n${lines.join("\n")}\n`;
+  const mb = (bytes: number | null) => (bytes === null ? "" : (bytes / 1e6).toFixed(1));
+  const columns: [string, (s: MemorySample) => number | null][] = [
+    ["workerd_rss_mb", (s) => s.rss],
+    ["mesh_rss_mb", (s) => s.mesh],
+    ["proxy_rss_mb", proxySeries],
+    ["mesh_anon_mb", (s) => s.meshAnon],
+    ["mesh_file_mb", (s) => s.meshFile],
+    ["heap_mb", (s) => s.heap],
+    ["storage_mb", (s) => s.storage],
+  ];
+  const lines = samples.map((s) => [s.at, ...columns.map(([, value]) => mb(value(s))), s.events].join(","));
+  return `${["seconds", ...columns.map(([name]) => name), "events"].join(",")}\n${lines.join("\n")}\n`;
 }
 
 const BARS = "▁▂▃▄▅▆▇█";
@@ -154,6 +160,7 @@ export function curveLines(samples: readonly MemorySample[], seconds: number): s
     `memory, ${samples.length} samples (test-output/soak/memory-curve.csv):`,
     ...describe("mesh workerd RSS", meshSeries),
     `  at the end ${mb(last.meshAnon)} anonymous, ${mb(last.meshFile)} file-backed`,
+    ...describe("mesh JavaScript heap after a full collection", (s) => s.heap ?? 0),
     ...describe("wrangler dev proxy workerd RSS", proxySeries),
     ...describe("state on disk", (s) => s.storage),
   ];

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import type { PublishEvent } from "../../client/publisher.ts";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
 import type { SubscriptionView } from "../../protocol/subscriptions.ts";
+import { freePort } from "../../scripts/loopback.mjs";
 import { adminApi } from "../support/admin-api.ts";
 import { type ChaosOutcome, ChaosReceiver } from "../support/chaos-receiver.ts";
 import { ChildServer } from "../support/child-server.ts";
@@ -29,6 +30,7 @@ import {
   type MemorySample,
   workerdMemory,
 } from "./memory-curve.ts";
+import { MeshInspector } from "./mesh-inspector.ts";
 
 /**
  * `npm run soak -- --minutes N`: mixed load on a real local mesh (wrangler dev) for N minutes,
@@ -72,6 +74,8 @@ if (
   process.exit(2);
 }
 const has = (part: (typeof PARTS)[number]) => !without.has(part);
+mkdirSync("test-output/soak", { recursive: true });
+const MEMORY_CURVE_PATH = "test-output/soak/memory-curve.csv";
 /** How often the memory curve is sampled. */
 const SAMPLE_EVERY_MS = 10_000;
 const rand = seededRandom(seed);
@@ -128,7 +132,8 @@ const vars: Record<string, string> = {
 // One folder per run: another soak started meanwhile must not rewrite the bundle this one's server watches.
 const bundleDir = `test-output/soak/worker-bundle-${process.pid}`;
 const entrypoint = frozenWorker(config.path, "test/soak/worker/soak-worker.ts", bundleDir);
-const server = new ChildServer({ config: config.path, entrypoint, vars });
+const inspector = new MeshInspector(await freePort());
+const server = new ChildServer({ config: config.path, entrypoint, vars, inspectorPort: inspector.port });
 const admin = adminApi(server);
 const restarts = { kill: 0, graceful: 0 };
 let rssMax = 0;
@@ -242,25 +247,29 @@ try {
       log(`restarted (${restarts.kill} killed, ${restarts.graceful} graceful so far)`);
     }
   })();
-  const sampleMemory = () => {
+  const sampleMemory = async () => {
+    const heap = await inspector.heap();
     const sample: MemorySample = {
       at: Math.round((Date.now() - loadStart) / 1000),
       ...workerdMemory(server.pids),
+      heap: heap?.live ?? null,
       storage: directoryBytes(server.persistDir),
       events: publishers.reduce((n, p) => n + p.acks.length, 0),
     };
     memoryCurve.push(sample);
+    // Written as it grows, so a long run can be watched (and a cut-short one still leaves its curve).
+    writeFileSync(MEMORY_CURVE_PATH, curveCsv(memoryCurve));
     rssMax = Math.max(rssMax, sample.rss);
     return sample;
   };
-  sampleMemory();
+  await sampleMemory();
   const watching = (async () => {
     for (let tick = 1; running(); tick++) {
       await sleep(Math.min(SAMPLE_EVERY_MS, Math.max(0, deadline - Date.now())));
-      const sample = sampleMemory();
+      const sample = await sampleMemory();
       if (tick % 3 === 0) {
         log(
-          `${sample.events} events acknowledged, ${receiver.requests.length} webhook requests, ${queueCalls.ok + queueCalls.failed} consumer calls, ${allFollowers.reduce((n, f) => n + f.connections, 0)} socket connections, workerd RSS ${(sample.rss / 1e6).toFixed(0)} MB (mesh ${(sample.mesh / 1e6).toFixed(0)} MB), state ${(sample.storage / 1e6).toFixed(0)} MB`,
+          `${sample.events} events acknowledged, ${receiver.requests.length} webhook requests, ${queueCalls.ok + queueCalls.failed} consumer calls, ${allFollowers.reduce((n, f) => n + f.connections, 0)} socket connections, workerd RSS ${(sample.rss / 1e6).toFixed(0)} MB (mesh ${(sample.mesh / 1e6).toFixed(0)} MB, its heap ${((sample.heap ?? 0) / 1e6).toFixed(0)} MB), state ${(sample.storage / 1e6).toFixed(0)} MB`,
         );
       }
     }
@@ -440,13 +449,12 @@ try {
     complete && violations.length === 0 && lost === 0 && duplicatedInLog === 0 && outOfOrder === 0 && !tooSteep;
   summary.push(ok ? "result: PASS" : `result: FAIL\n${violations.slice(0, 20).join("\n")}`);
   console.log(`\n${summary.join("\n")}`);
-  mkdirSync("test-output/soak", { recursive: true });
   writeFileSync("test-output/soak/last-summary.txt", `${summary.join("\n")}\n`);
-  writeFileSync("test-output/soak/memory-curve.csv", curveCsv(memoryCurve));
   exitCode = ok ? 0 : 1;
 } catch (err) {
   console.error(`soak failed: ${err instanceof Error ? err.stack : String(err)}\n${server.log}`);
 } finally {
+  inspector.close();
   await server.dispose();
   await receiver.stop();
   await effectsServer.stop();

@@ -18,6 +18,8 @@ export interface ChildServerOptions {
   startTimeoutMs?: number;
   /** wrangler's log level (default warn); `log` shows the Worker's own log lines in `log`. */
   logLevel?: "warn" | "log";
+  /** The port DevTools connect to (default: one wrangler picks). */
+  inspectorPort?: number;
 }
 
 /**
@@ -97,6 +99,7 @@ export class ChildServer {
       "--show-interactive-dev-session=false",
       "--log-level",
       this.options.logLevel ?? "warn",
+      ...(this.options.inspectorPort === undefined ? [] : ["--inspector-port", String(this.options.inspectorPort)]),
       ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
     ];
     const child = spawn(process.execPath, args, {

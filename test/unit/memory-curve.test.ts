@@ -10,6 +10,7 @@ const curve = (rssAt: (at: number) => number): MemorySample[] =>
     mesh: rssAt(i * 10) * MB,
     meshAnon: 0,
     meshFile: 0,
+    heap: 3 * MB,
     storage: 0,
     events: i * 100,
   }));
@@ -74,10 +75,19 @@ describe("sparkline and CSV", () => {
 
   it("writes one line per sample, sizes in MB", () => {
     const csv = curveCsv([
-      { at: 10, rss: 700 * MB, mesh: 512 * MB, meshAnon: 400 * MB, meshFile: 112 * MB, storage: 30 * MB, events: 2700 },
+      {
+        at: 10,
+        rss: 700 * MB,
+        mesh: 512 * MB,
+        meshAnon: 400 * MB,
+        meshFile: 112 * MB,
+        heap: null,
+        storage: 30 * MB,
+        events: 2700,
+      },
     ]);
     expect(csv).toBe(
-      "seconds,workerd_rss_mb,mesh_rss_mb,proxy_rss_mb,mesh_anon_mb,mesh_file_mb,storage_mb,events\n10,700.0,512.0,188.0,400.0,112.0,30.0,2700\n",
+      "seconds,workerd_rss_mb,mesh_rss_mb,proxy_rss_mb,mesh_anon_mb,mesh_file_mb,heap_mb,storage_mb,events\n10,700.0,512.0,188.0,400.0,112.0,,30.0,2700\n",
     );
   });
 });
