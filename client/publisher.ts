@@ -1,8 +1,12 @@
 import { type BackoffPolicy, backoffDelay } from "../protocol/backoff.ts";
 import type { Catalog, CatalogType, EmptyCatalog, EventData } from "../protocol/catalog.ts";
-import { type ErrorCode, isErrorCode } from "../protocol/error-codes.ts";
 import type { JsonValue } from "../protocol/json.ts";
 import type { PublishResponse } from "../protocol/responses.ts";
+import { type CoalesceOptions, createCoalescer, type SendRequest } from "./publish-coalescer.ts";
+import { PublishError, toPublishError } from "./publish-error.ts";
+
+export type { CoalesceOptions } from "./publish-coalescer.ts";
+export { PublishError, type PublishErrorCode } from "./publish-error.ts";
 
 /** Attributes a publisher may set; `id`, `source`, `specversion` and `time` are filled when absent. */
 interface EventAttributes {
@@ -50,39 +54,29 @@ export interface PublisherOptions {
   key?: string;
   /** Extra headers on every request. */
   headers?: Record<string, string>;
+  /**
+   * Concurrent calls to one topic share a batch request, each caller still getting its own answer
+   * (default on, with the defaults of CoalesceOptions). `false` sends every call on its own.
+   */
+  coalesce?: CoalesceOptions | false;
 }
 
 export interface PublishOptions {
-  /** Cancels the publish, including a wait between attempts. */
+  /**
+   * Cancels the publish, including a wait between attempts. A call that shares a request with others
+   * is answered with the abort at once, while the request goes on for them (so its events may still
+   * be stored, as with any cancelled request that was already sent).
+   */
   signal?: AbortSignal;
-}
-
-/** `network_error`: no answer at all; `http_error`: an answer that is not the mesh's JSON. */
-export type PublishErrorCode = ErrorCode | "network_error" | "http_error";
-
-/** A refused or failed publish. Branch on `code`; `details` holds the server's extra fields. */
-export class PublishError extends Error {
-  override readonly name = "PublishError";
-
-  constructor(
-    readonly code: PublishErrorCode,
-    message: string,
-    /** HTTP status, or null when no answer came. */
-    readonly status: number | null,
-    readonly details: Record<string, unknown>,
-    /** Attempts made before giving up. */
-    readonly attempts: number,
-  ) {
-    super(message);
-  }
 }
 
 /** A publisher, typed by the app's catalog (`createPublisher<typeof catalog>(…)`, a type-only import). */
 export interface Publisher<C extends Catalog = EmptyCatalog> {
   /**
-   * Publishes one event (structured mode) or several as one atomic batch. Retries reuse the same
-   * ids, so an event is stored once even when an answer was lost. Resolves with the server's
-   * answer (per event: `seq` and `duplicate`); rejects with a PublishError.
+   * Publishes one event or several as one atomic batch. Retries reuse the same ids, so an event is
+   * stored once even when an answer was lost. Resolves with the server's answer for these events
+   * (per event: `seq` and `duplicate`), also when they shared a request with other calls; rejects
+   * with a PublishError.
    */
   publish<T extends string>(
     topic: string,
@@ -105,36 +99,42 @@ export function createPublisher<C extends Catalog = EmptyCatalog>(options: Publi
     maxDelayMs: options.retry?.maxDelayMs ?? 10_000,
   };
 
+  const send: SendRequest = async (topic, body, batch, count, signal) => {
+    const init: RequestInit = {
+      method: "POST",
+      headers: {
+        ...options.headers,
+        ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
+        "content-type": batch ? "application/cloudevents-batch+json" : "application/cloudevents+json",
+      },
+      body,
+      signal,
+    };
+    const url = `${base}/v1/topics/${encodeURIComponent(topic)}/events`;
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await attemptOnce(doFetch, url, init, count, attempt);
+      if (outcome.ok) return outcome.body;
+      if (!outcome.retryable || attempt >= maxAttempts) throw outcome.error;
+      const wait = Math.min(policy.maxDelayMs, outcome.retryAfterMs ?? backoffDelay(attempt, policy));
+      await sleep(wait, signal);
+    }
+  };
+  const submit = createCoalescer(send, options.coalesce ?? {});
+
   return {
     async publish(topic, events, publishOptions = {}) {
       const batch = Array.isArray(events);
       // Filled once, before the first attempt: every retry carries the same ids.
-      const prepared = (batch ? events : [events]).map((event) => ({
-        ...event,
-        id: event.id ?? crypto.randomUUID(),
-        source: event.source ?? source,
-        specversion: event.specversion ?? "1.0",
-        time: event.time ?? new Date().toISOString(),
-      }));
-      const init: RequestInit = {
-        method: "POST",
-        headers: {
-          ...options.headers,
-          ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
-          "content-type": batch ? "application/cloudevents-batch+json" : "application/cloudevents+json",
-        },
-        body: JSON.stringify(batch ? prepared : prepared[0]),
-        signal: publishOptions.signal,
-      };
-      const url = `${base}/v1/topics/${encodeURIComponent(topic)}/events`;
-
-      for (let attempt = 1; ; attempt++) {
-        const outcome = await attemptOnce(doFetch, url, init, attempt);
-        if (outcome.ok) return outcome.body;
-        if (!outcome.retryable || attempt >= maxAttempts) throw outcome.error;
-        const wait = Math.min(policy.maxDelayMs, outcome.retryAfterMs ?? backoffDelay(attempt, policy));
-        await sleep(wait, publishOptions.signal);
-      }
+      const texts = (batch ? events : [events]).map((event) =>
+        JSON.stringify({
+          ...event,
+          id: event.id ?? crypto.randomUUID(),
+          source: event.source ?? source,
+          specversion: event.specversion ?? "1.0",
+          time: event.time ?? new Date().toISOString(),
+        }),
+      );
+      return submit(topic, { texts, batch, signal: publishOptions.signal });
     },
   };
 }
@@ -147,6 +147,7 @@ async function attemptOnce(
   doFetch: NonNullable<PublisherOptions["fetch"]>,
   url: string,
   init: RequestInit,
+  count: number,
   attempt: number,
 ): Promise<Outcome> {
   let res: Response;
@@ -159,28 +160,24 @@ async function attemptOnce(
   }
   const text = await res.text().catch(() => "");
   if (res.ok) {
-    try {
-      return { ok: true, body: JSON.parse(text) as PublishResponse };
-    } catch {
-      // A 2xx that is not the mesh's answer (a proxy page): retrying is safe, the ids dedup.
-      const error = new PublishError("http_error", `unexpected answer ${res.status}`, res.status, {}, attempt);
-      return { ok: false, retryable: true, error, retryAfterMs: null };
-    }
+    const body = parseAnswer(text);
+    // Each caller of a coalesced request gets its slice: an answer must hold one entry per event.
+    if (body?.events?.length === count) return { ok: true, body: body as PublishResponse };
+    // A 2xx that is not the mesh's answer (a proxy page): retrying is safe, the ids dedup.
+    const error = new PublishError("http_error", `unexpected answer ${res.status}`, res.status, {}, attempt);
+    return { ok: false, retryable: true, error, retryAfterMs: null };
   }
   const retryable = res.status === 429 || res.status >= 500;
   const error = toPublishError(res.status, text, attempt);
   return { ok: false, retryable, error, retryAfterMs: retryAfterMs(res.headers.get("retry-after")) };
 }
 
-function toPublishError(status: number, text: string, attempts: number): PublishError {
+function parseAnswer(text: string): Partial<PublishResponse> | null {
   try {
-    const { error } = JSON.parse(text) as { error: { code: unknown; message: unknown } & Record<string, unknown> };
-    const { code, message, ...details } = error;
-    if (isErrorCode(code)) return new PublishError(code, String(message), status, details, attempts);
+    return JSON.parse(text) as Partial<PublishResponse> | null;
   } catch {
-    // Not the mesh's JSON: a proxy or load balancer answered.
+    return null;
   }
-  return new PublishError("http_error", `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ""}`, status, {}, attempts);
 }
 
 /** Retry-After in ms: delta-seconds or an HTTP date; null when absent or unreadable. */

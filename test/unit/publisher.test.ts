@@ -99,7 +99,7 @@ describe("createPublisher", () => {
       new Response("bad gateway", { status: 502 }),
       json(500, { error: { code: "internal", message: "internal error" } }),
       json(429, { error: { code: "rate_limited", message: "slow down" } }),
-      stored(1),
+      stored(1, 2),
     ]);
     const publisher = createPublisher({ baseUrl: "http://mesh.test", fetch, retry: fast });
     const answer = await publisher.publish("t", [{ type: "A" }, { type: "B" }]);
