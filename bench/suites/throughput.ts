@@ -1,4 +1,5 @@
 import { RetentionPolicy, StorageType } from "nats";
+import { type CoalesceOptions, createPublisher, type PublishEvent } from "../../client/publisher.ts";
 import {
   type BenchContext,
   LARGE_PAYLOAD_BYTES,
@@ -21,10 +22,14 @@ interface Case {
 
 type Publisher = (c: Case, topic: number) => Promise<void>;
 
+/** Concurrent callers of the SDK's publish() in the SDK rows. */
+const SDK_CALLERS = [1, 8, 32];
+
 /**
  * 1. Publish throughput (events/s acknowledged): single events and batches, one topic and many.
  * Peers: JetStream acked publish (file storage, dedup by message id like the mesh's (source, id))
- * and the bench-only Worker that answers without a Durable Object.
+ * and the bench-only Worker that answers without a Durable Object. Then the publisher SDK's
+ * publish() of single events from 1, 8 and 32 concurrent callers, coalescing on against off.
  */
 export async function throughputSuite(ctx: BenchContext): Promise<Row[]> {
   const o = ctx.options.throughput;
@@ -121,6 +126,68 @@ export async function throughputSuite(ctx: BenchContext): Promise<Row[]> {
         ),
       );
     }
+  }
+  return [...rows, ...(await sdkRows(ctx))];
+}
+
+/**
+ * The SDK's publish() of one event per call from `callers` concurrent callers to one topic, with
+ * its default coalescing (the mesh column) and with `coalesce: false` (the peer column).
+ */
+async function sdkRows(ctx: BenchContext): Promise<Row[]> {
+  const o = ctx.options.throughput;
+  const variants: { key: string; coalesce: CoalesceOptions | false }[] = [
+    { key: "on", coalesce: {} },
+    { key: "off", coalesce: false },
+  ];
+  const rows: Row[] = [];
+  for (const callers of SDK_CALLERS) {
+    const runs = new Map<string, number[]>();
+    const targets = variants.map((v) => {
+      const topic = `tp-sdk-${callers}-${v.key}`;
+      // No retries: a refused publish fails the run, as in the rows above.
+      const publisher = createPublisher({
+        baseUrl: ctx.mesh.url,
+        headers: ctx.mesh.headers,
+        retry: { maxAttempts: 1 },
+        coalesce: v.coalesce,
+      });
+      return {
+        ...v,
+        // The same events as the rows above (ids and source given; the SDK adds the time).
+        publish: () => publisher.publish(topic, makeEvent(PAYLOAD_BYTES) as PublishEvent),
+      };
+    });
+    // First touch of each topic is not measured.
+    for (const target of targets) await target.publish();
+    for (let rep = 0; rep < ctx.options.repetitions; rep++) {
+      for (const target of targets) {
+        const rate = await closedLoop(
+          { concurrency: callers, seconds: o.seconds, maxEvents: o.maxEvents, eventsPerOp: 1 },
+          async () => {
+            await target.publish();
+          },
+        );
+        runs.set(target.key, [...(runs.get(target.key) ?? []), rate]);
+      }
+    }
+    const [on, off] = variants.map((v) => runs.get(v.key) ?? []);
+    ctx.log(
+      `throughput SDK publish(), ${callers} callers: coalescing ${Math.round(on[0])}, without ${Math.round(off[0])} events/s`,
+    );
+    rows.push(
+      makeRow(
+        {
+          section: "throughput",
+          measure: `SDK publish() of single events, ${callers} concurrent caller${callers === 1 ? "" : "s"}, 1 topic`,
+          unit: "events/s",
+          better: "higher",
+        },
+        on,
+        "SDK without coalescing",
+        off,
+      ),
+    );
   }
   return rows;
 }
