@@ -1,5 +1,4 @@
-import type { JsonObject } from "../protocol/json.ts";
-import { storedEventJson } from "../protocol/mesh-event.ts";
+import { type AcceptedEvent, storedEventJson } from "../protocol/mesh-event.ts";
 
 /** Where a topic's log stands. */
 export interface LogPosition {
@@ -127,15 +126,13 @@ export class LogStore {
    * seen inside the dedup window, earlier or in the same call, stores nothing and answers with
    * the original seq.
    */
-  append(events: JsonObject[], now: number, dedupWindowSeconds: number): AppendResult {
+  append(events: readonly AcceptedEvent[], now: number, dedupWindowSeconds: number): AppendResult {
     const result = this.storage.transactionSync(() => {
       let head = this.currentHead;
       const freshAfter = now - dedupWindowSeconds * 1000;
       const outcomes: AppendOutcome[] = [];
       const appended: StoredRow[] = [];
-      for (const event of events) {
-        const id = String(event.id);
-        const source = String(event.source);
+      for (const { id, source, type, json } of events) {
         // Claims the key in one statement: a new key is inserted, a key older than the window is
         // taken over, and a fresh one is left alone (no row returned): the event is a duplicate.
         const claimed = this.sql
@@ -158,9 +155,9 @@ export class LogStore {
           continue;
         }
         head += 1;
-        const body = storedEventJson(event, head);
+        const body = storedEventJson(json, head);
         outcomes.push({ id, source, seq: head, duplicate: false });
-        appended.push({ seq: head, type: String(event.type), body });
+        appended.push({ seq: head, type, body });
       }
       this.insertRows(appended, now);
       const stats: LogStats = {

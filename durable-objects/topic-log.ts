@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import * as v from "valibot";
 import { type ErrorFrame, HEARTBEAT_PING, HEARTBEAT_PONG, parseAck, parseAuth } from "../protocol/frames.ts";
-import type { JsonObject } from "../protocol/json.ts";
+import type { AcceptedEvent } from "../protocol/mesh-event.ts";
 import { SubscribeQuerySchema } from "../protocol/query.ts";
 import type { PublishedEvent, TopicInfo, TopicStats } from "../protocol/responses.ts";
 import { SocketCredentialSchema } from "../protocol/socket-credential.ts";
@@ -41,7 +41,7 @@ export type PublishResult = { ok: true; events: PublishedEvent[] };
 
 interface PublishCall {
   topic: string;
-  events: JsonObject[];
+  events: AcceptedEvent[];
 }
 
 export type HistoryResult =
@@ -103,7 +103,7 @@ export class TopicLog extends DurableObject<Env> {
    * Appends the events of one publish call atomically; answers once the write is durable. Calls
    * that arrive together are written together (group commit), each still all-or-nothing.
    */
-  async publish(topic: string, events: JsonObject[]): Promise<PublishResult> {
+  async publish(topic: string, events: AcceptedEvent[]): Promise<PublishResult> {
     await this.rememberTopic(topic, true);
     return this.publishes.submit({ topic, events });
   }

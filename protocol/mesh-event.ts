@@ -46,12 +46,28 @@ export const StoredEventSchema = v.pipe(
 type StoredEvent = v.InferOutput<typeof StoredEventSchema>;
 
 /**
- * The stored form of an accepted event (`StoredEventSchema`): its JSON with `seq` added. The log
- * serializes each event once, here, and every answer that carries events (pages, frames, webhook
- * bodies) concatenates this text instead of serializing again.
+ * An accepted event as the Worker hands it to its topic's object: the dedup key and type the log
+ * needs, and the event's JSON (checked, without `seq`). It is serialized here, once, in the Worker,
+ * which scales out, and not in the topic's object, which runs on one thread for the whole topic.
  */
-export function storedEventJson(event: JsonObject, seq: number): string {
-  return JSON.stringify({ ...event, seq });
+export interface AcceptedEvent {
+  id: string;
+  source: string;
+  type: string;
+  json: string;
+}
+
+export function acceptedEvent(event: JsonObject): AcceptedEvent {
+  return { id: String(event.id), source: String(event.source), type: String(event.type), json: JSON.stringify(event) };
+}
+
+/**
+ * The stored form of an accepted event (`StoredEventSchema`): its JSON with `seq` added, by
+ * concatenation. Every answer that carries events (pages, frames, webhook bodies) concatenates
+ * this text in turn instead of serializing again.
+ */
+export function storedEventJson(acceptedJson: string, seq: number): string {
+  return `${acceptedJson.slice(0, -1)},"seq":${seq}}`;
 }
 
 /**

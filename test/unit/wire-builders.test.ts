@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { checkEnvelope } from "../../protocol/envelope.ts";
 import { EventFrameSchema, eventFrameText, ServerFrameSchema } from "../../protocol/frames.ts";
 import type { JsonObject } from "../../protocol/json.ts";
-import { StoredEventSchema, storedEventJson } from "../../protocol/mesh-event.ts";
+import { acceptedEvent, StoredEventSchema, storedEventJson } from "../../protocol/mesh-event.ts";
 import { HistoryPageSchema, historyPageText } from "../../protocol/responses.ts";
 import { WebhookPayloadSchema, webhookBodyText } from "../../protocol/subscriptions.ts";
 
@@ -22,7 +22,7 @@ function stored(input: Record<string, unknown>, seq: number): string {
     now,
   );
   if (!checked.ok) throw new Error(`not a valid event: ${checked.message}`);
-  return storedEventJson(checked.event, seq);
+  return storedEventJson(acceptedEvent(checked.event).json, seq);
 }
 
 /** Representative stored events: unicode everywhere, nested data, extensions, binary data, no data. */
@@ -66,6 +66,12 @@ const originals = () => EVENTS.map((json) => JSON.parse(json) as JsonObject);
 describe("storedEventJson", () => {
   it("makes events the stored-event schema accepts, unchanged by parsing", () => {
     for (const json of EVENTS) expect(v.parse(StoredEventSchema, JSON.parse(json))).toEqual(JSON.parse(json));
+  });
+
+  it("is the accepted event serialized whole with seq last", () => {
+    const checked = checkEnvelope({ specversion: "1.0", id: "x", source: "/tests", type: "Thing", data: [1] }, now);
+    if (!checked.ok) throw new Error(checked.message);
+    expect(storedEventJson(acceptedEvent(checked.event).json, 7)).toBe(JSON.stringify({ ...checked.event, seq: 7 }));
   });
 });
 

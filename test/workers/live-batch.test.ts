@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TopicLog } from "../../durable-objects/topic-log.ts";
 import { EVENTS_FRAME_CHARS, type ServerFrame } from "../../protocol/frames.ts";
+import { acceptedEvent } from "../../protocol/mesh-event.ts";
 import { meshFetch } from "./support/mesh-fetch.ts";
 import { collect, type Socket } from "./support/socket.ts";
 
@@ -94,13 +95,13 @@ describe("batched frames", () => {
         );
         // Lands while the socket is still replaying: comes from storage.
         await Promise.all([
-          instance.publish("batched-seam", all(101, 110)),
-          instance.publish("batched-seam", all(111, 125)),
+          instance.publish("batched-seam", all(101, 110).map(acceptedEvent)),
+          instance.publish("batched-seam", all(111, 125).map(acceptedEvent)),
         ]);
         await sock.until(caughtUp, "caught-up");
         await Promise.all([
-          instance.publish("batched-seam", all(126, 140)),
-          instance.publish("batched-seam", all(141, 150)),
+          instance.publish("batched-seam", all(126, 140).map(acceptedEvent)),
+          instance.publish("batched-seam", all(141, 150).map(acceptedEvent)),
         ]);
         await sock.until((f) => seqs(f).at(-1) === 150, "seq 150");
         sock.ws.close(1000);

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { TopicLog } from "../../durable-objects/topic-log.ts";
 import { CLOSE } from "../../protocol/close-codes.ts";
 import { HEARTBEAT_PING, HEARTBEAT_PONG, type ServerFrame } from "../../protocol/frames.ts";
+import { acceptedEvent } from "../../protocol/mesh-event.ts";
 import { meshFetch } from "./support/mesh-fetch.ts";
 import { collect, type Socket, summary } from "./support/socket.ts";
 
@@ -101,9 +102,9 @@ describe("live WebSocket frames", () => {
       );
       // The upgrade sent the first page (51..60); the other pages wait for the event loop, so
       // this publish lands while the socket is still replaying.
-      await instance.publish("seam", events(101, 125));
+      await instance.publish("seam", events(101, 125).map(acceptedEvent));
       await sock.until((f) => f.some((x) => x.type === "caught-up"), "caught-up");
-      await instance.publish("seam", events(126, 150));
+      await instance.publish("seam", events(126, 150).map(acceptedEvent));
       await sock.until((f) => seqs(f).at(-1) === 150, "seq 150");
       sock.ws.close(1000);
       return sock.frames;

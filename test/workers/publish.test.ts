@@ -1,5 +1,6 @@
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { acceptedEvent } from "../../protocol/mesh-event.ts";
 import { allEvents, event, freshTopic, history, info, post, publish, request, topicStub } from "./topic-client.ts";
 
 afterEach(() => {
@@ -163,12 +164,10 @@ describe("batch atomicity", () => {
     const outcome = await runInDurableObject(topicStub(topic), async (_instance, state) => {
       const { LogStore } = await import("../../durable-objects/log-store.ts");
       const store = new LogStore(state.storage.sql, state.storage);
-      // The third event has no serializable form: the write throws after two rows were inserted.
-      const cyclic: Record<string, unknown> = { id: "x3", source: "/tests", type: "T" };
-      cyclic.self = cyclic;
-      const events = [{ id: "x1", source: "/tests", type: "T" }, { id: "x2", source: "/tests", type: "T" }, cyclic];
+      // The third event is past SQLite's row size limit: the write throws after two rows were inserted.
+      const events = [event("x1"), event("x2"), event("x3", { data: "x".repeat(3_000_000) })].map(acceptedEvent);
       try {
-        store.append(events as never, Date.now(), 86_400);
+        store.append(events, Date.now(), 86_400);
         return "appended";
       } catch {
         return { head: store.head, rows: store.read(0, 10).map((r) => r.seq) };

@@ -1,5 +1,6 @@
 import type { Handler, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { acceptedEvent } from "../../protocol/mesh-event.ts";
 import type { PublishResponse } from "../../protocol/responses.ts";
 import { readConfig } from "../../runtime/config.ts";
 import { MeshError } from "../../runtime/mesh-error.ts";
@@ -30,7 +31,7 @@ export const publishEvents: Handler<AppEnv> = async (c) => {
     readConfig(c.env),
     c.get("mesh").catalog,
   );
-  const result = await topicStub(c.env, topic).publish(topic, events);
+  const result = await topicStub(c.env, topic).publish(topic, events.map(acceptedEvent));
   const body: PublishResponse = { topic, events: result.events };
   const allDuplicates = result.events.every((e) => e.duplicate);
   return c.json(body, allDuplicates ? 200 : 201);
