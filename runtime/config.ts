@@ -49,8 +49,20 @@ export type ConfigVars = Partial<
   >
 >;
 
+/** Settings already read, per env object: the publish path asks for them on every request. */
+const readConfigs = new WeakMap<ConfigVars, Readonly<MeshConfig>>();
+
 /** Reads the settings from the Worker's env; it takes no Env type so Node tests can use it too. */
-export function readConfig(env: ConfigVars): MeshConfig {
+export function readConfig(env: ConfigVars): Readonly<MeshConfig> {
+  let config = readConfigs.get(env);
+  if (config === undefined) {
+    config = parseConfig(env);
+    readConfigs.set(env, config);
+  }
+  return config;
+}
+
+function parseConfig(env: ConfigVars): MeshConfig {
   const unknown = env.UNKNOWN_EVENT_TYPES ?? "accept";
   if (unknown !== "accept" && unknown !== "reject") {
     throw new Error(`config UNKNOWN_EVENT_TYPES must be "accept" or "reject", got "${unknown}"`);
