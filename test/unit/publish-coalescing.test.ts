@@ -171,6 +171,33 @@ describe("coalescing concurrent publish() calls", () => {
     await Promise.all([kept, joining]);
     expect(mesh.requests.map((r) => r.events.map((e) => e.id))).toEqual([["e1", "e3"]]);
   });
+
+  it("answers a caller that aborts while its shared request is under way at once; the others get their answers", async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const publisher = createPublisher({
+      baseUrl: mesh.url,
+      retry: fast,
+      // The answer is held until the test lets it through.
+      fetch: async (url, init) => {
+        const res = await fetch(url, init);
+        await held;
+        return res;
+      },
+    });
+    const controller = new AbortController();
+    const kept = publisher.publish("t", event(1));
+    const cancelled = publisher.publish("t", event(2), { signal: controller.signal });
+    await expect.poll(() => mesh.requests.length).toBe(1);
+    controller.abort(new Error("cancelled"));
+    await expect(cancelled).rejects.toThrow("cancelled");
+    release();
+    expect(idsOf(await kept)).toEqual(["e1"]);
+    // The request had already left with both events: the cancelled call's event is stored too.
+    expect(mesh.logs.get("t")?.map((e) => e.id)).toEqual(["e1", "e2"]);
+  });
 });
 
 describe("coalescing bounds and the off switch", () => {
