@@ -18,6 +18,7 @@ import { startRedis } from "./setup/redis.ts";
 import { ensureServers, versionOf } from "./setup/system-packages.ts";
 import { startCeiling, startMesh } from "./setup/workers.ts";
 import { catchupSuite } from "./suites/catchup.ts";
+import { deliverySuite } from "./suites/delivery.ts";
 import { fanoutSuite } from "./suites/fanout.ts";
 import { type LatencySeries, latencySuite } from "./suites/latency.ts";
 import { memorySuite } from "./suites/memory.ts";
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
   if (run.includes("fanout")) rows.push(...(await fanoutSuite(ctx)));
   if (run.includes("catchup")) rows.push(...(await catchupSuite(ctx)));
   if (run.includes("memory")) rows.push(...(await memorySuite(ctx)));
+  if (run.includes("delivery")) rows.push(...(await deliverySuite(ctx)));
 
   mkdirSync(options.outDir, { recursive: true });
   const name = resultName(options.outDir);

@@ -2,7 +2,7 @@
  * Every count and time bound of a run. The full run fits in under 10 minutes on a 2-core machine;
  * the quick run exercises every code path in well under a minute (CI keeps the harness working).
  */
-export const SUITES = ["throughput", "latency", "fanout", "catchup", "memory"] as const;
+export const SUITES = ["throughput", "latency", "fanout", "catchup", "memory", "delivery"] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface BenchOptions {
@@ -20,6 +20,8 @@ export interface BenchOptions {
   catchup: { events: number; historyPage: number; timeoutSeconds: number };
   /** Subscribers held open to measure the runtime's memory; the figure is scaled to 1,000. */
   memorySubscribers: number;
+  /** Events a webhook subscription catches up on (at most `seconds` per measurement), per batch size. */
+  delivery: { events: number; seconds: number; batchSizes: number[] };
 }
 
 type Preset = Omit<BenchOptions, "quick" | "outDir" | "suites" | "report">;
@@ -37,6 +39,7 @@ const FULL: Preset = {
   },
   catchup: { events: 100_000, historyPage: 1000, timeoutSeconds: 90 },
   memorySubscribers: 1000,
+  delivery: { events: 30_000, seconds: 6, batchSizes: [1, 100] },
 };
 
 const QUICK: Preset = {
@@ -52,6 +55,7 @@ const QUICK: Preset = {
   },
   catchup: { events: 2_000, historyPage: 1000, timeoutSeconds: 20 },
   memorySubscribers: 50,
+  delivery: { events: 500, seconds: 3, batchSizes: [1, 100] },
 };
 
 /**

@@ -43,18 +43,43 @@ export class Room {
   }
 }
 
+/** Body of `POST /post-loop`: POST `body` to `url` `count` times, one after another. */
+interface PostLoop {
+  url: string;
+  body: string;
+  count: number;
+}
+
+/**
+ * The runtime's outbound floor for webhook delivery: one POST at a time to the receiver, each
+ * awaited with its answer read, as a subscription in strict order sends them; nothing else (no
+ * storage, no signing). Answers how many succeeded and how long the loop took.
+ */
+async function postLoop({ url, body, count }: PostLoop): Promise<Response> {
+  const started = Date.now();
+  let ok = 0;
+  for (let i = 0; i < count; i++) {
+    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
+    await res.body?.cancel();
+    if (res.ok) ok += 1;
+  }
+  return Response.json({ ok, ms: Date.now() - started });
+}
+
 /**
  * The runtime's ceiling, for comparison with the mesh (bench only, never deployed):
  * - `POST /v1/topics/:topic/events` reads and parses the body like the mesh's Worker, then answers
  *   at once (no validation, no Durable Object, no storage);
  * - a WebSocket upgrade on `/ws` is accepted by the Worker itself and held (what a connection costs
  *   the runtime with no Durable Object behind it);
- * - `/room/:name` (upgrade or POST) reaches the relaying Durable Object above.
+ * - `/room/:name` (upgrade or POST) reaches the relaying Durable Object above;
+ * - `POST /post-loop` POSTs to a receiver in a loop (the outbound floor, above).
  */
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     const { pathname } = new URL(request.url);
     if (pathname.startsWith("/room/")) return env.ROOM.get(env.ROOM.idFromName(pathname)).fetch(request);
+    if (pathname === "/post-loop") return postLoop((await request.json()) as PostLoop);
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
       const pair = new WebSocketPair();
       pair[1].accept();

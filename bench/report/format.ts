@@ -6,6 +6,7 @@ export const SECTION_TITLES: Record<Row["section"], string> = {
   fanout: "3. Fan-out",
   catchup: "4. Catch-up",
   memory: "5. Memory of the local runtime",
+  delivery: "6. Webhook delivery",
 };
 
 /** A figure with a sensible number of digits and thousands separators. */

@@ -13,6 +13,8 @@ const WHAT: Record<Row["section"], string> = {
     "A reader that is the whole topic behind, events/s until it holds every event: mesh WebSocket replay (until `caught-up`) and history API pages of 1,000; Redis Streams XRANGE pages of 1,000; a JetStream ordered consumer.",
   memory:
     "Resident memory (RSS) of a fresh local runtime before and after idle subscribers connect to one topic, scaled to 1,000 subscribers; read 2 s after connecting and again after the topic's Durable Object could hibernate; one sample each. Peers: a fresh Node ws broadcaster process, and the bench-only Worker accepting the WebSockets itself with no Durable Object (what workerd spends per connection on its own).",
+  delivery:
+    "One durable webhook subscription created at the oldest event of a topic that holds the whole measurement's events, delivering to a healthy receiver on 127.0.0.1 (a Node HTTP server that answers 200 at once): events/s received from its creation until it holds them all (or the time bound). Peer: a bench-only Worker on the same workerd POSTing bodies of the same size to the same receiver in a loop, one at a time, with no storage and no signing: the runtime's outbound floor.",
 };
 
 function sectionTable(rows: Row[]): string {

@@ -37,6 +37,8 @@ export async function startMesh(): Promise<LocalWorker> {
       // Every bench socket comes from one address with one token: the per-client caps stay out of reach.
       LIVE_MAX_SOCKETS_PER_CLIENT: "30000",
       LIVE_MAX_SOCKETS_PER_CREDENTIAL: "30000",
+      // The delivery suite's webhook receiver listens on 127.0.0.1.
+      WEBHOOK_ALLOWED_HOSTS: "127.0.0.1",
     },
     { KEY_RATE_LIMITER: UNLIMITED, ADDRESS_RATE_LIMITER: UNLIMITED },
     secret,
