@@ -107,3 +107,37 @@ export function earliest(...times: (number | null)[]): number | null {
 export function dueCutoff(now: number, armedAt: number | null): number {
   return Math.max(now, armedAt ?? 0);
 }
+
+/** Sends of one alarm run at most, every subscription together: a run stays well inside one invocation's subrequest limit. */
+export const MAX_SENDS_PER_RUN = 500;
+/** How long one alarm run starts new sends; then it hands over to a fresh run (due at once). */
+export const RUN_BUDGET_MS = 10_000;
+/**
+ * While a subscription catches up, its cursor is written at most this often. Every write is a
+ * commit that the next outgoing request waits for (the output gate), so writing after each
+ * delivery would cost a disk sync per delivery; a crash redelivers at most this much (at least once).
+ */
+export const CHECKPOINT_MS = 250;
+
+/** What is left of one alarm run: sends, shared by every subscription, and time. */
+export class RunBudget {
+  private sends: number;
+  private readonly until: number;
+
+  constructor(now: number, sends = MAX_SENDS_PER_RUN, ms = RUN_BUDGET_MS) {
+    this.sends = sends;
+    this.until = now + ms;
+  }
+
+  /** Takes one send; false once the run has spent its sends or its time (it then ends, due again at once). */
+  take(now: number): boolean {
+    if (this.sends <= 0 || now >= this.until) return false;
+    this.sends -= 1;
+    return true;
+  }
+}
+
+/** True when a catching-up subscription writes its cursor (and renews its lease) before its next send. */
+export function checkpointDue(lastCheckpointAt: number | null, now: number): boolean {
+  return lastCheckpointAt === null || now - lastCheckpointAt >= CHECKPOINT_MS;
+}

@@ -1,19 +1,12 @@
-import { type SubscriptionConfig, webhookBodyText } from "../protocol/subscriptions.ts";
+import { webhookBodyText } from "../protocol/subscriptions.ts";
 import { logLine } from "../runtime/log.ts";
-import { afterFailure, nextStep } from "./delivery-planner.ts";
-import type { LogStore, StoredRow } from "./log-store.ts";
+import { type DeliveryContext, type EventRow, leaseMs } from "./delivery-context.ts";
+import { afterFailure, RunBudget } from "./delivery-planner.ts";
+import type { LogStore } from "./log-store.ts";
 import { sendToQueue } from "./queue-sender.ts";
+import { deliverStrict } from "./strict-delivery.ts";
 import type { SubscriptionRow, SubscriptionStore } from "./subscription-store.ts";
 import { type SendResult, sendWebhook } from "./webhook-sender.ts";
-
-/** An event as it is sent: its seq and its stored JSON. */
-type EventRow = Pick<StoredRow, "seq" | "body">;
-
-/** Batches one subscription may deliver in one alarm run before yielding to the next run. */
-const MAX_BATCHES_PER_RUN = 20;
-/** Beyond a send's own timeout: how long a claimed delivery waits before it counts as lost. */
-const LEASE_MARGIN_MS = 5_000;
-const QUEUE_SEND_LEASE_MS = 30_000;
 
 export interface DispatcherContext {
   store: SubscriptionStore;
@@ -28,14 +21,17 @@ export interface DispatcherContext {
 }
 
 /**
- * Delivers due subscriptions, each in seq order. Subscriptions run side by side; within one,
- * the next batch goes out only after the previous one succeeded or was given up, which is what
- * keeps delivery in order. Runs are serialized, so an alarm run early never overlaps one in flight.
+ * Delivers due subscriptions, side by side, each in its own loop (strict-delivery.ts) until it is
+ * caught up or the run's budget (sends and time, shared) is spent. Runs are serialized, so an alarm
+ * run early never overlaps one in flight.
  */
 export class SubscriptionDispatcher {
   private running: Promise<void> = Promise.resolve();
+  private readonly delivery: DeliveryContext;
 
-  constructor(private readonly ctx: DispatcherContext) {}
+  constructor(private readonly ctx: DispatcherContext) {
+    this.delivery = { ...ctx, send: (sub, rows, attempt) => this.send(sub, rows, attempt) };
+  }
 
   run(cutoff: number): Promise<void> {
     const next = this.running.then(() => this.runDue(cutoff));
@@ -45,72 +41,23 @@ export class SubscriptionDispatcher {
 
   private async runDue(cutoff: number): Promise<void> {
     const names = this.ctx.store.dueNames(cutoff);
-    await Promise.all(names.map((name) => this.runSubscription(name, cutoff)));
+    const budget = new RunBudget(Date.now());
+    await Promise.all(names.map((name) => this.runSubscription(name, cutoff, budget)));
   }
 
-  private async runSubscription(name: string, cutoff: number): Promise<void> {
+  private async runSubscription(name: string, cutoff: number, budget: RunBudget): Promise<void> {
     // Redriven dead letters are older than anything after the cursor: they go first.
-    for (let i = 0; i < MAX_BATCHES_PER_RUN && (await this.redriveOnce(name, cutoff)); i++);
-    for (let i = 0; i < MAX_BATCHES_PER_RUN && (await this.deliverOnce(name, cutoff)); i++);
-  }
-
-  /** One step of the cursor; true when the subscription has more to deliver right away. */
-  private async deliverOnce(name: string, cutoff: number): Promise<boolean> {
-    const { store, log } = this.ctx;
-    const sub = store.get(name);
-    const limit = Math.max(cutoff, Date.now());
-    if (sub?.state !== "active" || sub.nextAttemptAt === null || sub.nextAttemptAt > limit) return false;
-    const { config } = sub;
-    const { head, oldest } = log.position();
-    // Events after the cursor were removed by retention before delivery reached them.
-    if (sub.cursor < oldest - 1) {
-      const gap = { from: sub.cursor + 1, to: oldest - 1 };
-      const onGap = config.onGap ?? "pause";
-      logLine("subscription gap", { topic: this.ctx.topic(), subscription: name, ...gap, policy: onGap });
-      return store.recordGap(name, sub.version, gap, onGap, Date.now()) && onGap === "continue";
-    }
-    const rows = log.read(sub.cursor, config.batchSize, config.types);
-    const step = nextStep(sub.cursor, head, sub.batchEnd, rows);
-    if (step.kind === "idle") {
-      store.advance(name, sub.version, sub.cursor, 0, Date.now(), false);
-      return false;
-    }
-    if (step.kind === "skip") return store.advance(name, sub.version, step.cursor, 0, Date.now(), step.cursor < head);
-
-    const leased = store.lease(name, sub.version, step.end, Date.now() + leaseMs(config));
-    if (!leased) return false;
-    await this.ctx.arm();
-    const attempt = sub.attempts + 1;
-    const result = await this.send(sub, step.rows, attempt);
-    const now = Date.now();
-    const range = { topic: this.ctx.topic(), subscription: name, from: step.rows[0].seq, to: step.end, attempt };
-    if (result.ok) {
-      logLine("delivered", { ...range, events: step.rows.length });
-      return store.advance(name, sub.version, step.end, step.rows.length, now, step.end < log.head);
-    }
-    const outcome = afterFailure(sub, config.retry, config.onExhausted, now, this.ctx.random);
-    switch (outcome.kind) {
-      case "retry":
-        logLine("delivery failed", { ...range, error: result.error, retryInMs: outcome.delayMs });
-        store.scheduleRetry(name, sub.version, outcome, result.error, now);
-        return false;
-      case "pause":
-        logLine("subscription paused", { ...range, error: result.error, attempts: outcome.attempts });
-        store.pauseExhausted(name, sub.version, outcome.attempts, result.error, now);
-        return false;
-      case "dead-letter":
-        logLine("subscription dead letter", { ...range, error: result.error, attempts: outcome.attempts });
-        return store.deadLetter(name, sub.version, step.rows, step.end, outcome, result.error, now);
-    }
+    while (await this.redriveOnce(name, cutoff, budget));
+    await deliverStrict(this.delivery, name, cutoff, budget);
   }
 
   /** One batch of requested redrives; true when more are due right away. */
-  private async redriveOnce(name: string, cutoff: number): Promise<boolean> {
+  private async redriveOnce(name: string, cutoff: number, budget: RunBudget): Promise<boolean> {
     const { store } = this.ctx;
     const sub = store.get(name);
     if (sub?.state !== "active") return false;
     const due = store.deadLetters.dueRedrives(name, Math.max(cutoff, Date.now()), sub.config.batchSize);
-    if (due.length === 0) return false;
+    if (due.length === 0 || !budget.take(Date.now())) return false;
     const seqs = due.map((d) => d.seq);
     store.deadLetters.setRedriveAt(name, seqs, Date.now() + leaseMs(sub.config));
     await this.ctx.arm();
@@ -158,8 +105,4 @@ export class SubscriptionDispatcher {
     if (sub.retiringSecret !== null && (sub.retiringUntil ?? 0) > Date.now()) secrets.push(sub.retiringSecret);
     return sendWebhook({ url: target.url, secrets, timeoutMs: target.timeoutMs, id, body, headers });
   }
-}
-
-function leaseMs(config: SubscriptionConfig): number {
-  return (config.target.type === "webhook" ? config.target.timeoutMs : QUEUE_SEND_LEASE_MS) + LEASE_MARGIN_MS;
 }

@@ -285,15 +285,32 @@ export class SubscriptionStore {
   }
 
   /**
-   * Claims the next delivery before it is sent: its end is kept (a retry resends the same batch)
-   * and the due time moves to `until`, so if the object dies mid-send the alarm resends then.
+   * A catching-up subscription's progress and its claim on the next delivery, in one write: the
+   * cursor and count of what was delivered since the last checkpoint, the end of the batch about to
+   * be sent (a retry after a crash resends the same batch), and the due time moved to `until`, so if
+   * the object dies the alarm resends from this cursor then.
    */
-  lease(name: string, version: number, batchEnd: number, until: number): boolean {
+  checkpoint(
+    name: string,
+    version: number,
+    progress: { cursor: number; delivered: number; attempts: number; firstFailureAt: number | null },
+    batchEnd: number,
+    until: number,
+    now: number,
+  ): boolean {
     return (
       this.sql.exec(
-        "UPDATE subscriptions SET batch_end = ?, next_attempt_at = ? WHERE name = ? AND version = ?",
+        `UPDATE subscriptions SET cursor = ?, delivered = delivered + ?, attempts = ?, first_failure_at = ?,
+           batch_end = ?, next_attempt_at = ?, last_delivered_at = CASE WHEN ? > 0 THEN ? ELSE last_delivered_at END
+         WHERE name = ? AND version = ?`,
+        progress.cursor,
+        progress.delivered,
+        progress.attempts,
+        progress.firstFailureAt,
         batchEnd,
         until,
+        progress.delivered,
+        now,
         name,
         version,
       ).rowsWritten > 0
@@ -319,17 +336,20 @@ export class SubscriptionStore {
     );
   }
 
+  /** The batch ending at `batchEnd` failed: it is sent again, the same events, at `nextAttemptAt`. */
   scheduleRetry(
     name: string,
     version: number,
+    batchEnd: number,
     retry: { attempts: number; firstFailureAt: number; nextAttemptAt: number },
     error: string,
     now: number,
   ): boolean {
     return (
       this.sql.exec(
-        `UPDATE subscriptions SET attempts = ?, first_failure_at = ?, next_attempt_at = ?, last_error = ?,
+        `UPDATE subscriptions SET batch_end = ?, attempts = ?, first_failure_at = ?, next_attempt_at = ?, last_error = ?,
            last_error_at = ? WHERE name = ? AND version = ?`,
+        batchEnd,
         retry.attempts,
         retry.firstFailureAt,
         retry.nextAttemptAt,

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { afterFailure, cursorFor, dueCutoff, earliest, nextStep } from "../../durable-objects/delivery-planner.ts";
+import {
+  afterFailure,
+  CHECKPOINT_MS,
+  checkpointDue,
+  cursorFor,
+  dueCutoff,
+  earliest,
+  nextStep,
+  RunBudget,
+} from "../../durable-objects/delivery-planner.ts";
 
 const rows = (...seqs: number[]) => seqs.map((seq) => ({ seq }));
 const policy = { maxAttempts: 4, firstDelayMs: 1000, maxDelayMs: 3000 };
@@ -84,5 +93,24 @@ describe("due times", () => {
     expect(dueCutoff(100, 500)).toBe(500);
     expect(dueCutoff(900, 500)).toBe(900);
     expect(dueCutoff(900, null)).toBe(900);
+  });
+});
+
+describe("RunBudget", () => {
+  it("gives out its sends until they or its time run out", () => {
+    const budget = new RunBudget(1000, 2, 500);
+    expect(budget.take(1000)).toBe(true);
+    expect(budget.take(1499)).toBe(true);
+    expect(budget.take(1499)).toBe(false);
+    const timed = new RunBudget(1000, 10, 500);
+    expect(timed.take(1500)).toBe(false);
+  });
+});
+
+describe("checkpointDue", () => {
+  it("writes before the first send, then at most every CHECKPOINT_MS", () => {
+    expect(checkpointDue(null, 5)).toBe(true);
+    expect(checkpointDue(1000, 1000 + CHECKPOINT_MS - 1)).toBe(false);
+    expect(checkpointDue(1000, 1000 + CHECKPOINT_MS)).toBe(true);
   });
 });
