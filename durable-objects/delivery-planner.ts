@@ -141,3 +141,16 @@ export class RunBudget {
 export function checkpointDue(lastCheckpointAt: number | null, now: number): boolean {
   return lastCheckpointAt === null || now - lastCheckpointAt >= CHECKPOINT_MS;
 }
+
+/**
+ * Deliveries of an unordered subscription that may wait for a retry at once. Past it, no new
+ * events are handed out until some resolve (delivered, dead-lettered): rows and memory stay bounded
+ * however many events fail.
+ */
+export const MAX_RETRYING_DELIVERIES = 100;
+
+/** How many new deliveries an unordered subscription may start now. */
+export function dispatchRoom(maxInFlight: number, inFlight: number, retrying: number): number {
+  if (retrying >= MAX_RETRYING_DELIVERIES) return 0;
+  return Math.max(0, maxInFlight - inFlight);
+}

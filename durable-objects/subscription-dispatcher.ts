@@ -6,6 +6,7 @@ import type { LogStore } from "./log-store.ts";
 import { sendToQueue } from "./queue-sender.ts";
 import { deliverStrict } from "./strict-delivery.ts";
 import type { SubscriptionRow, SubscriptionStore } from "./subscription-store.ts";
+import { deliverUnordered } from "./unordered-delivery.ts";
 import { type SendResult, sendWebhook } from "./webhook-sender.ts";
 
 export interface DispatcherContext {
@@ -21,8 +22,9 @@ export interface DispatcherContext {
 }
 
 /**
- * Delivers due subscriptions, side by side, each in its own loop (strict-delivery.ts) until it is
- * caught up or the run's budget (sends and time, shared) is spent. Runs are serialized, so an alarm
+ * Delivers due subscriptions, side by side, each in its own loop (strict-delivery.ts, or
+ * unordered-delivery.ts when it chose so) until it is caught up or the run's budget (sends and
+ * time, shared) is spent. Runs are serialized, so an alarm
  * run early never overlaps one in flight.
  */
 export class SubscriptionDispatcher {
@@ -48,7 +50,9 @@ export class SubscriptionDispatcher {
   private async runSubscription(name: string, cutoff: number, budget: RunBudget): Promise<void> {
     // Redriven dead letters are older than anything after the cursor: they go first.
     while (await this.redriveOnce(name, cutoff, budget));
-    await deliverStrict(this.delivery, name, cutoff, budget);
+    const ordering = this.ctx.store.get(name)?.config.delivery.ordering;
+    const deliver = ordering === "unordered" ? deliverUnordered : deliverStrict;
+    await deliver(this.delivery, name, cutoff, budget);
   }
 
   /** One batch of requested redrives; true when more are due right away. */

@@ -190,6 +190,7 @@ export class SubscriptionManager {
       this.log.head,
       this.store.deadLetters.count(row.name),
       this.store.gaps(row.name, GAPS_SHOWN),
+      this.store.deliveries.counts(row.name),
     );
   }
 }
@@ -220,8 +221,16 @@ function toView(
   head: number,
   deadLetters: number,
   gaps: { count: number; latest: { from: number; to: number; at: number }[] },
+  unordered: { inFlight: number; retrying: number; attempts: number },
 ): SubscriptionView {
-  const { target, types, retry, onExhausted, onGap, batchSize } = row.config;
+  const { target, types, retry, onExhausted, onGap, batchSize, delivery } = row.config;
+  // Strict order has one delivery at most: claimed (in flight) until it fails, then retrying.
+  const strict = {
+    inFlight: row.batchEnd !== null && row.attempts === 0 ? 1 : 0,
+    retrying: row.attempts > 0 ? 1 : 0,
+    attempts: row.attempts,
+  };
+  const outstanding = delivery.ordering === "unordered" ? unordered : strict;
   return {
     topic,
     name: row.name,
@@ -237,10 +246,13 @@ function toView(
     // Subscriptions stored before gaps had a policy pause at one: the safe default.
     onGap: onGap ?? "pause",
     batchSize,
+    delivery,
     cursor: row.cursor,
     head,
     lag: Math.max(0, head - row.cursor),
-    attempts: row.attempts,
+    attempts: outstanding.attempts,
+    inFlight: outstanding.inFlight,
+    retrying: outstanding.retrying,
     nextAttemptAt: iso(row.nextAttemptAt),
     lastError: row.lastError,
     lastErrorAt: iso(row.lastErrorAt),

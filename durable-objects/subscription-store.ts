@@ -1,6 +1,7 @@
 import type { SubscriptionConfig } from "../protocol/subscriptions.ts";
 import type { StoredRow } from "./log-store.ts";
 import { SubscriptionDeadLetters } from "./subscription-dead-letters.ts";
+import { SubscriptionDeliveries, UNORDERED_CURSOR } from "./subscription-deliveries.ts";
 
 /** A subscription as stored: its config (with the webhook secret) and its delivery state. */
 export interface SubscriptionRow {
@@ -14,6 +15,8 @@ export interface SubscriptionRow {
   attempts: number;
   /** Last seq of the batch being retried or sent; null when none is in flight. */
   batchEnd: number | null;
+  /** Unordered: the last seq handed to a delivery (those after the cursor may be done); null when strict. */
+  dispatched: number | null;
   firstFailureAt: number | null;
   /** When delivery is due; null when caught up or paused. */
   nextAttemptAt: number | null;
@@ -32,7 +35,7 @@ export interface SubscriptionRow {
 
 type SqlRow = Record<string, SqlStorageValue>;
 
-const SUBSCRIPTION_COLUMNS = `name, config, state, paused_reason AS pausedReason, cursor, attempts, batch_end AS batchEnd,
+const SUBSCRIPTION_COLUMNS = `name, config, state, paused_reason AS pausedReason, cursor, attempts, batch_end AS batchEnd, dispatched,
   first_failure_at AS firstFailureAt, next_attempt_at AS nextAttemptAt, last_error AS lastError,
   last_error_at AS lastErrorAt, last_delivered_at AS lastDeliveredAt, delivered, version,
   retiring_secret AS retiringSecret, retiring_until AS retiringUntil,
@@ -46,6 +49,7 @@ const SUBSCRIPTION_COLUMNS = `name, config, state, paused_reason AS pausedReason
  */
 export class SubscriptionStore {
   readonly deadLetters: SubscriptionDeadLetters;
+  readonly deliveries: SubscriptionDeliveries;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -53,6 +57,7 @@ export class SubscriptionStore {
   ) {
     // Created first: the due-time queries below read both tables.
     this.deadLetters = new SubscriptionDeadLetters(sql);
+    this.deliveries = new SubscriptionDeliveries(sql);
     sql.exec(`CREATE TABLE IF NOT EXISTS subscriptions (
         name TEXT PRIMARY KEY, config TEXT NOT NULL, state TEXT NOT NULL, paused_reason TEXT,
         cursor INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, batch_end INTEGER,
@@ -68,6 +73,8 @@ export class SubscriptionStore {
       sql.exec(`ALTER TABLE subscriptions ADD COLUMN retiring_secret TEXT;
         ALTER TABLE subscriptions ADD COLUMN retiring_until INTEGER;`);
     }
+    if (!columns.some((c) => c.name === "dispatched"))
+      sql.exec("ALTER TABLE subscriptions ADD COLUMN dispatched INTEGER");
   }
 
   get(name: string): SubscriptionRow | null {
@@ -86,28 +93,37 @@ export class SubscriptionStore {
 
   create(name: string, config: SubscriptionConfig, cursor: number, now: number): void {
     this.sql.exec(
-      `INSERT INTO subscriptions (name, config, state, cursor, next_attempt_at, created_at, updated_at)
-       VALUES (?, ?, 'active', ?, ?, ?, ?)`,
+      `INSERT INTO subscriptions (name, config, state, cursor, dispatched, next_attempt_at, created_at, updated_at)
+       VALUES (?, ?, 'active', ?, ?, ?, ?, ?)`,
       name,
       JSON.stringify(config),
       cursor,
+      unordered(config) ? cursor : null,
       now,
       now,
       now,
     );
   }
 
-  /** A new config drops any delivery in flight: the next one starts afresh under the new config. */
+  /**
+   * A new config drops any delivery in flight: the next one starts afresh under the new config,
+   * from the cursor (an unordered subscription's events done ahead of it are delivered again).
+   */
   replaceConfig(name: string, config: SubscriptionConfig, now: number): void {
-    this.sql.exec(
-      `UPDATE subscriptions SET config = ?, attempts = 0, batch_end = NULL, first_failure_at = NULL,
-         next_attempt_at = CASE state WHEN 'active' THEN ? ELSE NULL END, version = version + 1, updated_at = ?
-       WHERE name = ?`,
-      JSON.stringify(config),
-      now,
-      now,
-      name,
-    );
+    this.storage.transactionSync(() => {
+      this.deliveries.deleteAll(name);
+      this.sql.exec(
+        `UPDATE subscriptions SET config = ?, attempts = 0, batch_end = NULL, first_failure_at = NULL,
+           dispatched = CASE WHEN ? THEN cursor ELSE NULL END,
+           next_attempt_at = CASE state WHEN 'active' THEN ? ELSE NULL END, version = version + 1, updated_at = ?
+         WHERE name = ?`,
+        JSON.stringify(config),
+        unordered(config) ? 1 : 0,
+        now,
+        now,
+        name,
+      );
+    });
   }
 
   /**
@@ -139,15 +155,25 @@ export class SubscriptionStore {
    * first moves up to `atLeast` (past the events that are gone), which is the operator's decision.
    */
   resume(name: string, now: number, atLeast: number): void {
-    this.sql.exec(
-      `UPDATE subscriptions SET state = 'active', attempts = 0, batch_end = NULL, first_failure_at = NULL,
-         cursor = CASE paused_reason WHEN 'gap' THEN MAX(cursor, ?) ELSE cursor END, paused_reason = NULL,
-         next_attempt_at = ?, version = version + 1, updated_at = ? WHERE name = ?`,
-      atLeast,
-      now,
-      now,
-      name,
-    );
+    this.storage.transactionSync(() => {
+      const atGap = this.get(name)?.pausedReason === "gap";
+      this.deliveries.restart(name, now);
+      if (atGap) this.deliveries.dropUpTo(name, atLeast);
+      this.sql.exec(
+        `UPDATE subscriptions SET state = 'active', attempts = 0, batch_end = NULL, first_failure_at = NULL,
+           cursor = CASE WHEN ? THEN MAX(cursor, ?) ELSE cursor END,
+           dispatched = CASE WHEN ? AND dispatched IS NOT NULL THEN MAX(dispatched, ?) ELSE dispatched END,
+           paused_reason = NULL, next_attempt_at = ?, version = version + 1, updated_at = ? WHERE name = ?`,
+        atGap ? 1 : 0,
+        atLeast,
+        atGap ? 1 : 0,
+        atLeast,
+        now,
+        now,
+        name,
+      );
+      this.updateUnorderedCursor(name);
+    });
   }
 
   /**
@@ -175,12 +201,18 @@ export class SubscriptionStore {
             ).rowsWritten > 0
           : this.sql.exec(
               `UPDATE subscriptions SET cursor = ?, attempts = 0, batch_end = NULL, first_failure_at = NULL,
+                 dispatched = CASE WHEN dispatched IS NULL THEN NULL ELSE MAX(dispatched, ?) END,
                  next_attempt_at = ? WHERE name = ? AND version = ?`,
+              gap.to,
               gap.to,
               now,
               name,
               version,
             ).rowsWritten > 0;
+      if (applied && onGap === "continue") {
+        this.deliveries.dropUpTo(name, gap.to);
+        this.updateUnorderedCursor(name);
+      }
       if (applied) {
         this.sql.exec(
           `INSERT INTO subscription_gaps (subscription, from_seq, to_seq, at, reason) VALUES (?, ?, ?, ?, 'retention')
@@ -212,21 +244,27 @@ export class SubscriptionStore {
   }
 
   seek(name: string, cursor: number, now: number): void {
-    this.sql.exec(
-      `UPDATE subscriptions SET cursor = ?, attempts = 0, batch_end = NULL, first_failure_at = NULL,
-         next_attempt_at = CASE state WHEN 'active' THEN ? ELSE NULL END, version = version + 1, updated_at = ?
-       WHERE name = ?`,
-      cursor,
-      now,
-      now,
-      name,
-    );
+    this.storage.transactionSync(() => {
+      this.deliveries.deleteAll(name);
+      this.sql.exec(
+        `UPDATE subscriptions SET cursor = ?, attempts = 0, batch_end = NULL, first_failure_at = NULL,
+           dispatched = CASE WHEN dispatched IS NULL THEN NULL ELSE ? END,
+           next_attempt_at = CASE state WHEN 'active' THEN ? ELSE NULL END, version = version + 1, updated_at = ?
+         WHERE name = ?`,
+        cursor,
+        cursor,
+        now,
+        now,
+        name,
+      );
+    });
   }
 
   /** Deletes the subscription, its dead letters and its gaps. */
   delete(name: string): boolean {
     return this.storage.transactionSync(() => {
       this.deadLetters.deleteAll(name);
+      this.deliveries.deleteAll(name);
       this.sql.exec("DELETE FROM subscription_gaps WHERE subscription = ?", name);
       return this.sql.exec("DELETE FROM subscriptions WHERE name = ?", name).rowsWritten > 0;
     });
@@ -264,6 +302,9 @@ export class SubscriptionStore {
            SELECT MIN(next_attempt_at) AS due FROM subscriptions WHERE state = 'active'
            UNION ALL
            SELECT MIN(d.redrive_at) AS due FROM subscription_dead_letters d
+             JOIN subscriptions s ON s.name = d.subscription WHERE s.state = 'active'
+           UNION ALL
+           SELECT MIN(d.due_at) AS due FROM subscription_deliveries d
              JOIN subscriptions s ON s.name = d.subscription WHERE s.state = 'active')`,
       )
       .one();
@@ -275,8 +316,10 @@ export class SubscriptionStore {
     return this.sql
       .exec<{ name: string }>(
         `SELECT s.name FROM subscriptions s WHERE s.state = 'active' AND (s.next_attempt_at <= ? OR EXISTS (
-           SELECT 1 FROM subscription_dead_letters d WHERE d.subscription = s.name AND d.redrive_at <= ?))
+           SELECT 1 FROM subscription_dead_letters d WHERE d.subscription = s.name AND d.redrive_at <= ?) OR EXISTS (
+           SELECT 1 FROM subscription_deliveries d WHERE d.subscription = s.name AND d.due_at <= ?))
          ORDER BY s.name`,
+        cutoff,
         cutoff,
         cutoff,
       )
@@ -406,8 +449,126 @@ export class SubscriptionStore {
       return moved;
     });
   }
+
+  /** Unordered: `from`..`to` is handed to a delivery, claimed until `until`. */
+  dispatch(name: string, version: number, from: number, to: number, until: number): boolean {
+    return this.storage.transactionSync(() => {
+      if (!this.setIfVersion(name, version, "dispatched = ?", to)) return false;
+      this.deliveries.claim(name, from, to, until);
+      return true;
+    });
+  }
+
+  /** Unordered: the seqs up to `to` hold nothing for the subscription (filtered out): passed. */
+  skipTo(name: string, version: number, to: number): boolean {
+    return this.storage.transactionSync(() => {
+      if (!this.setIfVersion(name, version, "dispatched = ?", to)) return false;
+      this.updateUnorderedCursor(name);
+      return true;
+    });
+  }
+
+  /** Unordered: a delivery due again (a retry, or a send a crash cut off) is claimed before it is sent. */
+  claimRetry(name: string, version: number, from: number, to: number, until: number): boolean {
+    return this.storage.transactionSync(() => {
+      if (!this.setIfVersion(name, version, "updated_at = updated_at")) return false;
+      this.deliveries.claim(name, from, to, until);
+      return true;
+    });
+  }
+
+  /** Unordered: a delivery succeeded; the cursor moves up to the lowest seq not yet done. */
+  unorderedDelivered(name: string, version: number, from: number, delivered: number, now: number): boolean {
+    return this.storage.transactionSync(() => {
+      const set = "delivered = delivered + ?, last_delivered_at = ?";
+      if (!this.setIfVersion(name, version, set, delivered, now)) return false;
+      this.deliveries.remove(name, from);
+      this.updateUnorderedCursor(name);
+      return true;
+    });
+  }
+
+  /** Unordered: a delivery failed and waits for its own next attempt; the others go on. */
+  unorderedRetry(
+    name: string,
+    version: number,
+    from: number,
+    retry: { attempts: number; firstFailureAt: number; nextAttemptAt: number },
+    error: string,
+    now: number,
+  ): boolean {
+    return this.storage.transactionSync(() => {
+      if (!this.setIfVersion(name, version, "last_error = ?, last_error_at = ?", error, now)) return false;
+      this.deliveries.failed(name, from, retry, retry.nextAttemptAt);
+      return true;
+    });
+  }
+
+  /** Unordered: a delivery ran out of attempts; its events become dead letters as its row goes. */
+  unorderedDeadLetter(
+    name: string,
+    version: number,
+    from: number,
+    rows: StoredRow[],
+    failure: { attempts: number; firstFailureAt: number },
+    error: string,
+    now: number,
+  ): boolean {
+    return this.storage.transactionSync(() => {
+      if (!this.setIfVersion(name, version, "last_error = ?, last_error_at = ?", error, now)) return false;
+      this.deadLetters.record(name, rows, failure, error, now);
+      this.deliveries.remove(name, from);
+      this.updateUnorderedCursor(name);
+      return true;
+    });
+  }
+
+  /** Unordered: a delivery ran out of attempts and the policy is to pause; it stays, attempts kept. */
+  unorderedPause(
+    name: string,
+    version: number,
+    from: number,
+    failure: { attempts: number; firstFailureAt: number },
+    error: string,
+    now: number,
+  ): boolean {
+    return this.storage.transactionSync(() => {
+      if (!this.pauseExhausted(name, version, failure.attempts, error, now)) return false;
+      this.deliveries.failed(name, from, failure, now);
+      return true;
+    });
+  }
+
+  /** Unordered: when new events are due to be handed out (now), or not before an append (null). */
+  setDispatchDue(name: string, version: number, due: number | null): void {
+    this.setIfVersion(name, version, "next_attempt_at = ?", due);
+  }
+
+  /** `SET <assignments>` on the row if the user changed nothing since `version` was read. */
+  private setIfVersion(name: string, version: number, assignments: string, ...values: SqlStorageValue[]): boolean {
+    return (
+      this.sql.exec(`UPDATE subscriptions SET ${assignments} WHERE name = ? AND version = ?`, ...values, name, version)
+        .rowsWritten > 0
+    );
+  }
+
+  /** An unordered subscription's cursor from its outstanding deliveries (strict ones have no `dispatched`). */
+  private updateUnorderedCursor(name: string): void {
+    this.sql.exec(
+      `UPDATE subscriptions SET cursor = ${UNORDERED_CURSOR} WHERE name = ? AND dispatched IS NOT NULL`,
+      name,
+      name,
+    );
+  }
 }
 
 function toSubscription(row: SqlRow): SubscriptionRow {
-  return { ...(row as unknown as SubscriptionRow), config: JSON.parse(row.config as string) as SubscriptionConfig };
+  const config = JSON.parse(row.config as string) as SubscriptionConfig;
+  // Subscriptions stored before delivery modes existed deliver in strict order.
+  config.delivery ??= { ordering: "strict" };
+  return { ...(row as unknown as SubscriptionRow), config };
+}
+
+function unordered(config: SubscriptionConfig): boolean {
+  return config.delivery.ordering === "unordered";
 }

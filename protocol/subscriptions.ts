@@ -35,6 +35,9 @@ export function isWebhookSecret(secret: string): boolean {
 export const DEFAULT_RETRY = { maxAttempts: 10, firstDelayMs: 1_000, maxDelayMs: 300_000 } as const;
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 export const MAX_BATCH_SIZE = 100;
+/** Deliveries an unordered subscription has in flight at once, by default and at most. */
+export const DEFAULT_MAX_IN_FLIGHT = 8;
+export const MAX_IN_FLIGHT = 32;
 
 const int = (name: string, min: number, max: number) =>
   v.pipe(
@@ -88,6 +91,23 @@ export const RetryPolicySchema = v.pipe(
 const seqSchema = (name: string) => int(name, 1, Number.MAX_SAFE_INTEGER);
 
 /**
+ * How deliveries are ordered. `strict` (the default): one delivery at a time, in seq order; a
+ * failing event holds back the ones after it. `unordered`: up to `maxInFlight` deliveries at once,
+ * each retried on its own schedule while later events go on.
+ */
+export const DeliveryModeSchema = v.variant(
+  "ordering",
+  [
+    v.strictObject({ ordering: v.literal("strict") }),
+    v.strictObject({
+      ordering: v.literal("unordered"),
+      maxInFlight: v.optional(int("maxInFlight", 1, MAX_IN_FLIGHT), DEFAULT_MAX_IN_FLIGHT),
+    }),
+  ],
+  'delivery.ordering must be "strict" or "unordered"',
+);
+
+/**
  * Where delivery starts: `earliest` (the oldest retained event), `latest` (only events published
  * from now on) or `{ seq }` (the first event delivered is `seq`).
  */
@@ -125,12 +145,14 @@ export const SubscriptionConfigSchema = v.strictObject({
    * an operator resumes or seeks (nothing is skipped without a decision), or record it and go on.
    */
   onGap: v.optional(v.picklist(["pause", "continue"], 'onGap must be "pause" or "continue"'), "pause"),
+  delivery: v.optional(DeliveryModeSchema, { ordering: "strict" }),
 });
 
 export type WebhookTarget = v.InferOutput<typeof WebhookTargetSchema>;
 export type QueueTarget = v.InferOutput<typeof QueueTargetSchema>;
 export type Target = v.InferOutput<typeof TargetSchema>;
 export type RetryPolicy = v.InferOutput<typeof RetryPolicySchema>;
+export type DeliveryMode = v.InferOutput<typeof DeliveryModeSchema>;
 export type StartPosition = v.InferOutput<typeof StartSchema>;
 export type SubscriptionConfigInput = v.InferInput<typeof SubscriptionConfigSchema>;
 export type SubscriptionConfig = v.InferOutput<typeof SubscriptionConfigSchema>;
@@ -196,13 +218,24 @@ export const SubscriptionViewSchema = v.object({
   onExhausted: v.picklist(["dead-letter", "pause"]),
   onGap: v.picklist(["pause", "continue"]),
   batchSize: v.number(),
-  /** The last seq delivered (or dead-lettered, or skipped by the filter); 0 before the first. */
+  delivery: v.variant("ordering", [
+    v.object({ ordering: v.literal("strict") }),
+    v.object({ ordering: v.literal("unordered"), maxInFlight: v.number() }),
+  ]),
+  /**
+   * Every seq up to here is passed (delivered, dead-lettered or skipped by the filter); 0 before the
+   * first. Unordered: the seq before the lowest one not yet done (later ones may be done already).
+   */
   cursor: v.number(),
   head: v.number(),
   /** `head - cursor`: events not yet past the cursor, filtered ones included. */
   lag: v.number(),
-  /** Failed attempts of the delivery now being retried; 0 when none is failing. */
+  /** Failed attempts of the delivery now being retried (unordered: the most of any); 0 when none is failing. */
   attempts: v.number(),
+  /** Deliveries sent and not answered yet (strict: 0 or 1). */
+  inFlight: v.number(),
+  /** Deliveries that failed and wait for their next attempt (strict: 0 or 1). */
+  retrying: v.number(),
   nextAttemptAt: v.nullable(v.string()),
   lastError: v.nullable(v.string()),
   lastErrorAt: v.nullable(v.string()),
