@@ -1,3 +1,5 @@
+import { DurableObject } from "cloudflare:workers";
+
 /** workerd's WebSocket pair (declared here: this folder is type-checked with DOM types, not Workers types). */
 declare const WebSocketPair: new () => { 0: WebSocket; 1: WebSocket & { accept(): void } };
 
@@ -7,10 +9,22 @@ interface RoomState {
   getWebSockets(): WebSocket[];
 }
 
+/** What the mesh's Worker hands its topic object per event: dedup key, type and JSON. */
+interface HopEvent {
+  id: string;
+  source: string;
+  type: string;
+  json: string;
+}
+
 interface Env {
   ROOM: {
     idFromName(name: string): unknown;
     get(id: unknown): { fetch(request: Request): Promise<Response> };
+  };
+  HOP: {
+    idFromName(name: string): unknown;
+    get(id: unknown): { publish(events: HopEvent[]): Promise<{ id: string; source: string; seq: number }[]> };
   };
 }
 
@@ -43,6 +57,32 @@ export class Room {
   }
 }
 
+/**
+ * A Durable Object that answers a publish RPC as the mesh's topic object does, numbering the events,
+ * but stores nothing: what the Worker → Durable Object hop itself costs (the hop floor).
+ */
+export class Hop extends DurableObject {
+  private seq = 0;
+
+  publish(events: HopEvent[]): { id: string; source: string; seq: number }[] {
+    return events.map((event) => ({ id: event.id, source: event.source, seq: ++this.seq }));
+  }
+}
+
+/** `POST /hop/v1/topics/:topic/events`: parsed and serialized per event like the mesh, then the RPC hop. */
+async function hopPublish(request: Request, env: Env, topic: string): Promise<Response> {
+  const value: unknown = JSON.parse(await request.text());
+  const events = (Array.isArray(value) ? value : [value]) as Record<string, unknown>[];
+  const accepted = events.map((event) => ({
+    id: String(event.id),
+    source: String(event.source),
+    type: String(event.type),
+    json: JSON.stringify(event),
+  }));
+  const answered = await env.HOP.get(env.HOP.idFromName(topic)).publish(accepted);
+  return Response.json({ topic, events: answered }, { status: 201 });
+}
+
 /** Body of `POST /post-loop`: POST `body` to `url` `count` times, one after another. */
 interface PostLoop {
   url: string;
@@ -73,12 +113,15 @@ async function postLoop({ url, body, count }: PostLoop): Promise<Response> {
  * - a WebSocket upgrade on `/ws` is accepted by the Worker itself and held (what a connection costs
  *   the runtime with no Durable Object behind it);
  * - `/room/:name` (upgrade or POST) reaches the relaying Durable Object above;
+ * - `POST /hop/v1/topics/:topic/events` goes through the Durable Object that stores nothing (the hop floor);
  * - `POST /post-loop` POSTs to a receiver in a loop (the outbound floor, above).
  */
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     const { pathname } = new URL(request.url);
     if (pathname.startsWith("/room/")) return env.ROOM.get(env.ROOM.idFromName(pathname)).fetch(request);
+    const hop = /^\/hop\/v1\/topics\/([^/]+)\/events$/.exec(pathname);
+    if (hop && request.method === "POST") return hopPublish(request, env, hop[1]);
     if (pathname === "/post-loop") return postLoop((await request.json()) as PostLoop);
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
       const pair = new WebSocketPair();

@@ -16,8 +16,9 @@ const WARM_UP = 10;
  * 5. Memory of the local runtime per 1,000 idle subscribers: resident memory of a fresh mesh's
  * workerd process before and after the subscribers connect to one topic, scaled to 1,000; read
  * once settled and again once the topic's Durable Object could hibernate. Peers: a fresh Node ws
- * broadcaster process, and the bench-only Worker accepting WebSockets itself (the runtime's own
- * cost per connection). Fresh processes, so garbage from earlier suites does not blur the deltas;
+ * broadcaster process, the bench-only Worker accepting WebSockets itself (the runtime's own
+ * cost per connection), and its relaying Durable Object holding them with the hibernation API
+ * (the fair floor for sockets held in a Durable Object, as the mesh holds them). Fresh processes, so garbage from earlier suites does not blur the deltas;
  * one sample each, since memory is not handed back in a way that makes repetitions independent.
  */
 export async function memorySuite(ctx: BenchContext): Promise<Row[]> {
@@ -25,13 +26,16 @@ export async function memorySuite(ctx: BenchContext): Promise<Row[]> {
   const hibernateMs = ctx.options.quick ? SETTLE_MS : HIBERNATE_MS;
   let mesh: LocalWorker | null = null;
   let ceiling: LocalWorker | null = null;
+  let room: LocalWorker | null = null;
   let peer: (NodePeer & { stop(): Promise<void> }) | null = null;
   try {
     mesh = await startMesh();
     ceiling = await startCeiling();
+    room = await startCeiling();
     peer = await ctx.startBroadcaster();
     const m = mesh;
     const c = ceiling;
+    const r = room;
     const p = peer;
     const meshFigures = await measure(
       () => m.workerdPids.reduce((sum, pid) => sum + rssBytes(pid), 0),
@@ -52,8 +56,14 @@ export async function memorySuite(ctx: BenchContext): Promise<Row[]> {
       n,
       hibernateMs,
     );
+    const roomFigures = await measure(
+      () => r.workerdPids.reduce((sum, pid) => sum + rssBytes(pid), 0),
+      (count) => Subscribers.open(`${r.wsUrl}/room/idle`, count, /"ready"/),
+      n,
+      hibernateMs,
+    );
     ctx.log(
-      `memory per 1,000 idle subscribers: mesh ${meshFigures.settled.toFixed(1)} MiB (${meshFigures.idle.toFixed(1)} MiB after ${hibernateMs / 1000} s idle), Node ws ${peerFigures.settled.toFixed(1)} MiB (${peerFigures.idle.toFixed(1)} MiB), Worker WebSocket without a DO ${floorFigures.settled.toFixed(1)} MiB (${floorFigures.idle.toFixed(1)} MiB)`,
+      `memory per 1,000 idle subscribers: mesh ${meshFigures.settled.toFixed(1)} MiB (${meshFigures.idle.toFixed(1)} MiB after ${hibernateMs / 1000} s idle), Node ws ${peerFigures.settled.toFixed(1)} MiB (${peerFigures.idle.toFixed(1)} MiB), Worker WebSocket without a DO ${floorFigures.settled.toFixed(1)} MiB (${floorFigures.idle.toFixed(1)} MiB), relaying DO ${roomFigures.settled.toFixed(1)} MiB (${roomFigures.idle.toFixed(1)} MiB)`,
     );
     const base = { section: "memory" as const, unit: "MiB", better: "lower" as const };
     const settled = { ...base, measure: "resident memory per 1,000 idle subscribers, 2 s after connecting" };
@@ -62,14 +72,18 @@ export async function memorySuite(ctx: BenchContext): Promise<Row[]> {
       measure: `resident memory per 1,000 idle subscribers, after ${hibernateMs / 1000} s idle (DO may hibernate)`,
     };
     const floor = "Worker WebSocket without a DO (runtime floor)";
+    const roomFloor = "relaying DO, hibernatable sockets (DO floor)";
     return [
       makeRow(settled, [meshFigures.settled], "Node ws broadcaster", [peerFigures.settled]),
       makeRow(settled, [meshFigures.settled], floor, [floorFigures.settled]),
+      makeRow(settled, [meshFigures.settled], roomFloor, [roomFigures.settled]),
       makeRow(idle, [meshFigures.idle], "Node ws broadcaster", [peerFigures.idle]),
       makeRow(idle, [meshFigures.idle], floor, [floorFigures.idle]),
+      makeRow(idle, [meshFigures.idle], roomFloor, [roomFigures.idle]),
     ];
   } finally {
     await peer?.stop();
+    await room?.stop();
     await ceiling?.stop();
     await mesh?.stop();
   }

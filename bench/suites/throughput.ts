@@ -18,6 +18,8 @@ interface Case {
   batch: number;
   topics: number;
   payload: number;
+  /** Concurrent publishers; the run's default when absent. */
+  concurrency?: number;
 }
 
 type Publisher = (c: Case, topic: number) => Promise<void>;
@@ -28,13 +30,22 @@ const SDK_CALLERS = [1, 8, 32];
 /**
  * 1. Publish throughput (events/s acknowledged): single events and batches, one topic and many.
  * Peers: JetStream acked publish (file storage, dedup by message id like the mesh's (source, id))
- * and the bench-only Worker that answers without a Durable Object. Then the publisher SDK's
+ * the bench-only Worker that answers without a Durable Object, and the same Worker calling a Durable
+ * Object that answers the publish RPC without storage (the hop floor). Then the publisher SDK's
  * publish() of single events from 1, 8 and 32 concurrent callers, coalescing on against off.
  */
 export async function throughputSuite(ctx: BenchContext): Promise<Row[]> {
   const o = ctx.options.throughput;
   const cases: Case[] = [
     { key: "single-1", label: "single events, 1 topic", batch: 1, topics: 1, payload: PAYLOAD_BYTES },
+    ...[1, 32].map((concurrency) => ({
+      key: `single-1-c${concurrency}`,
+      label: `single events, 1 topic, ${concurrency} concurrent publisher${concurrency === 1 ? "" : "s"}`,
+      batch: 1,
+      topics: 1,
+      payload: PAYLOAD_BYTES,
+      concurrency,
+    })),
     { key: "single-n", label: `single events, ${o.topics} topics`, batch: 1, topics: o.topics, payload: PAYLOAD_BYTES },
     {
       key: "batch-1",
@@ -89,6 +100,7 @@ export async function throughputSuite(ctx: BenchContext): Promise<Row[]> {
     { name: "mesh", publish: http(ctx.mesh.url, ctx.mesh.headers) },
     { name: "JetStream acked publish (file)", publish: jetstream },
     { name: "Worker without a DO (runtime ceiling)", publish: http(ctx.ceiling.url, {}) },
+    { name: "DO that stores nothing (hop floor)", publish: http(`${ctx.ceiling.url}/hop`, {}) },
   ];
 
   const runs = new Map<string, number[]>();
@@ -101,7 +113,12 @@ export async function throughputSuite(ctx: BenchContext): Promise<Row[]> {
       // Interleaved, so drift on a shared machine touches every target alike.
       for (const target of targets) {
         const rate = await closedLoop(
-          { concurrency: o.concurrency, seconds: o.seconds, maxEvents: o.maxEvents, eventsPerOp: c.batch },
+          {
+            concurrency: c.concurrency ?? o.concurrency,
+            seconds: o.seconds,
+            maxEvents: o.maxEvents,
+            eventsPerOp: c.batch,
+          },
           (n) => target.publish(c, n % c.topics),
         );
         const key = `${c.key}/${target.name}`;
