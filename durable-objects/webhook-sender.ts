@@ -41,15 +41,31 @@ export function generateWebhookSecret(): string {
   return `whsec_${bytesToBase64(crypto.getRandomValues(new Uint8Array(32)))}`;
 }
 
+/** Imported signing keys by secret: a catching-up subscription signs hundreds of requests a second. */
+const keys = new Map<string, Promise<CryptoKey>>();
+/** Secrets whose keys are kept at most (two per webhook while a rotated one still signs). */
+const MAX_KEYS = 64;
+
+function signingKey(secret: string): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    if (keys.size >= MAX_KEYS) keys.clear();
+    key = crypto.subtle.importKey(
+      "raw",
+      base64ToBytes(secret.replace(/^whsec_/, "")),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    keys.set(secret, key);
+    key.catch(() => keys.delete(secret));
+  }
+  return key;
+}
+
 /** The `webhook-signature` value for one attempt. */
 export async function signWebhook(secret: string, id: string, timestamp: number, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    base64ToBytes(secret.replace(/^whsec_/, "")),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
+  const key = await signingKey(secret);
   const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${id}.${timestamp}.${body}`));
   return `v1,${bytesToBase64(new Uint8Array(mac))}`;
 }
