@@ -117,7 +117,7 @@ async function deliver(
   const now = Date.now();
   const range = { topic: ctx.topic(), subscription: name, from: rows[0].seq, to, attempt };
   if (result.ok) {
-    logLine("delivered", { ...range, events: rows.length });
+    logLine("delivered", { ...range, events: rows.length, batches: 1 });
     store.unorderedDelivered(name, version, from, rows.length, now);
     return;
   }

@@ -22,7 +22,10 @@ export const LOG_LINES = {
     says: "a topic could not be listed in the directory yet (retried on its next write)",
     fields: ["topic", "error"],
   },
-  delivered: { says: "a durable subscription delivered a batch", fields: [...DELIVERY, "events"] },
+  delivered: {
+    says: "a durable subscription delivered batches: one line per run of successes (strict order) or per batch (unordered)",
+    fields: [...DELIVERY, "events", "batches"],
+  },
   "delivery failed": {
     says: "a delivery failed and will be retried",
     fields: [...DELIVERY, "error", "retryInMs"],
