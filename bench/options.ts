@@ -55,7 +55,7 @@ const QUICK: Preset = {
   },
   catchup: { events: 2_000, historyPage: 1000, timeoutSeconds: 20 },
   memorySubscribers: 50,
-  delivery: { events: 500, seconds: 3, batchSizes: [1, 100] },
+  delivery: { events: 300, seconds: 1, batchSizes: [1, 100] },
 };
 
 /**

@@ -5,8 +5,9 @@ import { Subscribers } from "../lib/subscribers.ts";
 import { rssBytes } from "../setup/processes.ts";
 import { type LocalWorker, startCeiling, startMesh } from "../setup/workers.ts";
 
-/** Time for the runtime to settle after the connections open, before memory is read. */
+/** Time for the runtime to settle after the connections open, before memory is read (quick runs: a glance). */
 const SETTLE_MS = 2_000;
+const QUICK_SETTLE_MS = 300;
 /** Long enough idle for a local Durable Object to hibernate (about 10 s), keeping its sockets. */
 const HIBERNATE_MS = 15_000;
 /** Subscribers opened and closed before the baseline is read. */
@@ -23,7 +24,8 @@ const WARM_UP = 10;
  */
 export async function memorySuite(ctx: BenchContext): Promise<Row[]> {
   const n = ctx.options.memorySubscribers;
-  const hibernateMs = ctx.options.quick ? SETTLE_MS : HIBERNATE_MS;
+  const settleMs = ctx.options.quick ? QUICK_SETTLE_MS : SETTLE_MS;
+  const hibernateMs = ctx.options.quick ? settleMs : HIBERNATE_MS;
   let mesh: LocalWorker | null = null;
   let ceiling: LocalWorker | null = null;
   let room: LocalWorker | null = null;
@@ -42,31 +44,38 @@ export async function memorySuite(ctx: BenchContext): Promise<Row[]> {
       (count) =>
         Subscribers.open(`${m.wsUrl}/v1/topics/idle/ws?token=${m.token}`, count, /"caught-up"/, { acks: true }),
       n,
+      settleMs,
       hibernateMs,
     );
     const peerFigures = await measure(
       () => rssBytes(p.pid),
       (count) => Subscribers.open(p.wsUrl, count, null),
       n,
+      settleMs,
       hibernateMs,
     );
     const floorFigures = await measure(
       () => c.workerdPids.reduce((sum, pid) => sum + rssBytes(pid), 0),
       (count) => Subscribers.open(`${c.wsUrl}/ws`, count, /"ready"/),
       n,
+      settleMs,
       hibernateMs,
     );
     const roomFigures = await measure(
       () => r.workerdPids.reduce((sum, pid) => sum + rssBytes(pid), 0),
       (count) => Subscribers.open(`${r.wsUrl}/room/idle`, count, /"ready"/),
       n,
+      settleMs,
       hibernateMs,
     );
     ctx.log(
       `memory per 1,000 idle subscribers: mesh ${meshFigures.settled.toFixed(1)} MiB (${meshFigures.idle.toFixed(1)} MiB after ${hibernateMs / 1000} s idle), Node ws ${peerFigures.settled.toFixed(1)} MiB (${peerFigures.idle.toFixed(1)} MiB), Worker WebSocket without a DO ${floorFigures.settled.toFixed(1)} MiB (${floorFigures.idle.toFixed(1)} MiB), relaying DO ${roomFigures.settled.toFixed(1)} MiB (${roomFigures.idle.toFixed(1)} MiB)`,
     );
     const base = { section: "memory" as const, unit: "MiB", better: "lower" as const };
-    const settled = { ...base, measure: "resident memory per 1,000 idle subscribers, 2 s after connecting" };
+    const settled = {
+      ...base,
+      measure: `resident memory per 1,000 idle subscribers, ${settleMs / 1000} s after connecting`,
+    };
     const idle = {
       ...base,
       measure: `resident memory per 1,000 idle subscribers, after ${hibernateMs / 1000} s idle (DO may hibernate)`,
@@ -93,19 +102,20 @@ async function measure(
   rss: () => number,
   open: (count: number) => Promise<Subscribers>,
   n: number,
+  settleMs: number,
   idleMs: number,
 ): Promise<{ settled: number; idle: number }> {
   // One-time costs (the topic's Durable Object starting, first code paths) are not per subscriber.
   const warm = await open(WARM_UP);
   await warm.close();
-  await sleep(SETTLE_MS);
+  await sleep(settleMs);
   const before = rss();
   const subs = await open(n);
   const perThousand = (bytes: number) => ((bytes - before) / 2 ** 20) * (1000 / n);
   try {
-    await sleep(SETTLE_MS);
+    await sleep(settleMs);
     const settled = perThousand(rss());
-    await sleep(Math.max(0, idleMs - SETTLE_MS));
+    await sleep(Math.max(0, idleMs - settleMs));
     return { settled, idle: perThousand(rss()) };
   } finally {
     await subs.close();
