@@ -54,7 +54,12 @@ export const HELD_BACK_RECHECK_MS = 60_000;
 /**
  * When the next trim falls due, after a trim (or an append) left the log as `log` says: now when
  * a limit is already crossed (a chunked trim goes on), else when the oldest event or dedup key
- * reaches its age. Null when nothing is retained: the topic sleeps.
+ * is past its age. Null when nothing is retained: the topic sleeps.
+ *
+ * The cuts take what is strictly older than a limit, so the oldest row goes one millisecond after
+ * it reaches its age; a trim planned at that age itself removes nothing and plans the same moment
+ * again (measured: an alarm re-armed, from its own run, at the time it runs for, which local workerd
+ * then never fired, and retention stopped for good under load).
  */
 export function nextTrimAt(
   now: number,
@@ -66,7 +71,7 @@ export function nextTrimAt(
   const times: number[] = [];
   // Events a subscription holds are past their age: look again later, not in a loop.
   if (plan.heldBySubscription) times.push(now + HELD_BACK_RECHECK_MS);
-  else if (log.oldestAt !== null) times.push(log.oldestAt + policy.maxAgeSeconds * 1000);
-  if (log.oldestDedupAt !== null) times.push(log.oldestDedupAt + policy.dedupWindowSeconds * 1000);
+  else if (log.oldestAt !== null) times.push(log.oldestAt + policy.maxAgeSeconds * 1000 + 1);
+  if (log.oldestDedupAt !== null) times.push(log.oldestDedupAt + policy.dedupWindowSeconds * 1000 + 1);
   return times.length === 0 ? null : Math.max(now, Math.min(...times));
 }

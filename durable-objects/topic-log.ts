@@ -390,7 +390,10 @@ export class TopicLog extends DurableObject<Env> {
     } else {
       // Remembered so an alarm run early still does the work it was armed for (see dueCutoff).
       this.store.setMeta("alarm_at", String(due));
-      await this.ctx.storage.setAlarm(due);
+      // Never at or before now: an alarm re-armed from its own run for the time it runs for was
+      // seen locally never to fire while getAlarm() still answered it, and armedAt then kept
+      // anything from arming it again.
+      await this.ctx.storage.setAlarm(Math.max(due, Date.now() + 1));
     }
   }
 

@@ -67,11 +67,19 @@ describe("nextTrimAt", () => {
   it("wakes at the first expiry of an event or a dedup key", () => {
     const figures = log({});
     expect(nextTrimAt(NOW, { ...figures, oldestAt: NOW - 1000, oldestDedupAt: null }, policy)).toBe(
-      NOW - 1000 + 3_600_000,
+      NOW - 1000 + 3_600_000 + 1,
     );
     expect(nextTrimAt(NOW, { ...figures, oldestAt: NOW - 1000, oldestDedupAt: NOW - 500 }, policy)).toBe(
-      NOW - 500 + 600_000,
+      NOW - 500 + 600_000 + 1,
     );
+  });
+
+  it("wakes when the oldest key is past its window, not at its edge, where the cut takes nothing", () => {
+    // Keys claimed before now - window go; one claimed exactly then stays until a millisecond later.
+    const edge = NOW - policy.dedupWindowSeconds * 1000;
+    const next = nextTrimAt(NOW, { ...log({}), oldestAt: null, oldestDedupAt: edge }, policy);
+    expect(next).toBe(NOW + 1);
+    expect(edge < (next as number) - policy.dedupWindowSeconds * 1000).toBe(true);
   });
 
   it("is due now while a limit is crossed, and looks again later while a subscription holds the cut", () => {
