@@ -292,6 +292,18 @@ try {
     deadLettered.queue.set(topic, new Set());
   }
   const drainDeadline = Date.now() + 5 * 60_000;
+  /** Every page of a dead-letter listing: one unread page would make its redriven events look out of order. */
+  const allDeadLetters = async (path: string, query: Record<string, string> = {}): Promise<DeadLetter[]> => {
+    const found: DeadLetter[] = [];
+    let cursor: string | null = null;
+    do {
+      const params = new URLSearchParams({ ...query, limit: "1000", ...(cursor === null ? {} : { cursor }) });
+      const page: { deadLetters: DeadLetter[]; next: string | null } = await api("GET", `${path}?${params}`);
+      found.push(...page.deadLetters);
+      cursor = page.next;
+    } while (cursor !== null);
+    return found;
+  };
   const view = (topic: string, name: string) =>
     api<SubscriptionView>("GET", `/v1/topics/${topic}/subscriptions/${name}`);
   const logs = new Map<string, LoggedEvent[]>();
@@ -315,8 +327,7 @@ try {
     const pending: string[] = [];
     const redriveNow = Date.now() - lastRedrive > 10_000;
     let redrove = false;
-    const queueDead = (await api<{ deadLetters: DeadLetter[] }>("GET", "/v1/dead-letters?kind=queue&limit=1000"))
-      .deadLetters;
+    const queueDead = await allDeadLetters("/v1/dead-letters", { kind: "queue" });
     for (const topic of TOPICS) {
       const head = heads.get(topic) ?? 0;
       const lags = {
@@ -325,9 +336,7 @@ try {
       };
       if (lags.hook > 0 || lags.jobs > 0) pending.push(`${topic} lag ${lags.hook} (webhook), ${lags.jobs} (queue)`);
       if (has("webhook")) {
-        const hookDead = (
-          await api<{ deadLetters: DeadLetter[] }>("GET", `/v1/topics/${topic}/subscriptions/hook/dead-letters`)
-        ).deadLetters;
+        const hookDead = await allDeadLetters(`/v1/topics/${topic}/subscriptions/hook/dead-letters`);
         if (hookDead.length > 0) {
           pending.push(`${topic} ${hookDead.length} webhook dead letters`);
           for (const d of hookDead) deadLettered.hook.get(topic)?.add(d.seq);
