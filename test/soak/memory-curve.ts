@@ -147,7 +147,11 @@ export function sparkline(values: readonly number[], width = 60): string {
 /** The summary's lines about memory: the mesh's workerd, wrangler's dev proxy, the state on disk. */
 export function curveLines(samples: readonly MemorySample[], seconds: number): string[] {
   const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
-  const signed = (bytes: number) => `${bytes >= 0 ? "+" : ""}${mb(bytes)}`;
+  const signed = (bytes: number) => {
+    // `|| 0` turns a rounded -0 into 0, which then reads "+0 MB".
+    const whole = Math.round(bytes / 1e6) || 0;
+    return `${whole >= 0 ? "+" : ""}${whole} MB`;
+  };
   const describe = (name: string, series: Series) => {
     const f = curveFigures(samples, seconds, series);
     return [
