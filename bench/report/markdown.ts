@@ -56,8 +56,10 @@ function comparison(current: BenchResults, previous: BenchResults): string {
   for (const [key, rows] of byMeasure(current.rows)) {
     const old = before.get(key);
     if (!old) continue;
-    const now = referenceRow(rows);
-    const then = old.find((r) => r.peer === now.peer) ?? referenceRow(old);
+    // The same peer on both sides where the runs share one, so the ratios compare.
+    const oldReference = referenceRow(old);
+    const now = rows.find((r) => r.peer === oldReference.peer) ?? referenceRow(rows);
+    const then = old.find((r) => r.peer === now.peer) ?? oldReference;
     const change = then.mesh === 0 ? Number.NaN : (now.mesh / then.mesh - 1) * 100;
     const sign = change > 0 ? "+" : "";
     lines.push(

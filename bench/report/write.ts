@@ -4,9 +4,11 @@ import { markdownReport } from "./markdown.ts";
 import type { BenchResults } from "./results.ts";
 import { latencyChartSvg } from "./svg.ts";
 
-/** The newest run before `results` of the same kind (full or quick, same suites), for the before/after section. */
+/**
+ * The newest run before `results` of the same kind (full or quick), for the before/after section;
+ * measures either run lacks (a suite added since) are left out of the comparison.
+ */
 function previousResults(outDir: string, results: BenchResults): BenchResults | null {
-  const suites = results.settings.suites.join();
   const earlier = readdirSync(outDir)
     .filter((f) => f.endsWith(".json"))
     .map((f) => {
@@ -21,7 +23,6 @@ function previousResults(outDir: string, results: BenchResults): BenchResults | 
         r !== null &&
         r.quick === results.quick &&
         Array.isArray(r.rows) &&
-        r.settings?.suites?.join() === suites &&
         r.date < results.date,
     );
   earlier.sort((a, b) => a.date.localeCompare(b.date));
