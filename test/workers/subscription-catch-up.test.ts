@@ -2,9 +2,9 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TopicLog } from "../../durable-objects/topic-log.ts";
-import type { SubscriptionView } from "../../protocol/subscriptions.ts";
 import { meshFetch } from "./support/mesh-fetch.ts";
 import { captureLogsOfEachTest } from "./support/test-consumers.ts";
+import { publishCount, subscriptionView } from "./topic-client.ts";
 import { ReceiverEndpoint } from "./webhook-receiver-client.ts";
 
 const uniqueTopic = (name: string) => `catchup-${name}-${crypto.randomUUID().slice(0, 8)}`;
@@ -16,30 +16,6 @@ const json = (method: string, body: unknown): RequestInit => ({
 });
 const topicStub = (topic: string) => env.TOPIC_LOG.get(env.TOPIC_LOG.idFromName(topic));
 const logs = captureLogsOfEachTest();
-
-/** Publishes `count` events in batches of at most 100. */
-async function publish(topic: string, count: number): Promise<void> {
-  if (count > 100) {
-    await publish(topic, 100);
-    return publish(topic, count - 100);
-  }
-  const events = Array.from({ length: count }, (_, i) => ({
-    id: `e${i}-${crypto.randomUUID()}`,
-    source: "catch-up-test",
-    specversion: "1.0",
-    type: "Thing",
-  }));
-  const res = await api(`/v1/topics/${topic}/events`, {
-    method: "POST",
-    headers: { "content-type": "application/cloudevents-batch+json" },
-    body: JSON.stringify(events),
-  });
-  expect(res.status).toBe(201);
-}
-
-async function view(topic: string, name: string): Promise<SubscriptionView> {
-  return (await api(`/v1/topics/${topic}/subscriptions/${name}`)).json();
-}
 
 /** Counts the topic object's alarm runs from now on (the runtime's own and the test's alike). */
 async function countAlarmRuns(topic: string): Promise<() => Promise<number>> {
@@ -69,7 +45,7 @@ describe("strict order catch-up", () => {
   it("delivers a backlog in full batches, in order, in one alarm run without an idle gap", async () => {
     const topic = uniqueTopic("backlog");
     const hook = await ReceiverEndpoint.create("backlog");
-    await publish(topic, 150);
+    await publishCount(topic, 150, "/catch-up-test");
     const alarmRuns = await countAlarmRuns(topic);
     const put = await api(
       `/v1/topics/${topic}/subscriptions/lagging`,
@@ -78,12 +54,16 @@ describe("strict order catch-up", () => {
     expect(put.status).toBe(201);
 
     // The alarm the PUT armed runs once and keeps sending until the subscription is caught up.
-    await watchUntil(async () => (await view(topic, "lagging")).lag === 0);
+    await watchUntil(async () => (await subscriptionView(topic, "lagging")).lag === 0);
     const requests = await hook.requests();
     expect(requests.map((r) => r.seqs.length)).toEqual(Array(50).fill(3));
     expect(await hook.acceptedSeqs()).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
     expect(await alarmRuns()).toBe(1);
-    expect(await view(topic, "lagging")).toMatchObject({ cursor: 150, delivered: 150, nextAttemptAt: null });
+    expect(await subscriptionView(topic, "lagging")).toMatchObject({
+      cursor: 150,
+      delivered: 150,
+      nextAttemptAt: null,
+    });
     // One line for the run of 50 batches; the cursor was written at checkpoints, not per batch.
     expect(logs.lines().filter((l) => l.msg === "delivered" && l.topic === topic)).toEqual([
       expect.objectContaining({ from: 1, to: 150, events: 150, batches: 50, attempt: 1 }),
@@ -93,7 +73,7 @@ describe("strict order catch-up", () => {
   it("after a crash in the middle of catching up, delivers again from the last checkpoint, in order", async () => {
     const topic = uniqueTopic("crash");
     const hook = await ReceiverEndpoint.create("crash");
-    await publish(topic, 40);
+    await publishCount(topic, 40, "/catch-up-test");
     await api(
       `/v1/topics/${topic}/subscriptions/durable`,
       json("PUT", { target: { type: "webhook", url: hook.url }, start: "earliest" }),
@@ -103,10 +83,10 @@ describe("strict order catch-up", () => {
     await runInDurableObject(topicStub(topic), (_instance, state) => state.abort("test crash")).catch(() => {});
 
     // The lease ran out (the test's alarm is "that time has come"): delivery goes on from the checkpoint.
-    for (let run = 0; run < 20 && (await view(topic, "durable")).lag > 0; run++) {
+    for (let run = 0; run < 20 && (await subscriptionView(topic, "durable")).lag > 0; run++) {
       await runDurableObjectAlarm(topicStub(topic));
     }
-    expect(await view(topic, "durable")).toMatchObject({ cursor: 40, lag: 0 });
+    expect(await subscriptionView(topic, "durable")).toMatchObject({ cursor: 40, lag: 0 });
     const seqs = await hook.acceptedSeqs();
     // At least once: every event arrived; a repeat only replays a stretch already sent, in order.
     expect(new Set(seqs)).toEqual(new Set(Array.from({ length: 40 }, (_, i) => i + 1)));

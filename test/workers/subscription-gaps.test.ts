@@ -5,6 +5,7 @@ import type { LogStore } from "../../durable-objects/log-store.ts";
 import { Retention } from "../../durable-objects/retention.ts";
 import type { PutSubscriptionResponse, SubscriptionView } from "../../protocol/subscriptions.ts";
 import { meshFetch } from "./support/mesh-fetch.ts";
+import { publishCount } from "./topic-client.ts";
 import { ReceiverEndpoint } from "./webhook-receiver-client.ts";
 
 /**
@@ -14,22 +15,6 @@ import { ReceiverEndpoint } from "./webhook-receiver-client.ts";
 const uniqueTopic = (name: string) => `gaps-${name}-${crypto.randomUUID().slice(0, 8)}`;
 const api = (path: string, init?: RequestInit) => meshFetch(`http://mesh${path}`, init);
 const topicStub = (topic: string) => env.TOPIC_LOG.get(env.TOPIC_LOG.idFromName(topic));
-
-let published = 0;
-async function publish(topic: string, count: number): Promise<void> {
-  const events = Array.from({ length: count }, () => ({
-    id: `g${++published}`,
-    source: "/gaps-test",
-    specversion: "1.0",
-    type: "Thing",
-  }));
-  const res = await api(`/v1/topics/${topic}/events`, {
-    method: "POST",
-    headers: { "content-type": "application/cloudevents-batch+json" },
-    body: JSON.stringify(events),
-  });
-  expect(res.status).toBe(201);
-}
 
 async function subscribe(topic: string, url: string, extra: Record<string, unknown>): Promise<PutSubscriptionResponse> {
   const res = await api(`/v1/topics/${topic}/subscriptions/lagging`, {
@@ -89,7 +74,7 @@ describe("a subscription that retention passed", () => {
     const created = await subscribe(topic, hook.url, {});
     expect(created.onGap).toBe("pause");
     await control(topic, "pause");
-    await publish(topic, 10);
+    await publishCount(topic, 10, "/gaps-test");
     await retainNewest(topic, 4);
     await control(topic, "resume");
 
@@ -114,7 +99,7 @@ describe("a subscription that retention passed", () => {
     const hook = await ReceiverEndpoint.create("gap-continue");
     await subscribe(topic, hook.url, { onGap: "continue" });
     await control(topic, "pause");
-    await publish(topic, 10);
+    await publishCount(topic, 10, "/gaps-test");
     await retainNewest(topic, 3);
     await control(topic, "resume");
 
@@ -136,7 +121,7 @@ describe("a subscription that retention passed", () => {
       batchSize: 5,
       retry: { maxAttempts: 10, firstDelayMs: 1000, maxDelayMs: 1000 },
     });
-    await publish(topic, 10);
+    await publishCount(topic, 10, "/gaps-test");
     await runAlarmsUntil(topic, async () => (await view(topic)).attempts >= 1);
     await retainNewest(topic, 2);
     await hook.update({ failAll: false });
@@ -151,7 +136,7 @@ describe("a subscription that retention passed", () => {
     const hook = await ReceiverEndpoint.create("gap-protected");
     await subscribe(topic, hook.url, {});
     await control(topic, "pause");
-    await publish(topic, 10);
+    await publishCount(topic, 10, "/gaps-test");
     await runInDurableObject(topicStub(topic), (instance) => {
       const { store, subscriptionStore } = instance as unknown as {
         store: LogStore;

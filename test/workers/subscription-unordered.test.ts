@@ -2,8 +2,8 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
-import type { SubscriptionView } from "../../protocol/subscriptions.ts";
 import { meshFetch } from "./support/mesh-fetch.ts";
+import { publishCount, subscriptionView } from "./topic-client.ts";
 import { ReceiverEndpoint } from "./webhook-receiver-client.ts";
 
 const uniqueTopic = (name: string) => `unordered-${name}-${crypto.randomUUID().slice(0, 8)}`;
@@ -14,25 +14,6 @@ const json = (method: string, body: unknown): RequestInit => ({
   body: JSON.stringify(body),
 });
 const topicStub = (topic: string) => env.TOPIC_LOG.get(env.TOPIC_LOG.idFromName(topic));
-
-async function publish(topic: string, count: number): Promise<void> {
-  const events = Array.from({ length: count }, (_, i) => ({
-    id: `e${i}-${crypto.randomUUID()}`,
-    source: "unordered-test",
-    specversion: "1.0",
-    type: "Thing",
-  }));
-  const res = await api(`/v1/topics/${topic}/events`, {
-    method: "POST",
-    headers: { "content-type": "application/cloudevents-batch+json" },
-    body: JSON.stringify(events),
-  });
-  expect(res.status).toBe(201);
-}
-
-async function view(topic: string, name: string): Promise<SubscriptionView> {
-  return (await api(`/v1/topics/${topic}/subscriptions/${name}`)).json();
-}
 
 /** Fires the topic's alarm ("the next due time has come") until `done` holds; never sleeps. */
 async function runAlarmsUntil(topic: string, done: () => Promise<boolean>, maxRuns = 40): Promise<void> {
@@ -59,12 +40,12 @@ describe("unordered delivery", () => {
       }),
     );
     expect(await put.json()).toMatchObject({ delivery: { ordering: "unordered", maxInFlight: 4 }, inFlight: 0 });
-    await publish(topic, 6);
+    await publishCount(topic, 6, "/unordered-test");
 
     // Every event but the poison one is delivered while it waits for its retry.
     await runAlarmsUntil(topic, async () => (await hook.acceptedSeqs()).length >= 5);
     expect(sorted(await hook.acceptedSeqs())).toEqual([1, 3, 4, 5, 6]);
-    expect(await view(topic, "fast")).toMatchObject({
+    expect(await subscriptionView(topic, "fast")).toMatchObject({
       cursor: 1,
       lag: 5,
       attempts: 1,
@@ -75,29 +56,35 @@ describe("unordered delivery", () => {
     });
 
     // Its own retries come due (the test's alarm runs are "that time has come"); then it is given up.
-    await runAlarmsUntil(topic, async () => (await view(topic, "fast")).deadLetters === 1);
+    await runAlarmsUntil(topic, async () => (await subscriptionView(topic, "fast")).deadLetters === 1);
     const attempts = (await hook.requests()).filter((r) => r.seqs.includes(2));
     expect(attempts.map((r) => [r.webhookId, r.attempt])).toEqual([
       [`${topic}:fast:2`, "1"],
       [`${topic}:fast:2`, "2"],
       [`${topic}:fast:2`, "3"],
     ]);
-    expect(await view(topic, "fast")).toMatchObject({ cursor: 6, lag: 0, retrying: 0, inFlight: 0, delivered: 5 });
+    expect(await subscriptionView(topic, "fast")).toMatchObject({
+      cursor: 6,
+      lag: 0,
+      retrying: 0,
+      inFlight: 0,
+      delivered: 5,
+    });
     const dead = (await (await api(`/v1/topics/${topic}/subscriptions/fast/dead-letters`)).json()) as {
       deadLetters: DeadLetter[];
     };
     expect(dead.deadLetters.map((d) => [d.seq, d.attempts])).toEqual([[2, 3]]);
 
     // Later events flow on; nothing was lost or left behind.
-    await publish(topic, 2);
-    await runAlarmsUntil(topic, async () => (await view(topic, "fast")).lag === 0);
+    await publishCount(topic, 2, "/unordered-test");
+    await runAlarmsUntil(topic, async () => (await subscriptionView(topic, "fast")).lag === 0);
     expect(sorted(await hook.acceptedSeqs())).toEqual([1, 3, 4, 5, 6, 7, 8]);
   });
 
   it("delivers every event with several deliveries in flight, and holds retention at the lowest one not done", async () => {
     const topic = uniqueTopic("many");
     const hook = await ReceiverEndpoint.create("many");
-    await publish(topic, 40);
+    await publishCount(topic, 40, "/unordered-test");
     await api(
       `/v1/topics/${topic}/subscriptions/wide`,
       json("PUT", {
@@ -107,9 +94,14 @@ describe("unordered delivery", () => {
         delivery: { ordering: "unordered", maxInFlight: 5 },
       }),
     );
-    await runAlarmsUntil(topic, async () => (await view(topic, "wide")).lag === 0);
+    await runAlarmsUntil(topic, async () => (await subscriptionView(topic, "wide")).lag === 0);
     expect(sorted(await hook.acceptedSeqs())).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-    expect(await view(topic, "wide")).toMatchObject({ cursor: 40, delivered: 40, inFlight: 0, retrying: 0 });
+    expect(await subscriptionView(topic, "wide")).toMatchObject({
+      cursor: 40,
+      delivered: 40,
+      inFlight: 0,
+      retrying: 0,
+    });
     expect((await hook.requests()).every((r) => r.seqs.length <= 3)).toBe(true);
   });
 
@@ -122,14 +114,14 @@ describe("unordered delivery", () => {
       delivery: { ordering: "unordered" },
     };
     await api(`/v1/topics/${topic}/subscriptions/s`, json("PUT", body));
-    await publish(topic, 3);
+    await publishCount(topic, 3, "/unordered-test");
     await runAlarmsUntil(topic, async () => (await hook.acceptedSeqs()).length >= 2);
-    expect(await view(topic, "s")).toMatchObject({ cursor: 0, retrying: 1, delivery: { maxInFlight: 8 } });
+    expect(await subscriptionView(topic, "s")).toMatchObject({ cursor: 0, retrying: 1, delivery: { maxInFlight: 8 } });
 
     await hook.update({ failSeqs: [] });
     const strict = await api(`/v1/topics/${topic}/subscriptions/s`, json("PUT", { ...body, delivery: undefined }));
     expect(await strict.json()).toMatchObject({ delivery: { ordering: "strict" }, retrying: 0, cursor: 0 });
-    await runAlarmsUntil(topic, async () => (await view(topic, "s")).lag === 0);
+    await runAlarmsUntil(topic, async () => (await subscriptionView(topic, "s")).lag === 0);
     // At least once: 2 and 3 came again, now in order after 1.
     expect((await hook.acceptedSeqs()).slice(-3)).toEqual([1, 2, 3]);
   });

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import type { JsonObject } from "../../protocol/json.ts";
 import type { HistoryPage, PublishResponse, TopicInfo } from "../../protocol/responses.ts";
+import type { SubscriptionView } from "../../protocol/subscriptions.ts";
 import { meshFetch } from "./support/mesh-fetch.ts";
 
 /** Requests to the real Worker (exports.default) for the topic-log tests: one place that knows the routes. */
@@ -32,6 +33,26 @@ export function post(
 export async function publish(topic: string, body: unknown): Promise<PublishResponse> {
   const res = await post(topic, body);
   if (res.status !== 201 && res.status !== 200) throw new Error(`publish failed: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** Publishes `count` fresh events of type `Thing` from `source`, in batches of at most 100. */
+export async function publishCount(topic: string, count: number, source = "/tests"): Promise<void> {
+  for (let from = 0; from < count; from += 100) {
+    const batch = Array.from({ length: Math.min(100, count - from) }, () => ({
+      id: crypto.randomUUID(),
+      source,
+      specversion: "1.0",
+      type: "Thing",
+    }));
+    await publish(topic, batch);
+  }
+}
+
+/** A durable subscription's view, as `GET …/subscriptions/:name` answers it. */
+export async function subscriptionView(topic: string, name: string): Promise<SubscriptionView> {
+  const res = await request(`/v1/topics/${topic}/subscriptions/${name}`);
+  if (res.status !== 200) throw new Error(`subscription view failed: ${res.status} ${await res.text()}`);
   return res.json();
 }
 
