@@ -20,10 +20,7 @@ function previousResults(outDir: string, results: BenchResults): BenchResults | 
     })
     .filter(
       (r): r is BenchResults =>
-        r !== null &&
-        r.quick === results.quick &&
-        Array.isArray(r.rows) &&
-        r.date < results.date,
+        r !== null && r.quick === results.quick && Array.isArray(r.rows) && r.date < results.date,
     );
   earlier.sort((a, b) => a.date.localeCompare(b.date));
   return earlier.at(-1) ?? null;

@@ -1,10 +1,31 @@
 import type { HistoryPage, SubscriptionView } from "event-mesh/client";
 import * as v from "valibot";
-import { describe, expect, it } from "vitest";
-import { MeAnswerSchema, type SignupAnswer, SignupAnswerSchema } from "../../demo/api-shapes.ts";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { MeAnswerSchema, notificationTopic, type SignupAnswer, SignupAnswerSchema } from "../../demo/api-shapes.ts";
 import { newVisitor, operatorFetch, refusal, uniqueEmail, type Visitor } from "./support/demo-fetch.ts";
 
-const signup = (visitor: Visitor, body: unknown) => visitor.send("POST", "/demo/users", body);
+/** Users this file registered: their welcome emails are still on their way when the last test ends. */
+const registered = new Set<string>();
+
+async function signup(visitor: Visitor, body: unknown): Promise<Response> {
+  const res = await visitor.send("POST", "/demo/users", body);
+  if (res.status === 201) registered.add(v.parse(SignupAnswerSchema, await res.clone().json()).user.userId);
+  return res;
+}
+
+// The chain each signup starts (subscription → queue → consumer → WelcomeEmailSent) runs on after
+// the tests; waiting for its end keeps its log lines from arriving while the pool shuts down.
+afterAll(async () => {
+  await vi.waitFor(
+    async () => {
+      for (const userId of registered) {
+        const page = await (await operatorFetch(`/v1/topics/${notificationTopic(userId)}/events`)).json<HistoryPage>();
+        expect(page.events.map((e) => e.type)).toContain("WelcomeEmailSent");
+      }
+    },
+    { timeout: 20_000, interval: 100 },
+  );
+});
 
 async function usersOf(visitor: Visitor) {
   return v.parse(MeAnswerSchema, await (await visitor.fetch("/demo/me")).json()).users;
