@@ -18,7 +18,7 @@ import {
   type LoggedEvent,
   seqsUpTo,
 } from "../support/invariants.ts";
-import { startLocalHttp } from "../support/local-http.ts";
+import { readRequestBody, startLocalHttp } from "../support/local-http.ts";
 import { type Follower, follow, sleep, type TrackedPublisher, trackedPublisher } from "../support/parties.ts";
 import { seededRandom } from "../support/seeded-random.ts";
 import { frozenWorker } from "./frozen-worker.ts";
@@ -95,9 +95,7 @@ const queueCalls = { ok: 0, failed: 0 };
 const queueEffects = new Map<string, number[]>(TOPICS.map((t) => [t, []]));
 const effectsServer = await startLocalHttp(
   async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const call = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { topic: string; seq: number };
+    const call = JSON.parse((await readRequestBody(req)).toString("utf8")) as { topic: string; seq: number };
     if (req.url === "/effect") {
       queueCalls.ok += 1;
       queueEffects.get(call.topic)?.push(call.seq);

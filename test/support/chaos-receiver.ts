@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { LocalHttpServer } from "./local-http.ts";
+import { LocalHttpServer, readRequestBody } from "./local-http.ts";
 
 /** How the receiver treats one request. */
 export type ChaosOutcome =
@@ -60,10 +60,8 @@ export class ChaosReceiver extends LocalHttpServer {
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
     const endpoint = (req.url ?? "").split("/")[2] ?? "";
-    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { events: { seq: number }[] };
+    const body = JSON.parse((await readRequestBody(req)).toString("utf8")) as { events: { seq: number }[] };
     const seqs = body.events.map((e) => e.seq);
     const outcome = this.options.decide(endpoint, seqs);
     this.requests.push({ endpoint, webhookId: String(req.headers["webhook-id"]), seqs, outcome });

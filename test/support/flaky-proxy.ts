@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { LocalHttpServer } from "./local-http.ts";
+import { LocalHttpServer, readRequestBody } from "./local-http.ts";
 
 /**
  * What the proxy does with one request:
@@ -37,9 +37,7 @@ export class FlakyProxy extends LocalHttpServer {
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
+    const body = await readRequestBody(req);
     const seen = { method: req.method ?? "GET", path: req.url ?? "/", body: body.toString("utf8") };
     const fault = this.decide(seen, this.requests);
     this.requests.push({ ...seen, fault });

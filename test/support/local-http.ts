@@ -1,6 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { listenOnLoopback } from "../../scripts/loopback.mjs";
 
+/** A request's whole body. */
+export async function readRequestBody(req: IncomingMessage) {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
 /** An HTTP server of the tests on a free port of 127.0.0.1, stopped with every connection it holds. */
 export interface LocalHttp {
   url: string;

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { PublishedEvent } from "../../protocol/responses.ts";
-import { LocalHttpServer } from "./local-http.ts";
+import { LocalHttpServer, readRequestBody } from "./local-http.ts";
 
 /**
  * What the stand-in does with the next request instead of answering it:
@@ -43,9 +43,7 @@ export class ScriptedMesh extends LocalHttpServer {
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
+    const body = await readRequestBody(req);
     const topic = decodeURIComponent((req.url ?? "").split("/")[3] ?? "");
     const contentType = req.headers["content-type"] ?? "";
     const parsed = JSON.parse(body.toString("utf8"));

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Webhook } from "standardwebhooks";
-import { LocalHttpServer } from "./local-http.ts";
+import { LocalHttpServer, readRequestBody } from "./local-http.ts";
 import type { EndpointBehaviour, ReceivedRequest } from "./webhook-receiver-types.ts";
 
 interface Endpoint {
@@ -56,7 +56,7 @@ export class WebhookReceiver extends LocalHttpServer {
     const url = new URL(req.url ?? "/", this.url);
     const [, kind, rawId] = url.pathname.split("/");
     const id = decodeURIComponent(rawId ?? "");
-    const text = await readBody(req);
+    const text = (await readRequestBody(req)).toString("utf8");
     if (kind === "hooks" && req.method === "POST") return this.receive(id, req, text, res);
     if (kind === "endpoints") return this.control(id, req.method ?? "GET", text, res);
     res.writeHead(404).end();
@@ -118,10 +118,4 @@ export class WebhookReceiver extends LocalHttpServer {
       .writeHead(200, { "content-type": "application/json" })
       .end(JSON.stringify({ url: this.hookUrl(id), requests: this.requests(id) }));
   }
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }

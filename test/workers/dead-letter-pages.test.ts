@@ -7,8 +7,8 @@ import type { DeadLetter } from "../../protocol/dead-letters.ts";
 import { createApp } from "../../worker/app.ts";
 import { KEYS } from "../support/credentials.ts";
 import { testCatalog } from "../support/test-catalog.ts";
-import { meshFetch } from "./support/mesh-fetch.ts";
 import { welcomeMessage } from "./support/test-consumers.ts";
+import { jsonInit, request } from "./topic-client.ts";
 
 /**
  * The dead-letter listings page with a cursor: a walk over subscription dead letters of several
@@ -21,20 +21,14 @@ const OUTSIDE = `elsewhere-${RUN}`;
 const CONSUMER = `pages-${RUN}`;
 const mine = (d: DeadLetter) => d.topic.startsWith(`pages-${RUN}-`);
 
-const api = (path: string, init?: RequestInit) => meshFetch(`http://mesh${path}`, init);
-const json = (method: string, body: unknown): RequestInit => ({
-  method,
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify(body),
-});
 const subId = (topic: string, subscription: string, seq: number) => `sub:${topic}:${subscription}:${seq}`;
 
 /** A subscription whose every delivery fails once and is dead-lettered (nothing listens on port 9). */
 async function failingSubscription(topic: string, name: string): Promise<void> {
   const target = { type: "webhook", url: "http://127.0.0.1:9/hook" };
-  const res = await api(
+  const res = await request(
     `/v1/topics/${topic}/subscriptions/${name}`,
-    json("PUT", { target, retry: { maxAttempts: 1, firstDelayMs: 1, maxDelayMs: 1 } }),
+    jsonInit("PUT", { target, retry: { maxAttempts: 1, firstDelayMs: 1, maxDelayMs: 1 } }),
   );
   expect(res.status, await res.clone().text()).toBe(201);
 }
@@ -48,12 +42,12 @@ async function deadLetterEvents(topic: string, count: number, subscriptions: num
     type: "Thing",
     specversion: "1.0",
   }));
-  expect((await api(`/v1/topics/${topic}/events`, json("POST", events))).status).toBe(201);
+  expect((await request(`/v1/topics/${topic}/events`, jsonInit("POST", events))).status).toBe(201);
   const stub = env.TOPIC_LOG.get(env.TOPIC_LOG.idFromName(topic));
-  const head = (await (await api(`/v1/topics/${topic}`)).json<{ head: number }>()).head;
+  const head = (await (await request(`/v1/topics/${topic}`)).json<{ head: number }>()).head;
   for (let run = 0; run < 40; run++) {
     const listed = await (
-      await api(`/v1/dead-letters?topic=${topic}&kind=subscription&limit=1000`)
+      await request(`/v1/dead-letters?topic=${topic}&kind=subscription&limit=1000`)
     ).json<DeadLetterList>();
     if (listed.deadLetters.filter((d) => d.seq > head - count).length === count * subscriptions) return;
     await runDurableObjectAlarm(stub);
@@ -83,7 +77,7 @@ async function queueDeadLetter(topic: string): Promise<string> {
 /** Follows `next` from the first page to the last; `between` runs after each page. */
 async function walk(
   path: string,
-  fetchPage: (path: string) => Response | Promise<Response> = api,
+  fetchPage: (path: string) => Response | Promise<Response> = request,
   between: (page: DeadLetterList) => Promise<void> = async () => {},
 ): Promise<{ ids: string[]; pages: DeadLetterList[] }> {
   const pages: DeadLetterList[] = [];
@@ -117,7 +111,7 @@ beforeAll(async () => {
 describe("GET /v1/dead-letters with a cursor", () => {
   it("walks every topic's and the queue's dead letters exactly once, in order, with some recorded between pages", async () => {
     const added: string[] = [];
-    const { ids, pages } = await walk("/v1/dead-letters?limit=4", api, async (page) => {
+    const { ids, pages } = await walk("/v1/dead-letters?limit=4", request, async (page) => {
       // Once the walk is inside A: one dead letter ahead of it in C, one in the queue (always at
       // its end) and one behind it, in a topic that sorts before A.
       if (added.length > 0 || !page.deadLetters.some(mine)) return;
@@ -194,12 +188,12 @@ describe("GET …/subscriptions/:name/dead-letters with a cursor", () => {
 
   it("refuses a cursor of another listing", async () => {
     const other = (
-      await (await api(`/v1/topics/${A}/subscriptions/hook-1/dead-letters?limit=1`)).json<DeadLetterList>()
+      await (await request(`/v1/topics/${A}/subscriptions/hook-1/dead-letters?limit=1`)).json<DeadLetterList>()
     ).next;
-    const queue = (await (await api(`/v1/dead-letters?consumer=${CONSUMER}&limit=1`)).json<DeadLetterList>()).next;
+    const queue = (await (await request(`/v1/dead-letters?consumer=${CONSUMER}&limit=1`)).json<DeadLetterList>()).next;
     for (const cursor of [other, queue]) {
       expect(cursor).toEqual(expect.any(String));
-      const res = await api(
+      const res = await request(
         `/v1/topics/${A}/subscriptions/hook-2/dead-letters?cursor=${encodeURIComponent(cursor ?? "")}`,
       );
       expect(res.status).toBe(400);
@@ -229,7 +223,7 @@ describe("a malformed cursor", () => {
   it("is refused with invalid_query naming cursor, by both listings", async () => {
     for (const path of ["/v1/dead-letters?limit=2", `/v1/topics/${A}/subscriptions/hook-1/dead-letters?limit=2`]) {
       for (const cursor of malformed) {
-        const res = await api(`${path}&cursor=${encodeURIComponent(cursor)}`);
+        const res = await request(`${path}&cursor=${encodeURIComponent(cursor)}`);
         expect(res.status, `${path} ${cursor}`).toBe(400);
         const body = await res.json<{ error: { code: string; param: string; message: string } }>();
         expect(body.error, cursor).toMatchObject({ code: "invalid_query", param: "cursor" });

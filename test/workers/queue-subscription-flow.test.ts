@@ -1,19 +1,11 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { DeadLetterList } from "../../protocol/dead-letter-api.ts";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
-import { meshFetch } from "./support/mesh-fetch.ts";
 import { captureLogsOfEachTest, effectsOf, MAILER } from "./support/test-consumers.ts";
+import { jsonInit, request, topicStub } from "./topic-client.ts";
 
-const api = (path: string, init?: RequestInit) => meshFetch(`http://mesh${path}`, init);
-const json = (method: string, body: unknown): RequestInit => ({
-  method,
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify(body),
-});
 const uniqueTopic = (name: string) => `qflow-${name}-${crypto.randomUUID().slice(0, 8)}`;
-const topicStub = (topic: string) => env.TOPIC_LOG.get(env.TOPIC_LOG.idFromName(topic));
 const hex = (n: number) =>
   Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => b.toString(16).padStart(2, "0")).join("");
 
@@ -30,7 +22,7 @@ async function publish(topic: string, count: number) {
       data: { userId: `u-${id}`, email: "grace@example.com", emailId: `m-${id}`, subject: "Welcome" },
     };
   });
-  const res = await api(`/v1/topics/${topic}/events`, {
+  const res = await request(`/v1/topics/${topic}/events`, {
     method: "POST",
     headers: { "content-type": "application/cloudevents-batch+json" },
     body: JSON.stringify(events),
@@ -40,12 +32,12 @@ async function publish(topic: string, count: number) {
 }
 
 async function putSubscription(topic: string, name: string, body: unknown) {
-  const res = await api(`/v1/topics/${topic}/subscriptions/${name}`, json("PUT", body));
+  const res = await request(`/v1/topics/${topic}/subscriptions/${name}`, jsonInit("PUT", body));
   expect(res.status, await res.clone().text()).toBeLessThan(300);
 }
 
 async function list(query: string): Promise<DeadLetter[]> {
-  const res = await api(`/v1/dead-letters${query}`);
+  const res = await request(`/v1/dead-letters${query}`);
   expect(res.status).toBe(200);
   return (await res.json<DeadLetterList>()).deadLetters;
 }
@@ -71,7 +63,7 @@ describe("from publish to consumer", () => {
     const [event] = await publish(topic, 1);
     // The topic sends to the queue (driven by its alarm); the queue then delivers in its own time.
     await runAlarmsUntil(topic, async () => {
-      const res = await api(`/v1/topics/${topic}/subscriptions/to-consumers`);
+      const res = await request(`/v1/topics/${topic}/subscriptions/to-consumers`);
       return ((await res.json()) as { cursor: number }).cursor === 1;
     });
     await vi.waitFor(() => expect(logs.about("consumer dispatch", event.id).length).toBeGreaterThan(0), {
@@ -114,20 +106,20 @@ describe("subscription dead letters in the one dead-letter API", () => {
     expect(await list(`?topic=${topic}&subscription=other`)).toEqual([]);
     expect(await list(`?topic=${topic}&kind=queue`)).toEqual([]);
 
-    const one = await api(`/v1/dead-letters/sub:${topic}:hooked:1`);
+    const one = await request(`/v1/dead-letters/sub:${topic}:hooked:1`);
     expect(one.status).toBe(200);
     expect(await one.json()).toMatchObject({ id: `sub:${topic}:hooked:1`, seq: 1, event: { id: events[0].id } });
     for (const missing of [`sub:${topic}:hooked:99`, `sub:${topic}:nobody:1`]) {
-      expect((await api(`/v1/dead-letters/${missing}`)).status).toBe(404);
+      expect((await request(`/v1/dead-letters/${missing}`)).status).toBe(404);
     }
 
-    expect((await api(`/v1/dead-letters/sub:${topic}:hooked:2`, { method: "DELETE" })).status).toBe(204);
-    expect((await api(`/v1/dead-letters/sub:${topic}:hooked:2`)).status).toBe(404);
+    expect((await request(`/v1/dead-letters/sub:${topic}:hooked:2`, { method: "DELETE" })).status).toBe(204);
+    expect((await request(`/v1/dead-letters/sub:${topic}:hooked:2`)).status).toBe(404);
 
     // A redrive naming one missing dead letter sends nothing.
-    const refused = await api(
+    const refused = await request(
       "/v1/dead-letters/redrive",
-      json("POST", { ids: [`sub:${topic}:hooked:1`, `sub:${topic}:hooked:2`] }),
+      jsonInit("POST", { ids: [`sub:${topic}:hooked:1`, `sub:${topic}:hooked:2`] }),
     );
     expect(refused.status).toBe(404);
     expect(await refused.json()).toMatchObject({
@@ -136,7 +128,7 @@ describe("subscription dead letters in the one dead-letter API", () => {
 
     // The subscription is pointed at the consumers' queue, and its dead letter redriven there.
     await putSubscription(topic, "hooked", { target: { type: "queue", queue: "DELIVERY_QUEUE" } });
-    const res = await api("/v1/dead-letters/redrive", json("POST", { ids: [`sub:${topic}:hooked:1`] }));
+    const res = await request("/v1/dead-letters/redrive", jsonInit("POST", { ids: [`sub:${topic}:hooked:1`] }));
     expect(res.status).toBe(202);
     await runAlarmsUntil(topic, async () => (await list(`?topic=${topic}`)).length === 0);
     await vi.waitFor(() => expect(effectsOf(MAILER, events[0].id)).toBe(1), { timeout: 15_000 });

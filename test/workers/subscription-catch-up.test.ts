@@ -1,20 +1,11 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TopicLog } from "../../durable-objects/topic-log.ts";
-import { meshFetch } from "./support/mesh-fetch.ts";
 import { captureLogsOfEachTest } from "./support/test-consumers.ts";
-import { publishCount, subscriptionView } from "./topic-client.ts";
+import { jsonInit, publishCount, request, subscriptionView, topicStub } from "./topic-client.ts";
 import { ReceiverEndpoint } from "./webhook-receiver-client.ts";
 
 const uniqueTopic = (name: string) => `catchup-${name}-${crypto.randomUUID().slice(0, 8)}`;
-const api = (path: string, init?: RequestInit) => meshFetch(`http://mesh${path}`, init);
-const json = (method: string, body: unknown): RequestInit => ({
-  method,
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify(body),
-});
-const topicStub = (topic: string) => env.TOPIC_LOG.get(env.TOPIC_LOG.idFromName(topic));
 const logs = captureLogsOfEachTest();
 
 /** Counts the topic object's alarm runs from now on (the runtime's own and the test's alike). */
@@ -47,9 +38,9 @@ describe("strict order catch-up", () => {
     const hook = await ReceiverEndpoint.create("backlog");
     await publishCount(topic, 150, "/catch-up-test");
     const alarmRuns = await countAlarmRuns(topic);
-    const put = await api(
+    const put = await request(
       `/v1/topics/${topic}/subscriptions/lagging`,
-      json("PUT", { target: { type: "webhook", url: hook.url }, start: "earliest", batchSize: 3 }),
+      jsonInit("PUT", { target: { type: "webhook", url: hook.url }, start: "earliest", batchSize: 3 }),
     );
     expect(put.status).toBe(201);
 
@@ -74,9 +65,9 @@ describe("strict order catch-up", () => {
     const topic = uniqueTopic("crash");
     const hook = await ReceiverEndpoint.create("crash");
     await publishCount(topic, 40, "/catch-up-test");
-    await api(
+    await request(
       `/v1/topics/${topic}/subscriptions/durable`,
-      json("PUT", { target: { type: "webhook", url: hook.url }, start: "earliest" }),
+      jsonInit("PUT", { target: { type: "webhook", url: hook.url }, start: "earliest" }),
     );
     // The object dies while it delivers the backlog, with deliveries done since the last checkpoint.
     await watchUntil(async () => (await hook.requests()).length >= 10);

@@ -1,19 +1,10 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { DeadLetter } from "../../protocol/dead-letters.ts";
-import { meshFetch } from "./support/mesh-fetch.ts";
-import { publishCount, subscriptionView } from "./topic-client.ts";
+import { jsonInit, publishCount, request, subscriptionView, topicStub } from "./topic-client.ts";
 import { ReceiverEndpoint } from "./webhook-receiver-client.ts";
 
 const uniqueTopic = (name: string) => `unordered-${name}-${crypto.randomUUID().slice(0, 8)}`;
-const api = (path: string, init?: RequestInit) => meshFetch(`http://mesh${path}`, init);
-const json = (method: string, body: unknown): RequestInit => ({
-  method,
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify(body),
-});
-const topicStub = (topic: string) => env.TOPIC_LOG.get(env.TOPIC_LOG.idFromName(topic));
 
 /** Fires the topic's alarm ("the next due time has come") until `done` holds; never sleeps. */
 async function runAlarmsUntil(topic: string, done: () => Promise<boolean>, maxRuns = 40): Promise<void> {
@@ -30,9 +21,9 @@ describe("unordered delivery", () => {
   it("retries a poison event on its own while later events are delivered, then dead-letters it", async () => {
     const topic = uniqueTopic("poison");
     const hook = await ReceiverEndpoint.create("poison", { failSeqs: [2] });
-    const put = await api(
+    const put = await request(
       `/v1/topics/${topic}/subscriptions/fast`,
-      json("PUT", {
+      jsonInit("PUT", {
         target: { type: "webhook", url: hook.url },
         // A retry waits up to a minute: it never comes due on its own within the test.
         retry: { maxAttempts: 3, firstDelayMs: 60_000, maxDelayMs: 60_000 },
@@ -70,7 +61,7 @@ describe("unordered delivery", () => {
       inFlight: 0,
       delivered: 5,
     });
-    const dead = (await (await api(`/v1/topics/${topic}/subscriptions/fast/dead-letters`)).json()) as {
+    const dead = (await (await request(`/v1/topics/${topic}/subscriptions/fast/dead-letters`)).json()) as {
       deadLetters: DeadLetter[];
     };
     expect(dead.deadLetters.map((d) => [d.seq, d.attempts])).toEqual([[2, 3]]);
@@ -85,9 +76,9 @@ describe("unordered delivery", () => {
     const topic = uniqueTopic("many");
     const hook = await ReceiverEndpoint.create("many");
     await publishCount(topic, 40, "/unordered-test");
-    await api(
+    await request(
       `/v1/topics/${topic}/subscriptions/wide`,
-      json("PUT", {
+      jsonInit("PUT", {
         target: { type: "webhook", url: hook.url },
         start: "earliest",
         batchSize: 3,
@@ -113,13 +104,16 @@ describe("unordered delivery", () => {
       retry: { maxAttempts: 5, firstDelayMs: 60_000, maxDelayMs: 60_000 },
       delivery: { ordering: "unordered" },
     };
-    await api(`/v1/topics/${topic}/subscriptions/s`, json("PUT", body));
+    await request(`/v1/topics/${topic}/subscriptions/s`, jsonInit("PUT", body));
     await publishCount(topic, 3, "/unordered-test");
     await runAlarmsUntil(topic, async () => (await hook.acceptedSeqs()).length >= 2);
     expect(await subscriptionView(topic, "s")).toMatchObject({ cursor: 0, retrying: 1, delivery: { maxInFlight: 8 } });
 
     await hook.update({ failSeqs: [] });
-    const strict = await api(`/v1/topics/${topic}/subscriptions/s`, json("PUT", { ...body, delivery: undefined }));
+    const strict = await request(
+      `/v1/topics/${topic}/subscriptions/s`,
+      jsonInit("PUT", { ...body, delivery: undefined }),
+    );
     expect(await strict.json()).toMatchObject({ delivery: { ordering: "strict" }, retrying: 0, cursor: 0 });
     await runAlarmsUntil(topic, async () => (await subscriptionView(topic, "s")).lag === 0);
     // At least once: 2 and 3 came again, now in order after 1.
@@ -136,20 +130,20 @@ describe("delivery options", () => {
     ["a fractional maxInFlight", { ordering: "unordered", maxInFlight: 1.5 }, "delivery.maxInFlight"],
   ])("refuses %s with invalid_body naming the field, storing nothing", async (_label, delivery, field) => {
     const topic = uniqueTopic("bad");
-    const res = await api(
+    const res = await request(
       `/v1/topics/${topic}/subscriptions/s`,
-      json("PUT", { target: { type: "queue", queue: "DELIVERY_QUEUE" }, delivery }),
+      jsonInit("PUT", { target: { type: "queue", queue: "DELIVERY_QUEUE" }, delivery }),
     );
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { code: "invalid_body", field } });
-    expect((await api(`/v1/topics/${topic}/subscriptions/s`)).status).toBe(404);
+    expect((await request(`/v1/topics/${topic}/subscriptions/s`)).status).toBe(404);
   });
 
   it("delivers in strict order by default and says so", async () => {
     const topic = uniqueTopic("default");
-    const res = await api(
+    const res = await request(
       `/v1/topics/${topic}/subscriptions/s`,
-      json("PUT", { target: { type: "queue", queue: "DELIVERY_QUEUE" } }),
+      jsonInit("PUT", { target: { type: "queue", queue: "DELIVERY_QUEUE" } }),
     );
     expect(await res.json()).toMatchObject({ delivery: { ordering: "strict" }, inFlight: 0, retrying: 0 });
   });

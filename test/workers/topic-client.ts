@@ -11,6 +11,15 @@ export function request(path: string, init: RequestInit = {}): Promise<Response>
   return meshFetch(`${BASE}${path}`, init);
 }
 
+/** A request with a JSON body (none when `body` is undefined). */
+export function jsonInit(method: string, body?: unknown): RequestInit {
+  return {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  };
+}
+
 /** A valid CloudEvent of an uncatalogued type. */
 export function event(id: string, extra: Record<string, unknown> = {}): JsonObject {
   return { id, source: "/tests", type: "TestHappened", specversion: "1.0", ...extra } as JsonObject;

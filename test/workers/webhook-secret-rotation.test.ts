@@ -1,9 +1,8 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { generateWebhookSecret } from "../../durable-objects/webhook-sender.ts";
 import type { RotateSecretResponse, SubscriptionView } from "../../protocol/subscriptions.ts";
-import { meshFetch } from "./support/mesh-fetch.ts";
+import { jsonInit, request, topicStub } from "./topic-client.ts";
 import { ReceiverEndpoint } from "./webhook-receiver-client.ts";
 
 /**
@@ -13,18 +12,11 @@ import { ReceiverEndpoint } from "./webhook-receiver-client.ts";
  */
 const DAY = 86_400_000;
 const uniqueTopic = (name: string) => `rotate-${name}-${crypto.randomUUID().slice(0, 8)}`;
-const api = (path: string, init?: RequestInit) => meshFetch(`http://mesh${path}`, init);
-const json = (method: string, body?: unknown): RequestInit => ({
-  method,
-  headers: { "content-type": "application/json" },
-  body: body === undefined ? undefined : JSON.stringify(body),
-});
-const topicStub = (topic: string) => env.TOPIC_LOG.get(env.TOPIC_LOG.idFromName(topic));
 
 let published = 0;
 async function publishOne(topic: string): Promise<void> {
   published += 1;
-  const res = await api(`/v1/topics/${topic}/events`, {
+  const res = await request(`/v1/topics/${topic}/events`, {
     method: "POST",
     headers: { "content-type": "application/cloudevents+json" },
     body: JSON.stringify({ id: `r${published}`, source: "/rotation", type: "Thing", specversion: "1.0" }),
@@ -49,7 +41,7 @@ async function nextDeliveryVerified(topic: string, hook: ReceiverEndpoint): Prom
 }
 
 const rotate = async (topic: string, body?: unknown) =>
-  api(`/v1/topics/${topic}/subscriptions/hook/rotate-secret`, json("POST", body));
+  request(`/v1/topics/${topic}/subscriptions/hook/rotate-secret`, jsonInit("POST", body));
 
 describe("rotating a webhook's secret", () => {
   it("signs with both secrets through the grace, then with the new one only", async () => {
@@ -57,9 +49,9 @@ describe("rotating a webhook's secret", () => {
     const old = generateWebhookSecret();
     const hook = await ReceiverEndpoint.create("rotation", { secret: old });
     // One attempt per delivery: a delivery the receiver refuses is not retried in the background.
-    const put = await api(
+    const put = await request(
       `/v1/topics/${topic}/subscriptions/hook`,
-      json("PUT", {
+      jsonInit("PUT", {
         target: { type: "webhook", url: hook.url, secret: old },
         retry: { maxAttempts: 1 },
         onExhausted: "dead-letter",
@@ -93,9 +85,9 @@ describe("rotating a webhook's secret", () => {
     const topic = uniqueTopic("given");
     const first = generateWebhookSecret();
     const hook = await ReceiverEndpoint.create("rotation-given", { secret: first });
-    await api(
+    await request(
       `/v1/topics/${topic}/subscriptions/hook`,
-      json("PUT", { target: { type: "webhook", url: hook.url, secret: first }, retry: { maxAttempts: 1 } }),
+      jsonInit("PUT", { target: { type: "webhook", url: hook.url, secret: first }, retry: { maxAttempts: 1 } }),
     );
     const second = generateWebhookSecret();
     const immediate = (await (await rotate(topic, { secret: second, graceSeconds: 0 })).json()) as RotateSecretResponse;
@@ -104,9 +96,9 @@ describe("rotating a webhook's secret", () => {
     expect(await nextDeliveryVerified(topic, hook)).toBe(false);
 
     const third = generateWebhookSecret();
-    const updated = await api(
+    const updated = await request(
       `/v1/topics/${topic}/subscriptions/hook`,
-      json("PUT", { target: { type: "webhook", url: hook.url, secret: third }, retry: { maxAttempts: 1 } }),
+      jsonInit("PUT", { target: { type: "webhook", url: hook.url, secret: third }, retry: { maxAttempts: 1 } }),
     );
     const view = (await updated.json()) as SubscriptionView;
     expect(view.previousSecretValidUntil).not.toBeNull();
@@ -116,9 +108,9 @@ describe("rotating a webhook's secret", () => {
 
   it("refuses a queue subscription, the current secret, and a bad body, changing nothing", async () => {
     const topic = uniqueTopic("refusals");
-    await api(
+    await request(
       `/v1/topics/${topic}/subscriptions/hook`,
-      json("PUT", { target: { type: "queue", queue: "DELIVERY_QUEUE" } }),
+      jsonInit("PUT", { target: { type: "queue", queue: "DELIVERY_QUEUE" } }),
     );
     const queue = await rotate(topic);
     expect(queue.status).toBe(400);
@@ -128,16 +120,16 @@ describe("rotating a webhook's secret", () => {
 
     const secret = generateWebhookSecret();
     const hook = await ReceiverEndpoint.create("rotation-refusals");
-    await api(
+    await request(
       `/v1/topics/${topic}/subscriptions/hook`,
-      json("PUT", { target: { type: "webhook", url: hook.url, secret } }),
+      jsonInit("PUT", { target: { type: "webhook", url: hook.url, secret } }),
     );
     const same = await rotate(topic, { secret });
     expect(same.status).toBe(400);
     const bad = await rotate(topic, { secret: "not-a-secret", graceSeconds: -1 });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: "invalid_body", field: "secret" } });
-    const view = (await (await api(`/v1/topics/${topic}/subscriptions/hook`)).json()) as SubscriptionView;
+    const view = (await (await request(`/v1/topics/${topic}/subscriptions/hook`)).json()) as SubscriptionView;
     expect(view.previousSecretValidUntil).toBeNull();
   });
 });
