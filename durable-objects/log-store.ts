@@ -1,5 +1,14 @@
 import { type AcceptedEvent, storedEventJson } from "../protocol/mesh-event.ts";
 
+/** Bound values per statement are limited to 100: 24 rows of 4 and the window's start. */
+const KEYS_PER_CLAIM = 24;
+
+/** The seq an event of a publish call gets, and whether its `(source, id)` was already claimed. */
+type Claim = { seq: number; duplicate: boolean };
+
+/** One string per `(source, id)`: a source is a URI-reference, which holds no NUL, so the first NUL ends it. */
+const dedupKey = (source: string, id: string): string => `${source}\u0000${id}`;
+
 /** Where a topic's log stands. */
 export interface LogPosition {
   epoch: string;
@@ -128,37 +137,15 @@ export class LogStore {
    */
   append(events: readonly AcceptedEvent[], now: number, dedupWindowSeconds: number): AppendResult {
     const result = this.storage.transactionSync(() => {
-      let head = this.currentHead;
-      const freshAfter = now - dedupWindowSeconds * 1000;
+      const head = this.currentHead;
+      const claims = this.claimKeys(events, head, now, now - dedupWindowSeconds * 1000);
       const outcomes: AppendOutcome[] = [];
       const appended: StoredRow[] = [];
-      for (const { id, source, type, json } of events) {
-        // Claims the key in one statement: a new key is inserted, a key older than the window is
-        // taken over, and a fresh one is left alone (no row returned): the event is a duplicate.
-        const claimed = this.sql
-          .exec(
-            `INSERT INTO dedup (source, id, seq, at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (source, id) DO UPDATE SET seq = excluded.seq, at = excluded.at WHERE dedup.at < ?
-             RETURNING seq`,
-            source,
-            id,
-            head + 1,
-            now,
-            freshAfter,
-          )
-          .toArray().length;
-        if (claimed === 0) {
-          const seen = this.sql
-            .exec<{ seq: number }>("SELECT seq FROM dedup WHERE source = ? AND id = ?", source, id)
-            .one();
-          outcomes.push({ id, source, seq: seen.seq, duplicate: true });
-          continue;
-        }
-        head += 1;
-        const body = storedEventJson(json, head);
-        outcomes.push({ id, source, seq: head, duplicate: false });
-        appended.push({ seq: head, type, body });
-      }
+      events.forEach(({ id, source, type, json }, i) => {
+        const { seq, duplicate } = claims[i] as Claim;
+        outcomes.push({ id, source, seq, duplicate });
+        if (!duplicate) appended.push({ seq, type, body: storedEventJson(json, seq) });
+      });
       this.insertRows(appended, now);
       const stats: LogStats = {
         bytes: this.stats.bytes + appended.reduce((sum, row) => sum + row.body.length, 0),
@@ -166,12 +153,59 @@ export class LogStore {
         appended: this.stats.appended + appended.length,
         duplicates: this.stats.duplicates + outcomes.length - appended.length,
       };
-      return { outcomes, appended, head, stats };
+      return { outcomes, appended, head: head + appended.length, stats };
     });
     // Only after the transaction committed: a rolled-back append leaves the head where it was.
     this.currentHead = result.head;
     this.stats = result.stats;
     return { outcomes: result.outcomes, appended: result.appended };
+  }
+
+  /**
+   * Claims the call's `(source, id)` keys and answers each event's seq: a new key, or one older than
+   * the window (taken over), gets the next seq; a key claimed inside the window, earlier or in this
+   * same call, keeps the seq it has (the event is a duplicate). The claims assume no duplicates, the
+   * common case, in a few multi-row upserts; only when some key was not claimed are the seqs
+   * renumbered and the claimed keys' seqs corrected.
+   */
+  private claimKeys(events: readonly AcceptedEvent[], head: number, now: number, freshAfter: number): Claim[] {
+    const claimed = new Set<string>();
+    for (let i = 0; i < events.length; i += KEYS_PER_CLAIM) {
+      const chunk = events.slice(i, i + KEYS_PER_CLAIM);
+      const rows = this.sql.exec<{ source: string; id: string }>(
+        `INSERT INTO dedup (source, id, seq, at) VALUES ${chunk.map(() => "(?, ?, ?, ?)").join(", ")}
+         ON CONFLICT (source, id) DO UPDATE SET seq = excluded.seq, at = excluded.at WHERE dedup.at < ?
+         RETURNING source, id`,
+        ...chunk.flatMap((event, k) => [event.source, event.id, head + 1 + i + k, now]),
+        freshAfter,
+      );
+      for (const row of rows) claimed.add(dedupKey(row.source, row.id));
+    }
+    if (claimed.size === events.length) return events.map((_, i) => ({ seq: head + 1 + i, duplicate: false }));
+    const claims: Claim[] = [];
+    const given = new Map<string, number>();
+    let next = head;
+    events.forEach(({ source, id }, i) => {
+      const key = dedupKey(source, id);
+      const earlier = given.get(key);
+      if (earlier !== undefined) {
+        claims.push({ seq: earlier, duplicate: true });
+      } else if (claimed.has(key)) {
+        next += 1;
+        given.set(key, next);
+        claims.push({ seq: next, duplicate: false });
+        if (next !== head + 1 + i) {
+          this.sql.exec("UPDATE dedup SET seq = ? WHERE source = ? AND id = ?", next, source, id);
+        }
+      } else {
+        const seen = this.sql
+          .exec<{ seq: number }>("SELECT seq FROM dedup WHERE source = ? AND id = ?", source, id)
+          .one().seq;
+        given.set(key, seen);
+        claims.push({ seq: seen, duplicate: true });
+      }
+    });
+    return claims;
   }
 
   /** Writes the counters: once after a group of appends, in the same commit as their events. */

@@ -215,6 +215,38 @@ describe("idempotent publish: (source, id) inside the dedup window", () => {
     expect((await allEvents(topic)).map((e) => e.id)).toEqual(["old", "new1", "new2"]);
   });
 
+  it("a batch longer than one claim statement, with repeats across its chunks, numbers its new events without holes", async () => {
+    const topic = freshTopic("dedup-chunks");
+    await publish(topic, [event("known-a"), event("known-b")]);
+    // 60 events: keys are claimed 24 to a statement, and here repeats fall in the first, second and third.
+    const ids = Array.from({ length: 60 }, (_, i) => `c${i}`);
+    ids[10] = "known-a";
+    ids[30] = "c5";
+    ids[50] = "known-b";
+    ids[55] = "c40";
+    const res = await post(
+      topic,
+      ids.map((id) => event(id)),
+    );
+    const answered = (await res.json<{ events: { id: string; seq: number; duplicate: boolean }[] }>()).events;
+    const fresh = answered.filter((e) => !e.duplicate);
+    expect(fresh.map((e) => e.seq)).toEqual(Array.from({ length: 56 }, (_, i) => 3 + i));
+    expect(answered[10]).toMatchObject({ seq: 1, duplicate: true });
+    expect(answered[30]).toMatchObject({ seq: answered[5]?.seq, duplicate: true });
+    expect(answered[50]).toMatchObject({ seq: 2, duplicate: true });
+    expect(answered[55]).toMatchObject({ seq: answered[40]?.seq, duplicate: true });
+    // The keys remember the seqs they were answered with: repeating the whole batch stores nothing.
+    const again = await post(
+      topic,
+      ids.map((id) => event(id)),
+    );
+    expect(again.status).toBe(200);
+    expect((await again.json<{ events: { seq: number }[] }>()).events.map((e) => e.seq)).toEqual(
+      answered.map((e) => e.seq),
+    );
+    expect(await info(topic)).toMatchObject({ head: 58, eventCount: 58 });
+  });
+
   it("concurrent repeats of one event store it once and all name the same seq", async () => {
     const topic = freshTopic("dedup-concurrent");
     const responses = await Promise.all(Array.from({ length: 20 }, () => post(topic, event("race"))));
