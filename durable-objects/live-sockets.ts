@@ -9,8 +9,11 @@ import {
 } from "../protocol/frames.ts";
 import type { SocketCredential } from "../protocol/socket-credential.ts";
 import { closeWithRefusal, refuseSocket } from "../runtime/socket-refusal.ts";
+import { batchFrames, eventsText, frameEnd } from "./live-frames.ts";
 import type { LogStore, StoredRow } from "./log-store.ts";
+import { gapFrame, planResume } from "./resume-plan.ts";
 import { SocketFlow } from "./socket-flow.ts";
+import { clientTag, credentialTag, subjectTag, tokenTag } from "./socket-tags.ts";
 
 /**
  * Per-socket state, kept in the socket's attachment so it survives hibernation. A socket is
@@ -91,10 +94,8 @@ export class LiveSockets {
   ) {}
 
   accept(params: SubscribeParams): Response {
-    const position = this.store.position();
-    if ((params.epoch === undefined || params.epoch === position.epoch) && params.after > position.head) {
-      return refuseSocket("cursor_ahead", `after=${params.after} is beyond the head of the topic (${position.head})`);
-    }
+    const plan = planResume(params.topic, this.store.position(), params.after, params.epoch);
+    if (!plan.ok) return refuseSocket(plan.code, plan.message);
     const refused = this.overLimit(params);
     if (refused) return refused;
     const { 0: client, 1: server } = new WebSocketPair();
@@ -106,25 +107,15 @@ export class LiveSockets {
     this.ctx.acceptWebSocket(server, tags);
     // An empty filter would match nothing live but everything in replay: treat it as no filter.
     const types = params.types && params.types.length > 0 ? params.types : undefined;
-    let cursor = params.after;
-    let gap: GapFrame | null = null;
-    if (params.epoch !== undefined && params.epoch !== position.epoch) {
-      // The log was reset: the old cursor means nothing here, so start over from the oldest event.
-      cursor = position.oldest - 1;
-      gap = gapFrame(params.topic, params.after, position.oldest, position.epoch, "epoch");
-    } else if (cursor < position.oldest - 1) {
-      cursor = position.oldest - 1;
-      gap = gapFrame(params.topic, params.after, position.oldest, position.epoch, "retention");
-    }
     this.setState(server, {
       topic: params.topic,
       mode: "replaying",
-      cursor,
+      cursor: plan.cursor,
       types,
       ...(params.batch ? { batch: true } : {}),
       ...(params.token ? { credential: params.token } : {}),
     });
-    if (gap) this.send(server, JSON.stringify(gap));
+    if (plan.gap) this.send(server, JSON.stringify(plan.gap));
     void this.replay(server);
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -217,10 +208,7 @@ export class LiveSockets {
         const position = this.store.position();
         if (state.cursor < position.oldest - 1) {
           // Retention trimmed the log between two pages: say so instead of skipping silently.
-          this.send(
-            ws,
-            JSON.stringify(gapFrame(state.topic, state.cursor, position.oldest, position.epoch, "retention")),
-          );
+          this.send(ws, JSON.stringify(gapFrame(state.topic, state.cursor, position, "retention")));
           state = { ...state, cursor: position.oldest - 1 };
         }
         const rows = this.store.read(state.cursor, this.pageSize, state.types);
@@ -378,45 +366,4 @@ export class LiveSockets {
     this.states.set(ws, state);
     ws.serializeAttachment(state);
   }
-}
-
-/** Socket tags stay under the runtime's 256 characters. */
-const clientTag = (client: string) => `client:${client.slice(0, 200)}`;
-const credentialTag = (credential: string) => `credential:${credential.slice(0, 200)}`;
-const tokenTag = (tokenId: string) => `token:${tokenId.slice(0, 200)}`;
-const subjectTag = (subject: string) => `subject:${subject.slice(0, 200)}`;
-
-/** Where an events frame that starts at `start` ends: at least one row, then rows while under `maxChars`. */
-function frameEnd(rows: readonly StoredRow[], start: number, maxChars: number): number {
-  let end = start + 1;
-  let chars = rows[start].body.length;
-  while (end < rows.length && chars + rows[end].body.length <= maxChars) {
-    chars += rows[end].body.length;
-    end += 1;
-  }
-  return end;
-}
-
-/** One event alone goes in an event frame, as a client that takes both expects. */
-function eventsText(topicJson: string, rows: readonly StoredRow[], start: number, end: number): string {
-  if (end - start === 1) return eventFrameText(topicJson, rows[start].body);
-  return eventsFrameText(
-    topicJson,
-    rows.slice(start, end).map((row) => row.body),
-  );
-}
-
-/** The rows as events frames of at most `EVENTS_FRAME_CHARS` each. */
-function batchFrames(topicJson: string, rows: readonly StoredRow[]): string[] {
-  const frames: string[] = [];
-  for (let start = 0; start < rows.length; ) {
-    const end = frameEnd(rows, start, EVENTS_FRAME_CHARS);
-    frames.push(eventsText(topicJson, rows, start, end));
-    start = end;
-  }
-  return frames;
-}
-
-function gapFrame(topic: string, after: number, oldest: number, epoch: string, reason: GapFrame["reason"]): GapFrame {
-  return { type: "gap", topic, after, oldest, epoch, reason };
 }

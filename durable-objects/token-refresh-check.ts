@@ -4,14 +4,14 @@ import { checkToken } from "../runtime/tokens.ts";
 import { tokenRevocations } from "./token-revocations.ts";
 
 /**
- * Checks an in-band refresh (`auth:<token>`) on a socket of `topic` that runs on `current`: the
+ * Checks an in-band refresh (`auth:<token>`) on a socket following `topics` that runs on `current`: the
  * fresh token must pass the checks it would at connect (signature, expiry, not revoked) and be no
  * wider than the token it replaces.
  */
 export async function checkTokenRefresh(
   env: Env,
   current: SocketCredential,
-  topic: string,
+  topics: readonly string[],
   token: string,
 ): Promise<RefreshCheck> {
   if (!env.MESH_TOKEN_SECRET) {
@@ -22,5 +22,5 @@ export async function checkTokenRefresh(
   if (await tokenRevocations(env).isRevoked(checked.claims.jti, checked.claims.sub)) {
     return { ok: false, code: "token_revoked", message: "this token was revoked: get a new one" };
   }
-  return checkRefresh(current, checked.claims, topic);
+  return checkRefresh(current, checked.claims, topics);
 }

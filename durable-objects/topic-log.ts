@@ -345,7 +345,7 @@ export class TopicLog extends DurableObject<Env> {
       ws.send(JSON.stringify(invalidFrame("this socket was opened with a key: it has no token to refresh")));
       return;
     }
-    const refresh = await checkTokenRefresh(this.env, socket.credential, socket.topic, token);
+    const refresh = await checkTokenRefresh(this.env, socket.credential, [socket.topic], token);
     if (!refresh.ok) return closeWithRefusal(ws, refresh.code, refresh.message);
     const frame = this.sockets.refreshToken(ws, refresh.credential);
     if (frame) ws.send(JSON.stringify(frame));

@@ -33,6 +33,7 @@ export const ERROR_STATUS = {
   forbidden: 403,
   rate_limited: 429,
   too_many_connections: 429,
+  too_many_subscriptions: 429,
   overloaded: 503,
   auth_not_configured: 503,
   internal: 500,

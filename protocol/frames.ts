@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { StoredEventSchema } from "./mesh-event.ts";
+import { TopicNameSchema } from "./topic-name.ts";
 
 /**
  * Frames the server sends on a topic WebSocket. Every frame is a JSON text message with a `type`.
@@ -98,6 +99,34 @@ export function markIdOf(text: string): string | null {
   return text.startsWith('{"type":"mark","id":"') && text.endsWith('"}') ? text.slice(21, -2) : null;
 }
 
+/**
+ * On a socket that follows several topics (`/v1/ws`): a `subscribe` was accepted. Frames of the
+ * topic that follow belong to this subscription; any earlier ones belonged to a previous one.
+ * Then, per topic, the same order as a one-topic socket: an optional `gap`, the replay, one
+ * `caught-up`, live events.
+ */
+export const SubscribedFrameSchema = v.object({
+  type: v.literal("subscribed"),
+  topic: v.string(),
+  /** The position the subscription starts after, as the client asked. */
+  after: v.number(),
+});
+
+/**
+ * On a socket that follows several topics: the topic is no longer followed. Without `code` it
+ * answers the client's `unsubscribe`; with one, the server refused or ended the subscription
+ * (`forbidden`, `invalid_topic`, `cursor_ahead`, `too_many_subscriptions` are final for that
+ * topic; `overloaded` may be retried after `retryAfterSeconds`). The socket and its other topics
+ * go on.
+ */
+export const UnsubscribedFrameSchema = v.object({
+  type: v.literal("unsubscribed"),
+  topic: v.string(),
+  code: v.optional(v.string()),
+  message: v.optional(v.string()),
+  retryAfterSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+});
+
 export const ServerFrameSchema = v.variant("type", [
   EventFrameSchema,
   EventsFrameSchema,
@@ -106,6 +135,8 @@ export const ServerFrameSchema = v.variant("type", [
   ErrorFrameSchema,
   TokenRefreshedFrameSchema,
   MarkFrameSchema,
+  SubscribedFrameSchema,
+  UnsubscribedFrameSchema,
 ]);
 
 export type EventFrame = v.InferOutput<typeof EventFrameSchema>;
@@ -114,7 +145,64 @@ export type CaughtUpFrame = v.InferOutput<typeof CaughtUpFrameSchema>;
 export type GapFrame = v.InferOutput<typeof GapFrameSchema>;
 export type ErrorFrame = v.InferOutput<typeof ErrorFrameSchema>;
 export type TokenRefreshedFrame = v.InferOutput<typeof TokenRefreshedFrameSchema>;
+export type SubscribedFrame = v.InferOutput<typeof SubscribedFrameSchema>;
+export type UnsubscribedFrame = v.InferOutput<typeof UnsubscribedFrameSchema>;
 export type ServerFrame = v.InferOutput<typeof ServerFrameSchema>;
+
+/** Event types a subscription may filter on: as many and as long as the one-topic URL's `types`. */
+const SubscribeTypesSchema = v.pipe(
+  v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(200, "an event type is at most 200 characters"))),
+  v.maxLength(50, "types lists at most 50 event types"),
+);
+
+/**
+ * Client to server, on a socket that follows several topics (`/v1/ws`): follow `topic` from after
+ * `after` (default 0), with the cursor's `epoch` and an optional type filter, exactly as the
+ * one-topic URL's query does. Subscribing again to a topic already followed replaces that
+ * subscription (the way to resume one topic without dropping the socket).
+ */
+export const SubscribeFrameSchema = v.object({
+  type: v.literal("subscribe"),
+  topic: TopicNameSchema,
+  after: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER))),
+  epoch: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  types: v.optional(SubscribeTypesSchema),
+});
+
+/** Client to server: stop following `topic`; answered with `unsubscribed`. */
+export const UnsubscribeFrameSchema = v.object({
+  type: v.literal("unsubscribe"),
+  topic: TopicNameSchema,
+});
+
+export const ClientFrameSchema = v.variant("type", [SubscribeFrameSchema, UnsubscribeFrameSchema]);
+
+export type SubscribeFrame = v.InferOutput<typeof SubscribeFrameSchema>;
+export type UnsubscribeFrame = v.InferOutput<typeof UnsubscribeFrameSchema>;
+export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
+
+export function subscribeFrameText(frame: Omit<SubscribeFrame, "type">): string {
+  return JSON.stringify({ type: "subscribe", ...frame });
+}
+
+export function unsubscribeFrameText(topic: string): string {
+  return JSON.stringify({ type: "unsubscribe", topic });
+}
+
+/** Parses a JSON client frame; a refusal names what was wrong. */
+export function parseClientFrame(text: string): { ok: true; frame: ClientFrame } | { ok: false; message: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, message: "a frame is ping, ack:<id>, auth:<token> or a JSON subscribe / unsubscribe frame" };
+  }
+  const result = v.safeParse(ClientFrameSchema, value);
+  if (result.success) return { ok: true, frame: result.output };
+  const issue = result.issues[0];
+  const path = issue.path?.map((item) => String(item.key)).join(".");
+  return { ok: false, message: path ? `${path}: ${issue.message}` : issue.message };
+}
 
 /** Heartbeat: the client sends this text and the runtime answers `HEARTBEAT_PONG` without waking the DO. */
 export const HEARTBEAT_PING = "ping";

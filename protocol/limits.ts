@@ -20,4 +20,14 @@ export const DEFAULT_LIMITS = {
   liveMaxSocketsPerCredential: 1_000,
   /** A socket stopped that long without acknowledging anything is closed with 1013. */
   liveStallSeconds: 60,
+  /** Sockets one hub object holds before the Worker picks another (issue 15; see docs/architecture.md). */
+  hubMaxSockets: 5_000,
+  /** Hub objects the Worker picks among. */
+  hubPoolSize: 256,
+  /** Hubs the Worker tries for one socket before it answers `overloaded` (1013). */
+  hubConnectAttempts: 6,
+  /** Recent events a hub keeps per topic, so a resuming socket is served without asking the topic. */
+  hubWindowEvents: 1_000,
+  /** Topics one socket may follow at once. */
+  hubMaxTopicsPerSocket: 100,
 } as const;

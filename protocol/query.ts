@@ -47,6 +47,23 @@ export const SubscribeQuerySchema = v.object({
 });
 export type SubscribeQuery = v.InferOutput<typeof SubscribeQuerySchema>;
 
+/**
+ * Query of `GET /v1/ws`, the socket that follows several topics: topics are added and removed
+ * with `subscribe` / `unsubscribe` frames. `key` is where the Worker starts looking for a hub (the
+ * client sends its first topic, so a topic's small audience shares a hub).
+ */
+export const TopicsSocketQuerySchema = v.object({
+  token: v.optional(v.string()),
+  batch: v.optional(
+    v.pipe(
+      v.picklist(["true", "false"], "batch must be true or false"),
+      v.transform((value) => value === "true"),
+    ),
+  ),
+  key: v.optional(v.pipe(v.string(), v.maxLength(200, "key is at most 200 characters"))),
+});
+export type TopicsSocketQuery = v.InferOutput<typeof TopicsSocketQuerySchema>;
+
 export const HISTORY_LIMITS = {
   defaultLimit: DEFAULT_LIMITS.historyDefaultLimit,
   maxLimit: DEFAULT_LIMITS.historyMaxLimit,

@@ -30,15 +30,16 @@ export function socketCredential(claims: TokenClaims): SocketCredential {
 export type RefreshCheck = { ok: true; credential: SocketCredential } | { ok: false; code: ErrorCode; message: string };
 
 /**
- * A fresh token may replace a socket's token when it still allows `subscribe` on the socket's
- * topic, is for the same subject, and is no wider: each of its topic patterns inside one of the
- * old token's, its operations among the old ones.
+ * A fresh token may replace a socket's token when it still allows `subscribe` on every topic the
+ * socket follows, is for the same subject, and is no wider: each of its topic patterns inside one
+ * of the old token's, its operations among the old ones.
  */
-export function checkRefresh(current: SocketCredential, next: TokenClaims, topic: string): RefreshCheck {
+export function checkRefresh(current: SocketCredential, next: TokenClaims, topics: readonly string[]): RefreshCheck {
   const refuse = (message: string): RefreshCheck => ({ ok: false, code: "forbidden", message });
-  if (!next.ops.includes("subscribe") || !next.topics.some((pattern) => topicMatches(pattern, topic))) {
-    return refuse(`the new token does not allow subscribe on topic "${topic}"`);
-  }
+  const outside = next.ops.includes("subscribe")
+    ? topics.find((topic) => !next.topics.some((pattern) => topicMatches(pattern, topic)))
+    : topics[0];
+  if (outside !== undefined) return refuse(`the new token does not allow subscribe on topic "${outside}"`);
   if (current.subject !== undefined && next.sub !== current.subject) {
     return refuse("the new token is for another subject");
   }

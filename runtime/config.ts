@@ -18,6 +18,16 @@ export interface MeshConfig {
   liveMaxSocketsPerClient: number;
   liveMaxSocketsPerCredential: number;
   liveStallSeconds: number;
+  /** Sockets one hub holds; past it the Worker tries another hub. */
+  hubMaxSockets: number;
+  /** Hub objects the Worker picks among (`hub-0` … `hub-<n-1>`). */
+  hubPoolSize: number;
+  /** Hubs tried for one socket before it is refused with `overloaded`. */
+  hubConnectAttempts: number;
+  /** Recent events a hub keeps per topic for resuming sockets. */
+  hubWindowEvents: number;
+  /** Topics one socket may follow at once. */
+  hubMaxTopicsPerSocket: number;
 }
 
 function positiveInt(raw: string | undefined, fallback: number, name: string): number {
@@ -44,7 +54,12 @@ export type ConfigVars = Partial<
     | "LIVE_MAX_SOCKETS"
     | "LIVE_MAX_SOCKETS_PER_CLIENT"
     | "LIVE_MAX_SOCKETS_PER_CREDENTIAL"
-    | "LIVE_STALL_SECONDS",
+    | "LIVE_STALL_SECONDS"
+    | "HUB_MAX_SOCKETS"
+    | "HUB_POOL_SIZE"
+    | "HUB_CONNECT_ATTEMPTS"
+    | "HUB_WINDOW_EVENTS"
+    | "HUB_MAX_TOPICS_PER_SOCKET",
     string
   >
 >;
@@ -103,6 +118,19 @@ function parseConfig(env: ConfigVars): MeshConfig {
       "LIVE_MAX_SOCKETS_PER_CREDENTIAL",
     ),
     liveStallSeconds: positiveInt(env.LIVE_STALL_SECONDS, DEFAULT_LIMITS.liveStallSeconds, "LIVE_STALL_SECONDS"),
+    hubMaxSockets: socketLimit(env.HUB_MAX_SOCKETS, DEFAULT_LIMITS.hubMaxSockets, "HUB_MAX_SOCKETS"),
+    hubPoolSize: positiveInt(env.HUB_POOL_SIZE, DEFAULT_LIMITS.hubPoolSize, "HUB_POOL_SIZE"),
+    hubConnectAttempts: positiveInt(
+      env.HUB_CONNECT_ATTEMPTS,
+      DEFAULT_LIMITS.hubConnectAttempts,
+      "HUB_CONNECT_ATTEMPTS",
+    ),
+    hubWindowEvents: positiveInt(env.HUB_WINDOW_EVENTS, DEFAULT_LIMITS.hubWindowEvents, "HUB_WINDOW_EVENTS"),
+    hubMaxTopicsPerSocket: positiveInt(
+      env.HUB_MAX_TOPICS_PER_SOCKET,
+      DEFAULT_LIMITS.hubMaxTopicsPerSocket,
+      "HUB_MAX_TOPICS_PER_SOCKET",
+    ),
   };
 }
 

@@ -47,7 +47,7 @@ describe("which fresh token may replace a socket's", () => {
       claims({ topics: ["orders.eu"], ops: ["subscribe"] }),
       claims({ topics: ["orders.*", "orders.eu"] }),
     ]) {
-      expect(checkRefresh(current, next, "orders.eu")).toEqual({ ok: true, credential: socketCredential(next) });
+      expect(checkRefresh(current, next, ["orders.eu"])).toEqual({ ok: true, credential: socketCredential(next) });
     }
     expect(socketCredential(claims({ exp: 2_000 })).expiresAt).toBe(2_000_000);
   });
@@ -62,14 +62,16 @@ describe("which fresh token may replace a socket's", () => {
       [{ sub: undefined }, /another subject/],
     ];
     for (const [extra, message] of cases) {
-      const result = checkRefresh(current, claims(extra), "orders.eu");
+      const result = checkRefresh(current, claims(extra), ["orders.eu"]);
       expect(result, JSON.stringify(extra)).toEqual({
         ok: false,
         code: "forbidden",
         message: expect.stringMatching(message),
       });
     }
+    const several = checkRefresh(current, claims({ topics: ["orders.eu"] }), ["orders.eu", "orders.us"]);
+    expect(several).toMatchObject({ ok: false, message: /topic "orders.us"/ });
     const historyOnly = socketCredential(claims({ ops: ["subscribe"] }));
-    expect(checkRefresh(historyOnly, claims(), "orders.eu")).toMatchObject({ ok: false, message: /more operations/ });
+    expect(checkRefresh(historyOnly, claims(), ["orders.eu"])).toMatchObject({ ok: false, message: /more operations/ });
   });
 });
