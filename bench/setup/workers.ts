@@ -24,9 +24,11 @@ const UNLIMITED = { simple: { limit: 1_000_000_000, period: 60 as const } };
 
 /**
  * The mesh under workerd on 127.0.0.1, state persisted to a temporary folder. It gets its own
- * all-scope key and token secret, and rate limiters raised out of reach.
+ * all-scope key and token secret, and rate limiters raised out of reach; `vars` override settings
+ * (the tests that hold thousands of sockets start it here: no dev proxy holds a second descriptor
+ * per socket).
  */
-export async function startMesh(): Promise<LocalWorker> {
+export async function startMesh(vars: Record<string, string> = {}): Promise<LocalWorker> {
   const secret = randomBytes(32).toString("hex");
   const keys = [{ id: "bench", secret, topics: ["*"], ops: ["publish", "history", "subscribe", "mint", "admin"] }];
   return startLocal(
@@ -39,6 +41,7 @@ export async function startMesh(): Promise<LocalWorker> {
       LIVE_MAX_SOCKETS_PER_CREDENTIAL: "30000",
       // The delivery suite's webhook receiver listens on 127.0.0.1.
       WEBHOOK_ALLOWED_HOSTS: "127.0.0.1",
+      ...vars,
     },
     { KEY_RATE_LIMITER: UNLIMITED, ADDRESS_RATE_LIMITER: UNLIMITED },
     secret,
