@@ -6,6 +6,7 @@ import { createMesh } from "./create-mesh.ts";
 
 export { ConsumerLedger } from "../durable-objects/consumer-ledger.ts";
 export { DeadLetterStore } from "../durable-objects/dead-letter-store.ts";
+export { SocketHub } from "../durable-objects/socket-hub.ts";
 export { TokenRevocations } from "../durable-objects/token-revocations.ts";
 export { TopicDirectory } from "../durable-objects/topic-directory.ts";
 export { TopicLog } from "../durable-objects/topic-log.ts";

@@ -5,6 +5,13 @@
 import { createMesh } from "../../worker/index.ts";
 import { testCatalog } from "./test-catalog.ts";
 
-export { ConsumerLedger, DeadLetterStore, TokenRevocations, TopicDirectory, TopicLog } from "../../worker/index.ts";
+export {
+  ConsumerLedger,
+  DeadLetterStore,
+  SocketHub,
+  TokenRevocations,
+  TopicDirectory,
+  TopicLog,
+} from "../../worker/index.ts";
 
 export default createMesh({ catalog: testCatalog });

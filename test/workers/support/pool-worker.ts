@@ -8,6 +8,13 @@ import { flakyConsumer } from "../../reliability/workers/support/flaky-consumer.
 import { testCatalog } from "../../support/test-catalog.ts";
 import { testConsumers } from "./test-consumers.ts";
 
-export { ConsumerLedger, DeadLetterStore, TokenRevocations, TopicDirectory, TopicLog } from "../../../worker/index.ts";
+export {
+  ConsumerLedger,
+  DeadLetterStore,
+  SocketHub,
+  TokenRevocations,
+  TopicDirectory,
+  TopicLog,
+} from "../../../worker/index.ts";
 
 export default createMesh({ catalog: testCatalog, consumers: [...testConsumers, flakyConsumer] });
