@@ -25,6 +25,7 @@ export { cursorKey, memoryStorage, webStorage } from "./cursor-storage.ts";
 export type { HeartbeatOptions } from "./heartbeat.ts";
 export type { MeshClient, MeshClientOptions } from "./mesh-client.ts";
 export { createMeshClient } from "./mesh-client.ts";
-export type { SubscribeOptions, SubscriptionError, TokenSource } from "./subscription.ts";
+export type { SubscribeOptions } from "./subscription.ts";
 export { Subscription } from "./subscription.ts";
 export type { SubscriptionState } from "./subscription-state.ts";
+export type { ConnectionMode, SubscriptionError, TokenSource } from "./transport.ts";

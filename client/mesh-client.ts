@@ -1,9 +1,11 @@
 import type { BackoffPolicy } from "../protocol/backoff.ts";
 import type { Catalog, EmptyCatalog } from "../protocol/catalog.ts";
 import { isValidTopicName, TOPIC_NAME_RULE } from "../protocol/topic-name.ts";
+import { ConnectionPool } from "./connection-pool.ts";
 import type { CursorStorage } from "./cursor-storage.ts";
 import type { HeartbeatOptions } from "./heartbeat.ts";
-import { type ConnectionSettings, type SubscribeOptions, Subscription, type TokenSource } from "./subscription.ts";
+import { type SubscribeOptions, Subscription } from "./subscription.ts";
+import type { ConnectionMode, ConnectionSettings, TokenSource } from "./transport.ts";
 
 export interface MeshClientOptions {
   /** Where the mesh is: `https://mesh.example.com`, `http://127.0.0.1:8787`, or a `ws(s)://` URL; a path prefix is kept. */
@@ -23,6 +25,11 @@ export interface MeshClientOptions {
    * fresh one: it is called before every connection and when the server says the token expired.
    */
   token?: TokenSource;
+  /**
+   * `shared`: the client's subscriptions ride on one `/v1/ws` socket (one per token source);
+   * `own`: each has a socket of its own on its topic's URL. A subscription may choose otherwise.
+   */
+  connection?: ConnectionMode;
 }
 
 /** A live client, typed by the app's catalog (`createMeshClient<typeof catalog>(…)`, a type-only import). */
@@ -34,6 +41,9 @@ export interface MeshClient<C extends Catalog = EmptyCatalog> {
 }
 
 const DEFAULT_BACKOFF: BackoffPolicy = { firstDelayMs: 500, maxDelayMs: 15_000, factor: 2 };
+
+/** Until servers everywhere answer `/v1/ws`, a subscription gets a socket of its own. */
+const DEFAULT_CONNECTION: ConnectionMode = "own";
 
 /** A client for the mesh's live topics, in browsers and in Node 20. */
 export function createMeshClient<C extends Catalog = EmptyCatalog>(options: MeshClientOptions): MeshClient<C> {
@@ -51,11 +61,13 @@ export function createMeshClient<C extends Catalog = EmptyCatalog>(options: Mesh
     connectionTimeoutMs: options.connectionTimeoutMs ?? 10_000,
     token: options.token,
   };
+  const pool = new ConnectionPool(settings);
   const open = new Set<{ close(): void }>();
   return {
     subscribe<T extends string = string>(topic: string, subscribeOptions: SubscribeOptions<C, T>): Subscription<C, T> {
       if (!isValidTopicName(topic)) throw new TypeError(`invalid topic name "${topic}": ${TOPIC_NAME_RULE}`);
       const onStateChange = subscribeOptions.onStateChange;
+      const shared = (subscribeOptions.connection ?? options.connection ?? DEFAULT_CONNECTION) === "shared";
       const subscription: Subscription<C, T> = new Subscription<C, T>(
         topic,
         {
@@ -67,6 +79,7 @@ export function createMeshClient<C extends Catalog = EmptyCatalog>(options: Mesh
           },
         },
         settings,
+        shared ? (channel) => pool.attach(channel, subscribeOptions.token ?? settings.token) : undefined,
       );
       open.add(subscription);
       return subscription;

@@ -4,8 +4,8 @@ import type { GapFrame } from "../protocol/frames.ts";
 import type { MeshEvent } from "../protocol/mesh-event.ts";
 import type { CursorStorage } from "./cursor-storage.ts";
 import type { MeshClient } from "./mesh-client.ts";
-import type { SubscriptionError, TokenSource } from "./subscription.ts";
 import type { SubscriptionState } from "./subscription-state.ts";
+import type { SubscriptionError, TokenSource } from "./transport.ts";
 
 export interface UseTopicOptions<C extends Catalog = EmptyCatalog, T extends string = string> {
   after?: number;

@@ -1,21 +1,20 @@
-import PartySocket from "partysocket";
-import { type BackoffPolicy, backoffDelay } from "../protocol/backoff.ts";
 import type { Catalog, EmptyCatalog } from "../protocol/catalog.ts";
-import { CLOSE, isTerminalCloseCode } from "../protocol/close-codes.ts";
-import {
-  ackFrame,
-  authFrame,
-  type ErrorFrame,
-  type GapFrame,
-  HEARTBEAT_PING,
-  HEARTBEAT_PONG,
-  parseServerFrame,
-} from "../protocol/frames.ts";
+import type { GapFrame } from "../protocol/frames.ts";
 import type { MeshEvent } from "../protocol/mesh-event.ts";
 import { type CursorStorage, cursorKey, parseStoredCursor, serializeCursor } from "./cursor-storage.ts";
-import { Heartbeat, type HeartbeatOptions } from "./heartbeat.ts";
 import { type ConnectionInput, nextState, ResumeCursor, type SubscriptionState } from "./subscription-state.ts";
-import { refreshDelayMs, tokenExpiresAt } from "./token-refresh.ts";
+import { TopicSocket } from "./topic-socket.ts";
+import type {
+  ConnectionMode,
+  ConnectionSettings,
+  SubscriptionError,
+  TokenSource,
+  TopicChannel,
+  TopicFrame,
+  Transport,
+} from "./transport.ts";
+
+export type { ConnectionSettings, SubscriptionError, TokenSource } from "./transport.ts";
 
 export interface SubscribeOptions<C extends Catalog = EmptyCatalog, T extends string = string> {
   /** Start after this seq when no stored position exists (default 0: the oldest retained event). */
@@ -33,74 +32,35 @@ export interface SubscribeOptions<C extends Catalog = EmptyCatalog, T extends st
   storage?: CursorStorage;
   /** The key in `storage` (default `event-mesh:<topic>[:<sorted types>]`). */
   storageKey?: string;
-  /** This subscription's credential, instead of the client's `token` (e.g. a token scoped to this topic). */
+  /** This subscription's credential, instead of the client's (e.g. a token scoped to this topic). */
   token?: TokenSource;
+  /** The client's socket shared with its other topics, or one of this topic's own (default: the client's `connection`). */
+  connection?: ConnectionMode;
 }
 
-export interface SubscriptionError {
-  /** The server's error code (e.g. `cursor_ahead`), or `close_<code>`, `invalid_frame`, `handler_error`. */
-  code: string;
-  message: string;
-  /** The WebSocket close code, when the error closed the connection. */
-  closeCode?: number;
-  /** True when the subscription stopped for good. */
-  terminal: boolean;
-}
-
-/** How a subscription reaches the mesh; filled in by the client. */
-export interface ConnectionSettings {
-  protocol: "ws" | "wss";
-  host: string;
-  /** Path prefix before `v1/`, without slashes ("" at the root). */
-  prefix: string;
-  WebSocket?: unknown;
-  backoff: BackoffPolicy;
-  heartbeat: HeartbeatOptions | false;
-  connectionTimeoutMs: number;
-  token?: TokenSource;
-}
+/** Opens the transport a subscription rides on; by default a socket of the topic's own. */
+export type OpenTransport = (channel: TopicChannel) => Transport;
 
 /**
- * A subscriber token (or key), or a function that fetches a fresh one: it is asked on every
- * connection, and before the open socket's token expires, to refresh it in band.
- */
-export type TokenSource = string | (() => string | Promise<string>);
-
-/**
- * One topic followed live. It resumes after every disconnect from `lastSeq` (partysocket asks for
- * the query on each reconnect), drops anything at or below `lastSeq`, reconnects when it sees a
- * hole, and stops on terminal close codes. See `subscription-state.ts` for the rules.
+ * One topic followed live. It resumes after every disconnect from `lastSeq`, drops anything at or
+ * below `lastSeq`, starts the topic again when it sees a hole, and stops on terminal refusals. See
+ * `subscription-state.ts` for the rules; the socket itself is the transport's (`transport.ts`).
  */
 export class Subscription<C extends Catalog = EmptyCatalog, T extends string = string> {
   readonly topic: string;
   private current: SubscriptionState = "connecting";
   private readonly cursor: ResumeCursor;
-  private readonly socket: PartySocket;
-  private readonly heartbeat: Heartbeat | null;
+  private readonly transport: Transport;
   private readonly loaded: Promise<void>;
   private readonly key: string;
-  /** Reconnects since the subscription was last live; drives the backoff. */
-  private attempt = 0;
-  private started = false;
-  /** Set by `reconnect()`: the next connection skips the backoff wait. */
-  private immediate = false;
-  private wait: { timer: ReturnType<typeof setTimeout>; resolve: () => void } | null = null;
-  /** An error frame waits for the close that usually follows, so both are reported as one. */
-  private pendingError: ErrorFrame | null = null;
-  /** The least wait before the next connection, when the server asked for one (`retryAfterSeconds`). */
-  private serverDelayMs = 0;
   private writing: Promise<void> | null = null;
   private unwritten: string | null = null;
-  /** The expiry of the token the open socket runs on, and the timer that refreshes it before then. */
-  private tokenExpiry: number | undefined;
-  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
-  /** Set once the server accepted this connection (its first frame other than an error). */
-  private refreshArmed = false;
 
   constructor(
     topic: string,
     private readonly options: SubscribeOptions<C, T>,
-    private readonly settings: ConnectionSettings,
+    settings: ConnectionSettings,
+    open: OpenTransport = (channel) => new TopicSocket(channel, settings, options.token ?? settings.token),
   ) {
     const after = options.after ?? 0;
     if (!Number.isSafeInteger(after) || after < 0) throw new RangeError("after must be a non-negative integer");
@@ -108,31 +68,7 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
     this.key = options.storageKey ?? cursorKey(topic, options.types);
     this.cursor = new ResumeCursor(after, undefined, (options.types?.length ?? 0) > 0);
     this.loaded = this.load();
-    this.heartbeat =
-      settings.heartbeat === false
-        ? null
-        : new Heartbeat(
-            settings.heartbeat,
-            () => this.socket.send(HEARTBEAT_PING),
-            () => this.resync("no answer to heartbeat"),
-          );
-    this.socket = new PartySocket({
-      host: settings.host,
-      protocol: settings.protocol,
-      basePath: `${settings.prefix ? `${settings.prefix}/` : ""}v1/topics/${topic}/ws`,
-      query: () => this.nextQuery(),
-      WebSocket: settings.WebSocket,
-      // partysocket's own delays have no jitter: they are off, `nextQuery` waits instead.
-      minReconnectionDelay: 0,
-      maxReconnectionDelay: 0,
-      connectionTimeout: settings.connectionTimeoutMs,
-      // Pings queued while disconnected would be stale; never queue.
-      maxEnqueuedMessages: 0,
-      shouldReconnectOnClose: (event) => !this.isTerminal(event.code),
-    });
-    this.socket.addEventListener("open", () => this.onOpen());
-    this.socket.addEventListener("message", (event) => this.onMessage(event.data));
-    this.socket.addEventListener("close", (event) => this.onClose(event.code, event.reason));
+    this.transport = open(this.channel());
   }
 
   get state(): SubscriptionState {
@@ -153,18 +89,35 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
   close(): void {
     if (this.current === "closed") return;
     this.transition("close");
-    this.heartbeat?.stop();
-    this.stopRefresh();
-    this.endWait();
-    this.socket.close(1000, "closed by client");
+    this.transport.close();
   }
 
   /** Drops the connection and resumes from `lastSeq` at once, e.g. when the device comes back online. */
   reconnect(): void {
     if (this.current === "closed") return;
-    this.immediate = true;
-    this.endWait();
-    this.socket.reconnect(1000, "reconnect");
+    this.transport.reconnect();
+  }
+
+  /** The subscription as its transport sees it; kept off the public API. */
+  private channel(): TopicChannel {
+    return {
+      topic: this.topic,
+      types: this.options.types,
+      ready: this.loaded,
+      position: () => ({ after: this.cursor.lastSeq, epoch: this.cursor.epoch }),
+      opened: () => this.transition("open"),
+      receive: (frame) => this.receive(frame),
+      dropped: () => this.transition("drop"),
+      fail: (error) => {
+        if (this.current === "closed") return;
+        this.transition("terminal");
+        this.transport.close();
+        this.report(error);
+      },
+      report: (error) => {
+        if (this.current !== "closed") this.report(error);
+      },
+    };
   }
 
   private async load(): Promise<void> {
@@ -180,135 +133,15 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
     }
   }
 
-  /**
-   * partysocket calls this before every connection: the backoff wait, then the current position.
-   * Even the first reconnect waits a random while, so a restarted server is not hit by every
-   * client at once.
-   */
-  private async nextQuery(): Promise<Record<string, string>> {
-    await this.loaded;
-    if (this.started && !this.immediate) {
-      this.attempt += 1;
-      const delay = Math.max(backoffDelay(this.attempt, this.settings.backoff), this.serverDelayMs);
-      this.serverDelayMs = 0;
-      await new Promise<void>((resolve) => {
-        this.wait = { timer: setTimeout(resolve, delay), resolve };
-      });
-      this.wait = null;
-    }
-    this.started = true;
-    this.immediate = false;
-    // Several events per frame where the server has them together: fewer frames to parse in catch-up.
-    const query: Record<string, string> = { after: String(this.cursor.lastSeq), batch: "true" };
-    const token = await this.freshToken();
-    if (token !== undefined) query.token = token;
-    this.tokenExpiry = token === undefined ? undefined : tokenExpiresAt(token);
-    if (this.options.types && this.options.types.length > 0) query.types = this.options.types.join(",");
-    if (this.cursor.epoch !== undefined) query.epoch = this.cursor.epoch;
-    return query;
-  }
-
-  /** The subscription's own credential, else the client's. */
-  private get tokenSource(): TokenSource | undefined {
-    return this.options.token ?? this.settings.token;
-  }
-
-  /** Asks the token source; a failing token function is retried with the same backoff. */
-  private async freshToken(): Promise<string | undefined> {
-    const source = this.tokenSource;
-    if (typeof source !== "function") return source;
-    for (;;) {
-      try {
-        return await source();
-      } catch (err) {
-        this.report({ code: "token_error", message: `the token function failed: ${String(err)}`, terminal: false });
-        if (this.current === "closed") return undefined;
-        this.attempt += 1;
-        const delay = backoffDelay(this.attempt, this.settings.backoff);
-        await new Promise<void>((resolve) => {
-          this.wait = { timer: setTimeout(resolve, delay), resolve };
-        });
-        this.wait = null;
-      }
-    }
-  }
-
-  /** Terminal codes stop the subscription, except an expired token when a fresh one can be fetched. */
-  private isTerminal(code: number): boolean {
-    if (code === CLOSE.tokenExpired && typeof this.tokenSource === "function") return false;
-    return isTerminalCloseCode(code);
-  }
-
-  private endWait(): void {
-    if (!this.wait) return;
-    clearTimeout(this.wait.timer);
-    this.wait.resolve();
-    this.wait = null;
-  }
-
-  private onOpen(): void {
+  private receive(frame: TopicFrame): void {
     if (this.current === "closed") return;
-    this.pendingError = null;
-    this.transition("open");
-    this.heartbeat?.start();
-    this.refreshArmed = false;
-  }
-
-  /** With a token function, the open socket's token is replaced before it expires (`auth:<token>`). */
-  private scheduleRefresh(): void {
-    this.stopRefresh();
-    const expiry = this.tokenExpiry;
-    if (expiry === undefined || typeof this.tokenSource !== "function") return;
-    this.refreshTimer = setTimeout(() => void this.refreshToken(expiry), refreshDelayMs(expiry, Date.now()));
-  }
-
-  private stopRefresh(): void {
-    if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
-    this.refreshTimer = null;
-  }
-
-  /**
-   * Sends a fresh token. If none comes, or it expires no later than the current one, the socket
-   * runs on until the server closes it at expiry (4440) and the reconnect fetches one.
-   */
-  private async refreshToken(expiry: number): Promise<void> {
-    this.refreshTimer = null;
-    const source = this.tokenSource;
-    if (typeof source !== "function") return;
-    let token: string;
-    try {
-      token = await source();
-    } catch (err) {
-      this.report({ code: "token_error", message: `the token function failed: ${String(err)}`, terminal: false });
-      return;
-    }
-    const next = tokenExpiresAt(token);
-    if (this.current === "closed" || this.tokenExpiry !== expiry || next === undefined || next <= expiry) return;
-    this.tokenExpiry = next;
-    this.socket.send(authFrame(token));
-  }
-
-  private onMessage(data: unknown): void {
-    if (this.current === "closed" || typeof data !== "string") return;
-    this.heartbeat?.seen();
-    if (data === HEARTBEAT_PONG) return;
-    const frame = parseServerFrame(data);
-    if (!frame) {
-      this.report({ code: "invalid_frame", message: `not a frame: ${data.slice(0, 100)}`, terminal: false });
-      return;
-    }
-    this.flushPendingError();
-    if (!this.refreshArmed && frame.type !== "error") {
-      this.refreshArmed = true;
-      this.scheduleRefresh();
-    }
     switch (frame.type) {
       case "event":
-        this.receive(frame.event as MeshEvent<C, T>);
+        this.receiveEvent(frame.event as MeshEvent<C, T>);
         return;
       case "events":
         for (const event of frame.events) {
-          if (!this.receive(event as MeshEvent<C, T>)) return;
+          if (!this.receiveEvent(event as MeshEvent<C, T>)) return;
         }
         return;
       case "caught-up":
@@ -316,7 +149,7 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
           this.resync(`caught up at ${frame.head} but last event was ${this.cursor.lastSeq}`);
           return;
         }
-        this.attempt = 0;
+        this.transport.settled();
         this.save();
         this.transition("caught-up");
         return;
@@ -325,55 +158,11 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
         this.save();
         this.options.onGap?.(frame);
         return;
-      case "error":
-        this.pendingError = frame;
-        return;
-      case "token-refreshed":
-        this.scheduleRefresh();
-        return;
-      case "mark":
-        // Everything before the mark was delivered above: the server may send more (flow control).
-        this.socket.send(ackFrame(frame.id));
-        return;
     }
   }
 
-  private onClose(code: number, reason: string): void {
-    this.heartbeat?.stop();
-    this.stopRefresh();
-    if (this.current === "closed") return;
-    if (code === CLOSE.tokenExpired && !this.isTerminal(code)) {
-      // Reconnect at once: the query asks the token function for a fresh token.
-      this.pendingError = null;
-      this.immediate = true;
-      this.report({
-        code: "token_expired",
-        message: "the token expired; fetching a fresh one",
-        closeCode: code,
-        terminal: false,
-      });
-      this.transition("drop");
-      return;
-    }
-    if (this.isTerminal(code)) {
-      const frame = this.pendingError;
-      this.pendingError = null;
-      this.transition("terminal");
-      this.socket.close();
-      this.report({
-        code: frame?.code ?? `close_${code}`,
-        message: frame?.message ?? (reason || `the server closed the connection with code ${code}`),
-        closeCode: code,
-        terminal: true,
-      });
-      return;
-    }
-    this.flushPendingError();
-    this.transition("drop");
-  }
-
-  /** One event in seq order; false when it showed a hole and the connection is being replaced. */
-  private receive(event: MeshEvent<C, T>): boolean {
+  /** One event in seq order; false when it showed a hole and the topic is being started again. */
+  private receiveEvent(event: MeshEvent<C, T>): boolean {
     // A handler may close the subscription halfway through a batched frame.
     if (this.current === "closed") return false;
     const decision = this.cursor.event(event.seq);
@@ -395,19 +184,10 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
     this.save();
   }
 
-  /** Replaces the connection, resuming from `lastSeq`, instead of showing events out of order. */
+  /** Starts the topic again from `lastSeq` instead of showing events out of order. */
   private resync(reason: string): void {
     if (this.current === "closed") return;
-    this.socket.reconnect(1000, reason.slice(0, 120));
-  }
-
-  private flushPendingError(): void {
-    if (!this.pendingError) return;
-    const { code, message, retryAfterSeconds } = this.pendingError;
-    this.pendingError = null;
-    // An overloaded or full server says how long to stay away; backoff never waits less.
-    if (retryAfterSeconds !== undefined) this.serverDelayMs = retryAfterSeconds * 1000;
-    this.report({ code, message, terminal: false });
+    this.transport.resync(reason);
   }
 
   private report(error: SubscriptionError): void {

@@ -1,0 +1,30 @@
+import { MeshConnection } from "./mesh-connection.ts";
+import type { ConnectionSettings, TokenSource, TopicChannel, Transport } from "./transport.ts";
+
+/**
+ * A client's shared connections. A socket runs on one credential, so there is one per token
+ * source (the client's, or a subscription's own); and it follows a topic once, so a second
+ * subscription of a topic already followed gets the next connection of that source.
+ */
+export class ConnectionPool {
+  private readonly bySource = new Map<TokenSource | undefined, MeshConnection[]>();
+
+  constructor(private readonly settings: ConnectionSettings) {}
+
+  attach(channel: TopicChannel, token: TokenSource | undefined): Transport {
+    const connections = this.bySource.get(token) ?? [];
+    this.bySource.set(token, connections);
+    let connection = connections.find((candidate) => !candidate.carries(channel.topic));
+    if (!connection) {
+      connection = new MeshConnection(this.settings, token, (idle) => this.forget(token, idle));
+      connections.push(connection);
+    }
+    return connection.add(channel);
+  }
+
+  private forget(token: TokenSource | undefined, idle: MeshConnection): void {
+    const connections = (this.bySource.get(token) ?? []).filter((connection) => connection !== idle);
+    if (connections.length > 0) this.bySource.set(token, connections);
+    else this.bySource.delete(token);
+  }
+}
