@@ -12,6 +12,11 @@ import {
   trimmedOldest,
 } from "./push-planner.ts";
 
+/** While some hub does not hold the head, the topic's alarm checks the hubs this often. */
+export const HUB_SYNC_MS = 10_000;
+/** After the topic object restarts with hubs attached, it asks them where they stand this soon. */
+export const HUB_RESTART_PROBE_MS = 1_000;
+
 /** Sends one push to a hub (an RPC to its object); throws when the hub cannot take it now. */
 export type HubSender = (hub: string, push: HubPush) => Promise<HubPushResult>;
 

@@ -2,13 +2,15 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../runtime/env.ts";
 
 /**
- * The list of topics that exist, for listing APIs and the console. A topic registers itself once
- * (the first time its Durable Object is used), so the publish path pays for it only once.
+ * The list of topics that exist, for listing APIs and the console, and of the hubs that hold
+ * sockets, so a revoked token reaches every hub. A topic or hub registers itself once (the first
+ * time its Durable Object is used), so the hot paths pay for it only once.
  */
 export class TopicDirectory extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS topics (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL)");
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS topics (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS hubs (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL);`);
   }
 
   async register(topic: string): Promise<void> {
@@ -19,6 +21,18 @@ export class TopicDirectory extends DurableObject<Env> {
   async list(after = "", limit = 1000): Promise<string[]> {
     return this.ctx.storage.sql
       .exec<{ name: string }>("SELECT name FROM topics WHERE name > ? ORDER BY name LIMIT ?", after, limit)
+      .toArray()
+      .map((r) => r.name);
+  }
+
+  async registerHub(name: string): Promise<void> {
+    this.ctx.storage.sql.exec("INSERT OR IGNORE INTO hubs (name, created_at) VALUES (?, ?)", name, Date.now());
+  }
+
+  /** Hub names in name order, a page at a time. */
+  async listHubs(after = "", limit = 1000): Promise<string[]> {
+    return this.ctx.storage.sql
+      .exec<{ name: string }>("SELECT name FROM hubs WHERE name > ? ORDER BY name LIMIT ?", after, limit)
       .toArray()
       .map((r) => r.name);
   }

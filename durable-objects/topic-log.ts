@@ -17,9 +17,13 @@ import { logLine } from "../runtime/log.ts";
 import { closeWithRefusal } from "../runtime/socket-refusal.ts";
 import { dueCutoff, earliest } from "./delivery-planner.ts";
 import { GroupCommit, type StepOutcome } from "./group-commit.ts";
+import { HUB_RESTART_PROBE_MS, HUB_SYNC_MS, HubFanout, type HubSender } from "./hub-fanout.ts";
+import { HubRegistry } from "./hub-registry.ts";
+import type { HubAttach, HubAttachResult, HubReadPage } from "./hub-rpc.ts";
 import { LiveSockets } from "./live-sockets.ts";
 import { type AppendResult, LogStore } from "./log-store.ts";
 import { Retention } from "./retention.ts";
+import type { SocketHub } from "./socket-hub.ts";
 import type { DeadLetterPageRequest } from "./subscription-dead-letters.ts";
 import { SubscriptionDispatcher } from "./subscription-dispatcher.ts";
 import {
@@ -48,9 +52,12 @@ export type HistoryResult =
   | { ok: true; epoch: string; head: number; rows: string[]; next: number; more: boolean }
   | { ok: false; code: "cursor_expired" | "cursor_ahead"; oldest: number; head: number };
 
+/** A page of the log for a hub; a cursor past the head was never handed out by this log. */
+export type ReadPageResult = ({ ok: true } & HubReadPage) | { ok: false; code: "cursor_ahead"; head: number };
+
 /**
- * One topic: its ordered log, its live sockets and its alarm. Storage, sockets and delivery live
- * in plain modules; this class only wires them to the runtime.
+ * One topic: its ordered log, its live sockets, the hubs it pushes to and its alarm. Storage,
+ * sockets, pushes and delivery live in plain modules; this class only wires them to the runtime.
  */
 export class TopicLog extends DurableObject<Env> {
   private readonly config: MeshConfig;
@@ -60,6 +67,9 @@ export class TopicLog extends DurableObject<Env> {
   private readonly subscriptions: SubscriptionManager;
   private readonly dispatcher: SubscriptionDispatcher;
   private readonly retention: Retention;
+  private readonly fanout: HubFanout;
+  /** When the alarm next checks that every hub holds the head (`hubs_due`); null when none is owed. */
+  private hubsDue: number | null;
   private readonly publishes = new GroupCommit<PublishCall, PublishResult>((calls) => this.commitPublishes(calls));
   private registered = false;
   /** The alarm's time as last set or read; undefined until read once. */
@@ -96,7 +106,21 @@ export class TopicLog extends DurableObject<Env> {
       topic: () => this.store.getMeta("topic") ?? "",
       arm: () => this.armAlarm(),
     });
+    this.fanout = new HubFanout({
+      log: this.store,
+      registry: new HubRegistry(ctx.storage.sql),
+      send: hubSender(env),
+      topic: () => this.store.getMeta("topic") ?? "",
+    });
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG));
+    const hubsDue = this.store.getMeta("hubs_due");
+    this.hubsDue = hubsDue === null ? null : Number(hubsDue);
+    // A restart may have come between a commit and its pushes: hubs are asked where they stand soon,
+    // even if nothing is published.
+    if (this.fanout.count > 0 && this.hubsDue === null) {
+      this.setHubsDue(Date.now() + HUB_RESTART_PROBE_MS);
+      void ctx.blockConcurrencyWhile(() => this.armAlarm());
+    }
   }
 
   /**
@@ -128,6 +152,9 @@ export class TopicLog extends DurableObject<Env> {
       const topic = calls[0].topic;
       this.store.saveCounters();
       this.sockets.broadcast(topic, appended);
+      this.fanout.publish(appended);
+      // Written with the append, so a crash before the pushes land still leaves the alarm owing them.
+      if (this.fanout.count > 0 && this.hubsDue === null) this.setHubsDue(now + HUB_SYNC_MS);
       // A sleeping topic plans its first expiry; one past a count or byte limit trims right away.
       const trimDue = this.store.getMeta("trim_due");
       if (trimDue === null) this.setTrimDue(this.retention.nextAt(now));
@@ -197,8 +224,40 @@ export class TopicLog extends DurableObject<Env> {
       eventCount: head - oldest + 1,
       bytes: counters.bytes,
       liveSockets: this.sockets.count,
+      hubs: this.fanout.count,
       ...this.subscriptionStore.totals(),
     };
+  }
+
+  /**
+   * A hub asks for the topic's appends: it is registered durably and pushed to from what it holds
+   * (`known`, same epoch) or from the head now.
+   */
+  async attachHub(topic: string, attach: HubAttach): Promise<HubAttachResult> {
+    await this.rememberTopic(topic);
+    return this.fanout.attach(attach, Date.now());
+  }
+
+  /** A hub no longer wants the topic's appends. */
+  async detachHub(_topic: string, hub: string): Promise<void> {
+    this.fanout.detach(hub);
+  }
+
+  /**
+   * A page of the log after `after` for a hub serving a resuming socket (the hub plans gaps
+   * itself: a cursor older than the oldest event reads from the oldest). `next` and `more` as in
+   * `history`.
+   */
+  async readPage(topic: string, after: number, limit: number, types?: string[]): Promise<ReadPageResult> {
+    await this.rememberTopic(topic);
+    const { epoch, oldest, head } = this.store.position();
+    if (after > head) return { ok: false, code: "cursor_ahead", head };
+    const size = Math.max(1, Math.min(limit, this.config.replayPageSize));
+    const rows = this.store.read(after, size + 1, types);
+    const more = rows.length > size;
+    const page = more ? rows.slice(0, size) : rows;
+    const next = more ? page[page.length - 1].seq : Math.max(after, head);
+    return { ok: true, epoch, oldest, head, rows: page, next, more };
   }
 
   /** WebSocket upgrades, already checked by the Worker; the query is parsed with the same schema. */
@@ -325,8 +384,21 @@ export class TopicLog extends DurableObject<Env> {
     }
     const tokensDue = Number(this.store.getMeta("tokens_due") ?? Number.POSITIVE_INFINITY);
     if (tokensDue <= now) this.setTokensDue(this.sockets.expireTokens(now));
-    await this.dispatcher.run(cutoff);
+    const hubsDue = this.hubsDue ?? Number.POSITIVE_INFINITY;
+    await Promise.all([hubsDue <= cutoff ? this.syncHubs() : null, this.dispatcher.run(cutoff)]);
     await this.armAlarm();
+  }
+
+  /** Asks every hub where it stands and pushes what it lacks; the alarm looks again until all hold the head. */
+  private async syncHubs(): Promise<void> {
+    const settled = await this.fanout.sync();
+    this.setHubsDue(settled ? null : Date.now() + HUB_SYNC_MS);
+  }
+
+  private setHubsDue(at: number | null): void {
+    this.hubsDue = at;
+    if (at === null) this.ctx.storage.sql.exec("DELETE FROM meta WHERE key = 'hubs_due'");
+    else this.store.setMeta("hubs_due", String(at));
   }
 
   /** Closes the topic's sockets of a revoked token or subject; answers how many. */
@@ -366,9 +438,8 @@ export class TopicLog extends DurableObject<Env> {
   }
 
   /**
-   * One alarm serves every timed duty (retention trims, token expiries on open sockets, subscription
-   * deliveries and retries); it
-   * is armed at the earliest due time kept in SQLite.
+   * One alarm serves every timed duty (retention trims, token expiries on open sockets, hubs owed a
+   * check, subscription deliveries and retries); it is armed at the earliest due time kept in SQLite.
    */
   private async armAlarm(): Promise<void> {
     // The armed time is kept in memory after the first read: publishes then re-arm without a
@@ -381,6 +452,7 @@ export class TopicLog extends DurableObject<Env> {
     const due = earliest(
       trimDue === null ? null : Number(trimDue),
       tokensDue === null ? null : Number(tokensDue),
+      this.hubsDue,
       this.subscriptionStore.nextDueAt(),
     );
     if (due === this.armedAt) return;
@@ -429,6 +501,24 @@ export class TopicLog extends DurableObject<Env> {
     }
     this.registered = true;
   }
+}
+
+/** Pushes reach a hub through its object's RPC; a stub whose call failed is not reused (it may be broken). */
+function hubSender(env: Env): HubSender {
+  const stubs = new Map<string, DurableObjectStub<SocketHub>>();
+  return async (hub, push) => {
+    let stub = stubs.get(hub);
+    if (!stub) {
+      stub = env.SOCKET_HUB.get(env.SOCKET_HUB.idFromName(hub));
+      stubs.set(hub, stub);
+    }
+    try {
+      return await stub.deliver(push);
+    } catch (error) {
+      stubs.delete(hub);
+      throw error;
+    }
+  };
 }
 
 /** A frame the socket does not take: refused, the socket stays open. */

@@ -85,6 +85,7 @@ export const TopicStatsSchema = v.object({
   eventCount: count("Events retained now."),
   bytes: count("Stored bytes of the retained events."),
   liveSockets: count("WebSockets open on the topic now."),
+  hubs: count("Hub objects the topic pushes its events to (each holds sockets that follow it)."),
   subscriptions: count("Durable subscriptions."),
   deadLetters: count("Dead letters the topic's subscriptions hold."),
   gaps: count("Gaps its subscriptions met since they were created."),

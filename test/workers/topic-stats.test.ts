@@ -30,6 +30,7 @@ describe("GET /v1/topics/:topic/stats", () => {
       eventCount: 3,
       bytes: info.bytes,
       liveSockets: 1,
+      hubs: 0,
       subscriptions: 1,
       deadLetters: 0,
       gaps: 0,
