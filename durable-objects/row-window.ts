@@ -59,17 +59,20 @@ export class RowWindow {
   }
 
   /**
-   * Puts older rows in front when they end right before the oldest held one (a page read from the
-   * log for a resuming socket), as many of the newest of them as the bounds leave room for.
+   * Puts older rows in front when they reach the oldest held one (a page read from the log for a
+   * resuming socket; rows the window holds already are skipped), as many of the newest of them as
+   * the bounds leave room for.
    */
   prepend(rows: readonly StoredRow[]): void {
-    if (rows.length === 0 || rows[rows.length - 1].seq !== this.first - 1) return;
+    let last = rows.length - 1;
+    while (last >= 0 && rows[last].seq >= this.first) last -= 1;
+    if (last < 0 || rows[last].seq !== this.first - 1) return;
     const kept: StoredRow[] = [];
     let chars = this.charCount;
-    for (let i = rows.length - 1; i >= 0; i -= 1) {
+    for (let i = last; i >= 0; i -= 1) {
       const row = rows[i];
       if (this.size + kept.length >= this.maxRows || chars + row.body.length > this.maxChars) break;
-      if (i < rows.length - 1 && row.seq !== rows[i + 1].seq - 1) break;
+      if (i < last && row.seq !== rows[i + 1].seq - 1) break;
       kept.push(row);
       chars += row.body.length;
     }

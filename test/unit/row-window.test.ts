@@ -69,7 +69,16 @@ describe("RowWindow", () => {
     expect(window.first).toBe(9);
   });
 
-  it("ignores a page that does not end right before it", () => {
+  it("prepends the older part of a page that overlaps it", () => {
+    const window = new RowWindow(10, 100, 1_000_000);
+    window.append(rows(11, 12));
+    window.prepend(rows(6, 14));
+    expect(window.first).toBe(6);
+    expect(window.head).toBe(12);
+    expect(seqs(window.after(5, 100))).toEqual([6, 7, 8, 9, 10, 11, 12]);
+  });
+
+  it("ignores a page that does not reach its first row", () => {
     const window = new RowWindow(10, 100, 1_000_000);
     window.append(rows(11, 12));
     window.prepend(rows(1, 5));

@@ -22,7 +22,7 @@ import {
   CloudEventBatchSchema,
   CloudEventOrBatchSchema,
 } from "../../protocol/publish-request.ts";
-import { HistoryQuerySchema, SubscribeQuerySchema } from "../../protocol/query.ts";
+import { HistoryQuerySchema, SubscribeQuerySchema, TopicsSocketQuerySchema } from "../../protocol/query.ts";
 import {
   CatalogSchemasSchema,
   HistoryPageSchema,
@@ -74,6 +74,7 @@ import {
 import { mintSubscriberToken, revokeTokens } from "./tokens.ts";
 import { topicHistory, topicInfo, topicStats } from "./topics.ts";
 import { listTopics } from "./topics-list.ts";
+import { openTopicsSocket } from "./topics-socket.ts";
 
 const topicOp = (op: Operation, extra: Omit<Extract<RouteAccess, { op: Operation }>, "op" | "topic"> = {}) =>
   ({ op, topic: true, ...extra }) as const;
@@ -147,6 +148,19 @@ export const ROUTES: readonly RouteDef[] = [
     responses: { 200: { description: "Events with seq > after, in seq order.", body: HistoryPageSchema } },
     refusals: ["invalid_query", ...CURSOR_REFUSALS],
     handler: topicHistory,
+  }),
+  route({
+    method: "GET",
+    path: "/v1/ws",
+    operationId: "followTopics",
+    summary: "Follow many topics live over one WebSocket",
+    description:
+      "A WebSocket upgrade (Upgrade: websocket) onto a hub, which serves every topic the socket subscribes to with subscribe / unsubscribe frames, each with its own cursor, type filter, gap and caught-up frames. The frames are described by GET /v1/asyncapi.json. The credential must allow subscribe; each topic is checked against it when subscribed. A refused upgrade is refused on the socket: an error frame, then a close code (overloaded, 1013, when every hub tried is full).",
+    access: { op: "subscribe", tokenInQuery: true },
+    query: TopicsSocketQuerySchema,
+    responses: { 101: { description: "Switching Protocols: a WebSocket on a hub (named in x-mesh-hub)." } },
+    refusals: ["invalid_query", "upgrade_required", "overloaded"],
+    handler: openTopicsSocket,
   }),
   route({
     method: "GET",

@@ -14,6 +14,7 @@ import { mintToken } from "../../runtime/tokens.ts";
 import type { AppEnv } from "../app-env.ts";
 import { scopeOf } from "../auth/access.ts";
 import { parseKeys } from "../auth/keys.ts";
+import { hubStub } from "../hub-connect.ts";
 import { readJsonBody } from "../read-json-body.ts";
 import { topicStub } from "../topic-param.ts";
 import { parseBody } from "../validate.ts";
@@ -44,13 +45,14 @@ export const mintSubscriberToken: Handler<AppEnv> = async (c) => {
   return c.json(body, 201);
 };
 
-/** Topic objects told about a revocation at once. */
+/** Objects told about a revocation at once. */
 const FAN_OUT = 16;
 const DIRECTORY_PAGE = 1000;
 
 /**
  * `POST /v1/tokens/revocations`: refuses a token (by id) or every token of a subject from now
- * until the longest such a token can live, and closes their open sockets on every topic (4401).
+ * until the longest such a token can live, and closes their open sockets (4401) on every topic
+ * object (one-topic sockets) and every hub (sockets of /v1/ws).
  * It acts across the deployment, so it takes an admin key for every topic.
  */
 export const revokeTokens: Handler<AppEnv> = async (c) => {
@@ -62,18 +64,39 @@ export const revokeTokens: Handler<AppEnv> = async (c) => {
     "tokenId" in request ? (["token", request.tokenId] as const) : (["subject", request.subject] as const);
   const until = Date.now() + MAX_TOKEN_TTL_SECONDS * 1000;
   await tokenRevocations(c.env).revoke(kind, value, until);
-  let disconnected = 0;
-  for (let after = ""; ; ) {
-    const topics = await topicDirectory(c.env).list(after, DIRECTORY_PAGE);
-    for (let i = 0; i < topics.length; i += FAN_OUT) {
-      const counts = await Promise.all(
-        topics.slice(i, i + FAN_OUT).map((topic) => topicStub(c.env, topic).disconnect(kind, value)),
-      );
-      disconnected += counts.reduce((a, b) => a + b, 0);
-    }
-    if (topics.length < DIRECTORY_PAGE) break;
-    after = topics[topics.length - 1];
-  }
-  const body: RevocationResponse = { kind, value, until: new Date(until).toISOString(), disconnected };
+  const directory = topicDirectory(c.env);
+  const [onTopics, onHubs] = await Promise.all([
+    disconnectAll(
+      (after) => directory.list(after, DIRECTORY_PAGE),
+      (topic) => topicStub(c.env, topic).disconnect(kind, value),
+    ),
+    disconnectAll(
+      (after) => directory.listHubs(after, DIRECTORY_PAGE),
+      (hub) => hubStub(c.env, hub).disconnect(kind, value),
+    ),
+  ]);
+  const body: RevocationResponse = {
+    kind,
+    value,
+    until: new Date(until).toISOString(),
+    disconnected: onTopics + onHubs,
+  };
   return c.json(body);
 };
+
+/** Walks a directory listing a page at a time, `FAN_OUT` objects at once; answers the sockets closed. */
+async function disconnectAll(
+  page: (after: string) => Promise<string[]>,
+  disconnect: (name: string) => Promise<number>,
+): Promise<number> {
+  let disconnected = 0;
+  for (let after = ""; ; ) {
+    const names = await page(after);
+    for (let i = 0; i < names.length; i += FAN_OUT) {
+      const counts = await Promise.all(names.slice(i, i + FAN_OUT).map(disconnect));
+      disconnected += counts.reduce((a, b) => a + b, 0);
+    }
+    if (names.length < DIRECTORY_PAGE) return disconnected;
+    after = names[names.length - 1];
+  }
+}
