@@ -3,7 +3,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { LogStore } from "../../durable-objects/log-store.ts";
 import { topicDirectory } from "../../durable-objects/topic-directory.ts";
+import { subscribeFrameText } from "../../protocol/frames.ts";
 import type { TopicStats } from "../../protocol/responses.ts";
+import { collect, type Socket } from "./support/socket.ts";
 import { event, freshTopic, publish, publishCount, request, topicStub } from "./topic-client.ts";
 
 /** A hub name no other test uses: its object holds no socket, so it follows no topic. */
@@ -133,5 +135,39 @@ describe("the topic directory's hubs", () => {
     const all = (await directory.listHubs(prefix, 1000)).filter((name) => name.startsWith(prefix));
     expect(all).toEqual([`${prefix}-0`, `${prefix}-1`, `${prefix}-2`]);
     expect(await directory.listHubs(`${prefix}-0`, 1)).toEqual([`${prefix}-1`]);
+  });
+});
+
+describe("pushes reaching a real hub", () => {
+  const eventSeqs = (socket: Socket) =>
+    socket.frames.flatMap((frame) =>
+      frame.type === "event" ? [frame.event.seq] : frame.type === "events" ? frame.events.map((e) => e.seq) : [],
+    );
+
+  it("each committed append reaches the hub's socket once and in order, across a restart of the topic's object", async () => {
+    const topic = freshTopic("hub-push");
+    await publish(topic, event("before"));
+    const socket = collect(await request(`/v1/ws?key=${topic}`, { headers: { upgrade: "websocket" } }));
+    socket.ws.send(subscribeFrameText({ topic, after: 0 }));
+    await socket.until((frames) => frames.some((f) => f.type === "caught-up"), "caught-up");
+    expect(await stats(topic)).toMatchObject({ hubs: 1 });
+
+    for (const id of ["a", "b", "c"]) await publish(topic, event(id));
+    await socket.until(() => eventSeqs(socket).length >= 4, "events 1-4");
+
+    // The topic's object restarts: it knows its hub but not where the hub stands.
+    await runInDurableObject(topicStub(topic), (_instance, state) => {
+      try {
+        state.abort("test restart");
+      } catch {
+        // abort() ends the object with an error by design.
+      }
+    }).catch(() => undefined);
+    await publish(topic, [event("d"), event("e")]);
+    await socket.until(() => eventSeqs(socket).length >= 6, "events 5-6");
+    expect(await runDurableObjectAlarm(topicStub(topic))).toBe(true);
+    expect(await hubsDue(topic)).toBeUndefined();
+    expect(eventSeqs(socket)).toEqual([1, 2, 3, 4, 5, 6]);
+    socket.ws.close(1000);
   });
 });
