@@ -214,6 +214,7 @@ describe("every route answers as its description says", () => {
     await answer(200, "GET", "/v1/topics");
     await answer(401, "GET", "/v1/topics", { auth: { authorization: "Bearer not-a-key" } });
     await answer(426, "GET", SOCKET, { params: topic });
+    await answer(426, "GET", "/v1/ws");
   });
 
   it("creates, reads, pauses, moves and deletes a subscription, and refuses what it must", async () => {
@@ -332,9 +333,14 @@ describe("every route answers as its description says", () => {
   });
 });
 
-/** A WebSocket on a topic that records every text it receives, in order, and its close. */
-function openSocket(query: string, headers: Record<string, string> = ADMIN_AUTH, topic = "api-docs") {
-  const ws = new WebSocket(`${server.wsUrl}/v1/topics/${topic}/ws${query}`, { headers });
+/** A WebSocket on a topic (or on /v1/ws) that records every text it receives, in order, and its close. */
+function openSocket(
+  query: string,
+  headers: Record<string, string> = ADMIN_AUTH,
+  topic = "api-docs",
+  path = `/v1/topics/${topic}/ws`,
+) {
+  const ws = new WebSocket(`${server.wsUrl}${path}${query}`, { headers });
   const texts: string[] = [];
   const waiters = new Set<() => void>();
   ws.on("message", (data) => {
@@ -454,6 +460,25 @@ describe("the socket sends what the AsyncAPI description declares", () => {
       "token-refreshed",
     ]);
     expect(JSON.parse(socket.texts[0])).toMatchObject({ reason: "epoch", after: 3, oldest: 1 });
+    socket.ws.close(1000);
+    await socket.closed;
+  });
+
+  it("follows topics subscribed with frames on /v1/ws, and answers unsubscribe", async () => {
+    const socket = openSocket("?batch=false", ADMIN_AUTH, "", "/v1/ws");
+    await socket.opened;
+    const subscribe = JSON.stringify({ type: "subscribe", topic: "api-docs", after: 2 });
+    const unsubscribe = JSON.stringify({ type: "unsubscribe", topic: "api-docs" });
+    expect(messages.errors("subscribe", JSON.parse(subscribe)), "what the client sends is declared").toEqual([]);
+    expect(messages.errors("unsubscribe", JSON.parse(unsubscribe)), "what the client sends is declared").toEqual([]);
+    socket.ws.send(subscribe);
+    await socket.until((t) => t.some((x) => x.includes('"caught-up"')), "caught-up");
+    socket.ws.send(unsubscribe);
+    await socket.until((t) => t.some((x) => x.includes('"unsubscribed"')), "unsubscribed");
+    const names = types(socket.texts);
+    expect(names[0]).toBe("subscribed");
+    expect(names.slice(1, -2).every((name) => name === "event")).toBe(true);
+    expect(names.slice(-2)).toEqual(["caught-up", "unsubscribed"]);
     socket.ws.close(1000);
     await socket.closed;
   });

@@ -55,7 +55,7 @@ async function openHub(query: Record<string, string> = {}, token?: string): Prom
 
 /** The frames of one topic, events as their seq. */
 function ofTopic(frames: ServerFrame[], topic: string): (string | number)[] {
-  return frames.flatMap((f) => {
+  return frames.flatMap((f): (string | number)[] => {
     if (!("topic" in f) || f.topic !== topic) return [];
     if (f.type === "event") return [f.event.seq];
     if (f.type === "events") return f.events.map((e) => e.seq);

@@ -13,10 +13,14 @@ import {
   MarkFrameSchema,
   PingTextSchema,
   PongTextSchema,
+  SubscribedFrameSchema,
+  SubscribeFrameSchema,
   TokenRefreshedFrameSchema,
+  UnsubscribedFrameSchema,
+  UnsubscribeFrameSchema,
 } from "../../protocol/frames.ts";
 import { StoredEventSchema } from "../../protocol/mesh-event.ts";
-import { SubscribeQuerySchema } from "../../protocol/query.ts";
+import { SubscribeQuerySchema, TopicsSocketQuerySchema } from "../../protocol/query.ts";
 import { TOPIC_NAME_RULE } from "../../protocol/topic-name.ts";
 import { DocumentSchemas } from "./document-schemas.ts";
 
@@ -43,6 +47,10 @@ const FRAME_SCHEMAS: Record<string, v.GenericSchema> = {
   ErrorFrame: ErrorFrameSchema,
   TokenRefreshedFrame: TokenRefreshedFrameSchema,
   MarkFrame: MarkFrameSchema,
+  SubscribedFrame: SubscribedFrameSchema,
+  UnsubscribedFrame: UnsubscribedFrameSchema,
+  SubscribeFrame: SubscribeFrameSchema,
+  UnsubscribeFrame: UnsubscribeFrameSchema,
 };
 
 const JSON_TEXT = "application/json";
@@ -107,11 +115,98 @@ const MESSAGES = {
     contentType: JSON_TEXT,
     summary: "The socket's token was replaced (auth:<token>): the socket is good until expiresAt.",
   },
+  subscribe: {
+    payload: SubscribeFrameSchema,
+    contentType: JSON_TEXT,
+    summary:
+      "On /v1/ws: follow a topic from after (default 0), with the cursor's epoch and an optional type filter, as the one-topic socket's query does. Subscribing again to a followed topic replaces its subscription (the way to resume one topic without dropping the socket).",
+  },
+  unsubscribe: {
+    payload: UnsubscribeFrameSchema,
+    contentType: JSON_TEXT,
+    summary: "On /v1/ws: stop following a topic; answered with unsubscribed.",
+  },
+  subscribed: {
+    payload: SubscribedFrameSchema,
+    contentType: JSON_TEXT,
+    summary:
+      "On /v1/ws: a subscribe was accepted. The topic's frames that follow belong to it (an optional gap, the replay, one caught-up, live events); earlier ones belonged to a previous subscription.",
+  },
+  unsubscribed: {
+    payload: UnsubscribedFrameSchema,
+    contentType: JSON_TEXT,
+    summary:
+      "On /v1/ws: the topic is no longer followed. Without code it answers unsubscribe; with one the server refused or ended the subscription (forbidden, invalid_topic, cursor_ahead, too_many_subscriptions: final for the topic; overloaded: subscribe again after retryAfterSeconds). The socket and its other topics go on.",
+  },
 } as const;
 
 type MessageName = keyof typeof MESSAGES;
+type ChannelName = "topic" | "topics";
 
-const channelMessage = (name: MessageName) => ({ $ref: `#/channels/topic/messages/${name}` });
+/** Messages only a socket that follows many topics takes or sends. */
+const TOPICS_ONLY: readonly MessageName[] = ["subscribe", "unsubscribe", "subscribed", "unsubscribed"];
+
+const channelMessage = (channel: ChannelName) => (name: MessageName) => ({
+  $ref: `#/channels/${channel}/messages/${name}`,
+});
+
+/** The send and receive operations of one channel, named with its suffix. */
+function channelOperations(channel: ChannelName, suffix: string, sent: readonly MessageName[]) {
+  const message = channelMessage(channel);
+  const ref = { $ref: `#/channels/${channel}` };
+  const operations: Record<string, object> = {
+    [`sendFrames${suffix}`]: {
+      action: "send",
+      channel: ref,
+      summary: "The mesh sends the topics' events and where each stream stands.",
+      messages: sent.map(message),
+    },
+    [`sendMarks${suffix}`]: {
+      action: "send",
+      channel: ref,
+      summary: "Flow control: the mesh asks the client to acknowledge what it has read.",
+      messages: [message("mark")],
+      reply: { channel: ref, messages: [message("ack")] },
+    },
+    [`receivePing${suffix}`]: {
+      action: "receive",
+      channel: ref,
+      summary: "The client's heartbeat; the answer is pong.",
+      messages: [message("ping")],
+      reply: { channel: ref, messages: [message("pong")] },
+    },
+    [`receiveAck${suffix}`]: {
+      action: "receive",
+      channel: ref,
+      summary: "The client's acknowledgement of what it has read.",
+      messages: [message("ack")],
+    },
+    [`receiveAuth${suffix}`]: {
+      action: "receive",
+      channel: ref,
+      summary: "A fresh subscriber token for the open socket.",
+      messages: [message("auth")],
+      reply: { channel: ref, messages: [message("token-refreshed")] },
+    },
+  };
+  if (channel === "topics") {
+    operations.receiveSubscribe = {
+      action: "receive",
+      channel: ref,
+      summary: "The client follows a topic on the open socket.",
+      messages: [message("subscribe")],
+      reply: { channel: ref, messages: [message("subscribed"), message("unsubscribed")] },
+    };
+    operations.receiveUnsubscribe = {
+      action: "receive",
+      channel: ref,
+      summary: "The client stops following a topic.",
+      messages: [message("unsubscribe")],
+      reply: { channel: ref, messages: [message("unsubscribed")] },
+    };
+  }
+  return operations;
+}
 
 /** Each close code with its meaning and the refusals that end with it. */
 function closeCodes() {
@@ -139,8 +234,9 @@ function channelDescription(codes: ReturnType<typeof closeCodes>): string {
 }
 
 /**
- * The AsyncAPI 3.0 document of the topic WebSocket, generated from the frame schemas of
- * protocol/frames.ts: the channel `/v1/topics/{topic}/ws` with its query, the frames the mesh
+ * The AsyncAPI 3.0 document of the topic WebSockets, generated from the frame schemas of
+ * protocol/frames.ts: the channels `/v1/topics/{topic}/ws` (one topic) and `/v1/ws` (many topics,
+ * subscribed with frames) with their queries, the frames the mesh
  * sends and the texts it takes (ping, `ack:<id>`, `auth:<token>`), the close codes, and the catalog's
  * data schemas. It describes the mesh's side: it sends frames and receives heartbeats, acks and tokens. `servers` is
  * left to the caller, who knows the host.
@@ -149,6 +245,9 @@ export function asyncApiDocument(catalog: Catalog): AsyncApiDocument {
   const schemas = new DocumentSchemas(FRAME_SCHEMAS, catalog, "draft-07");
   const codes = closeCodes();
   const names = Object.keys(MESSAGES) as MessageName[];
+  const topicNames = names.filter((name) => !TOPICS_ONLY.includes(name));
+  const channelMessages = (list: MessageName[]) =>
+    Object.fromEntries(list.map((name) => [name, { $ref: `#/components/messages/${name}` }]));
   return {
     asyncapi: ASYNCAPI_VERSION,
     info: {
@@ -166,45 +265,34 @@ export function asyncApiDocument(catalog: Catalog): AsyncApiDocument {
         title: "A topic's live socket",
         description: channelDescription(codes),
         parameters: { topic: { description: `The topic name: ${TOPIC_NAME_RULE}.` } },
-        messages: Object.fromEntries(names.map((name) => [name, { $ref: `#/components/messages/${name}` }])),
+        messages: channelMessages(topicNames),
         bindings: { ws: { method: "GET", query: schemas.of(SubscribeQuerySchema), bindingVersion: "0.1.0" } },
+        "x-close-codes": codes,
+      },
+      topics: {
+        address: "/v1/ws",
+        title: "A socket that follows many topics",
+        description: [
+          "Subscribe and unsubscribe topics on the open socket. Per topic, the order is the one-topic socket's, after a subscribed frame: an optional gap, the replay, one caught-up, then live events; each topic has its own cursor, epoch and type filter, and is checked against the socket's credential when subscribed. Flow control (mark / ack), heartbeats, token refresh and close codes are the one-topic socket's, for the socket as a whole.",
+          "A refusal of one topic is an unsubscribed frame with a code; the socket and its other topics go on. The socket is held by a hub: when every hub tried is full the upgrade is refused with overloaded and 1013, and retryAfterSeconds.",
+          channelDescription(codes),
+        ].join("\n\n"),
+        messages: channelMessages(names),
+        bindings: { ws: { method: "GET", query: schemas.of(TopicsSocketQuerySchema), bindingVersion: "0.1.0" } },
         "x-close-codes": codes,
       },
     },
     operations: {
-      sendFrames: {
-        action: "send",
-        channel: { $ref: "#/channels/topic" },
-        summary: "The mesh sends the topic's events and where the stream stands.",
-        messages: (["event", "events", "caught-up", "gap", "error"] as const).map(channelMessage),
-      },
-      sendMarks: {
-        action: "send",
-        channel: { $ref: "#/channels/topic" },
-        summary: "Flow control: the mesh asks the client to acknowledge what it has read.",
-        messages: [channelMessage("mark")],
-        reply: { channel: { $ref: "#/channels/topic" }, messages: [channelMessage("ack")] },
-      },
-      receivePing: {
-        action: "receive",
-        channel: { $ref: "#/channels/topic" },
-        summary: "The client's heartbeat; the answer is pong.",
-        messages: [channelMessage("ping")],
-        reply: { channel: { $ref: "#/channels/topic" }, messages: [channelMessage("pong")] },
-      },
-      receiveAck: {
-        action: "receive",
-        channel: { $ref: "#/channels/topic" },
-        summary: "The client's acknowledgement of what it has read.",
-        messages: [channelMessage("ack")],
-      },
-      receiveAuth: {
-        action: "receive",
-        channel: { $ref: "#/channels/topic" },
-        summary: "A fresh subscriber token for the open socket.",
-        messages: [channelMessage("auth")],
-        reply: { channel: { $ref: "#/channels/topic" }, messages: [channelMessage("token-refreshed")] },
-      },
+      ...channelOperations("topic", "", ["event", "events", "caught-up", "gap", "error"]),
+      ...channelOperations("topics", "OnTopics", [
+        "subscribed",
+        "event",
+        "events",
+        "caught-up",
+        "gap",
+        "unsubscribed",
+        "error",
+      ]),
     },
     components: {
       schemas: schemas.components,
