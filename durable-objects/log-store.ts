@@ -77,7 +77,10 @@ export class LogStore {
       sql.exec("ALTER TABLE events ADD COLUMN size INTEGER NOT NULL DEFAULT 0; UPDATE events SET size = length(body);");
     }
     if (this.getMeta("epoch") === null) this.setMeta("epoch", crypto.randomUUID());
+    this.epoch = this.getMeta("epoch") as string;
+    this.topicName = this.getMeta("topic") ?? "";
     const newest = sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM events").one().seq ?? 0;
+    this.oldestStored = sql.exec<{ seq: number | null }>("SELECT MIN(seq) AS seq FROM events").one().seq;
     this.currentHead = Math.max(newest, Number(this.getMeta("head") ?? 0));
     const stored = this.getMeta("stats");
     this.stats = stored
@@ -91,6 +94,14 @@ export class LogStore {
   }
 
   private currentHead: number;
+  private readonly epoch: string;
+  /**
+   * Seq of the oldest stored event, `null` while none is; like the head, kept in memory by the only
+   * writer, so a delivery loop asking where the log stands before every send reads no SQLite.
+   */
+  private oldestStored: number | null;
+  /** The topic's name, "" until a call names it; in memory because every delivery and push names it. */
+  private topicName: string;
   /**
    * Counters of the log, kept in memory and written by `saveCounters` once per group of appends
    * (a call that only met duplicates is counted, and written with the next one that appends).
@@ -110,6 +121,17 @@ export class LogStore {
     );
   }
 
+  get topic(): string {
+    return this.topicName;
+  }
+
+  /** Records the topic's name the first time a call names it. */
+  nameTopic(topic: string): void {
+    if (this.topicName !== "") return;
+    this.setMeta("topic", topic);
+    this.topicName = topic;
+  }
+
   get head(): number {
     return this.currentHead;
   }
@@ -126,8 +148,7 @@ export class LogStore {
 
   position(): LogPosition {
     const head = this.head;
-    const row = this.sql.exec<{ oldest: number | null }>("SELECT MIN(seq) AS oldest FROM events").one();
-    return { epoch: this.getMeta("epoch") as string, head, oldest: row.oldest ?? head + 1 };
+    return { epoch: this.epoch, head, oldest: this.oldestStored ?? head + 1 };
   }
 
   /**
@@ -156,6 +177,7 @@ export class LogStore {
       return { outcomes, appended, head: head + appended.length, stats };
     });
     // Only after the transaction committed: a rolled-back append leaves the head where it was.
+    if (this.oldestStored === null && result.appended.length > 0) this.oldestStored = result.appended[0].seq;
     this.currentHead = result.head;
     this.stats = result.stats;
     return { outcomes: result.outcomes, appended: result.appended };
@@ -309,9 +331,12 @@ export class LogStore {
         keysBefore,
         maxRows,
       ).rowsWritten;
-      return { removed, removedKeys, more: end < cut || removedKeys === maxRows, stats };
+      // Trims remove a prefix: what remains starts right after it, or nothing remains.
+      const remaining = removed > 0 ? (end < this.head ? end + 1 : null) : this.oldestStored;
+      return { removed, removedKeys, more: end < cut || removedKeys === maxRows, stats, remaining };
     });
     this.stats = step.stats;
+    this.oldestStored = step.remaining;
     return { removed: step.removed, removedKeys: step.removedKeys, more: step.more };
   }
 }

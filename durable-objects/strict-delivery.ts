@@ -1,6 +1,11 @@
 import { logLine } from "../runtime/log.ts";
 import { type DeliveryContext, leaseMs } from "./delivery-context.ts";
 import { afterFailure, CHECKPOINT_MS, checkpointDue, nextStep, type RunBudget } from "./delivery-planner.ts";
+import { ReadAhead } from "./read-ahead.ts";
+import type { SubscriptionRow } from "./subscription-store.ts";
+
+/** Rows read from the log at a time for loops whose batches are smaller. */
+const READ_AHEAD_ROWS = 32;
 
 /**
  * Delivery in strict order: one delivery in flight, the next one sent as soon as the previous one
@@ -28,6 +33,10 @@ export async function deliverStrict(ctx: DeliveryContext, name: string, cutoff: 
   let checkpointAt: number | null = null;
   const topic = ctx.topic();
   const fresh = { attempts: 0, firstFailureAt: null };
+  let sub: SubscriptionRow | null = first;
+  /** `store.changes` when `sub` was read: the row is read again only after a write. */
+  let readAt = store.changes;
+  const ahead = new ReadAhead((after, limit) => log.read(after, limit, first.config.types), READ_AHEAD_ROWS);
   // Progress not yet written, written in the same step as what ends the loop (synchronous: one commit).
   const save = () => cursor !== saved && store.advance(name, version, cursor, unsaved, Date.now(), true);
   // One `delivered` line per run of successes, not per batch: at batch size 1 a line each cost CPU.
@@ -44,9 +53,9 @@ export async function deliverStrict(ctx: DeliveryContext, name: string, cutoff: 
 
   async function loop(): Promise<void> {
     for (;;) {
-      // Re-read each time: a pause, seek, update or delete (a new version) ends the loop unwritten;
-      // a rotated secret is used from the next send on.
-      const sub = store.get(name);
+      // Re-read after any write: a pause, seek, update or delete (a new version) ends the loop
+      // unwritten; a rotated secret is used from the next send on.
+      if (store.changes !== readAt) [sub, readAt] = [store.get(name), store.changes];
       if (sub?.version !== version || sub.state !== "active") return;
       const { config } = sub;
       const { head, oldest } = log.position();
@@ -61,7 +70,7 @@ export async function deliverStrict(ctx: DeliveryContext, name: string, cutoff: 
         [cursor, saved, batchEnd, unsaved, failure] = [gap.to, gap.to, null, 0, fresh];
         continue;
       }
-      const step = nextStep(cursor, head, batchEnd, log.read(cursor, config.batchSize, config.types));
+      const step = nextStep(cursor, head, batchEnd, ahead.take(cursor, config.batchSize));
       if (step.kind === "skip") {
         [cursor, batchEnd, failure] = [step.cursor, null, fresh];
         continue;

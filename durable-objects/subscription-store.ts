@@ -50,6 +50,8 @@ const SUBSCRIPTION_COLUMNS = `name, config, state, paused_reason AS pausedReason
 export class SubscriptionStore {
   readonly deadLetters: SubscriptionDeadLetters;
   readonly deliveries: SubscriptionDeliveries;
+  /** Writes that changed rows, so far: a delivery loop re-reads its subscription only when this moved. */
+  private writes = 0;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -77,6 +79,17 @@ export class SubscriptionStore {
       sql.exec("ALTER TABLE subscriptions ADD COLUMN dispatched INTEGER");
   }
 
+  /** Grows with every write that changed a row (all writes to these tables go through `write`). */
+  get changes(): number {
+    return this.writes;
+  }
+
+  private write(query: string, ...bindings: SqlStorageValue[]): SqlStorageCursor<Record<string, SqlStorageValue>> {
+    const cursor = this.sql.exec(query, ...bindings);
+    if (cursor.rowsWritten > 0) this.writes += 1;
+    return cursor;
+  }
+
   get(name: string): SubscriptionRow | null {
     const row = this.sql
       .exec<SqlRow>(`SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE name = ?`, name)
@@ -92,7 +105,7 @@ export class SubscriptionStore {
   }
 
   create(name: string, config: SubscriptionConfig, cursor: number, now: number): void {
-    this.sql.exec(
+    this.write(
       `INSERT INTO subscriptions (name, config, state, cursor, dispatched, next_attempt_at, created_at, updated_at)
        VALUES (?, ?, 'active', ?, ?, ?, ?, ?)`,
       name,
@@ -112,7 +125,7 @@ export class SubscriptionStore {
   replaceConfig(name: string, config: SubscriptionConfig, now: number): void {
     this.storage.transactionSync(() => {
       this.deliveries.deleteAll(name);
-      this.sql.exec(
+      this.write(
         `UPDATE subscriptions SET config = ?, attempts = 0, batch_end = NULL, first_failure_at = NULL,
            dispatched = CASE WHEN ? THEN cursor ELSE NULL END,
            next_attempt_at = CASE state WHEN 'active' THEN ? ELSE NULL END, version = version + 1, updated_at = ?
@@ -131,7 +144,7 @@ export class SubscriptionStore {
    * no grace, `until` not after now, drops it at once). Deliveries in flight are not disturbed.
    */
   rotateSecret(name: string, config: SubscriptionConfig, retiring: string, until: number, now: number): void {
-    this.sql.exec(
+    this.write(
       "UPDATE subscriptions SET config = ?, retiring_secret = ?, retiring_until = ?, updated_at = ? WHERE name = ?",
       JSON.stringify(config),
       until > now ? retiring : null,
@@ -142,7 +155,7 @@ export class SubscriptionStore {
   }
 
   pause(name: string, now: number): void {
-    this.sql.exec(
+    this.write(
       `UPDATE subscriptions SET state = 'paused', paused_reason = 'manual', next_attempt_at = NULL,
          version = version + 1, updated_at = ? WHERE name = ?`,
       now,
@@ -159,7 +172,7 @@ export class SubscriptionStore {
       const atGap = this.get(name)?.pausedReason === "gap";
       this.deliveries.restart(name, now);
       if (atGap) this.deliveries.dropUpTo(name, atLeast);
-      this.sql.exec(
+      this.write(
         `UPDATE subscriptions SET state = 'active', attempts = 0, batch_end = NULL, first_failure_at = NULL,
            cursor = CASE WHEN ? THEN MAX(cursor, ?) ELSE cursor END,
            dispatched = CASE WHEN ? AND dispatched IS NOT NULL THEN MAX(dispatched, ?) ELSE dispatched END,
@@ -191,7 +204,7 @@ export class SubscriptionStore {
     return this.storage.transactionSync(() => {
       const applied =
         onGap === "pause"
-          ? this.sql.exec(
+          ? this.write(
               `UPDATE subscriptions SET state = 'paused', paused_reason = 'gap', attempts = 0, batch_end = NULL,
                  first_failure_at = NULL, next_attempt_at = NULL, version = version + 1, updated_at = ?
                WHERE name = ? AND version = ?`,
@@ -199,7 +212,7 @@ export class SubscriptionStore {
               name,
               version,
             ).rowsWritten > 0
-          : this.sql.exec(
+          : this.write(
               `UPDATE subscriptions SET cursor = ?, attempts = 0, batch_end = NULL, first_failure_at = NULL,
                  dispatched = CASE WHEN dispatched IS NULL THEN NULL ELSE MAX(dispatched, ?) END,
                  next_attempt_at = ? WHERE name = ? AND version = ?`,
@@ -214,7 +227,7 @@ export class SubscriptionStore {
         this.updateUnorderedCursor(name);
       }
       if (applied) {
-        this.sql.exec(
+        this.write(
           `INSERT INTO subscription_gaps (subscription, from_seq, to_seq, at, reason) VALUES (?, ?, ?, ?, 'retention')
            ON CONFLICT (subscription, from_seq) DO UPDATE SET to_seq = MAX(to_seq, excluded.to_seq), at = excluded.at`,
           name,
@@ -246,7 +259,7 @@ export class SubscriptionStore {
   seek(name: string, cursor: number, now: number): void {
     this.storage.transactionSync(() => {
       this.deliveries.deleteAll(name);
-      this.sql.exec(
+      this.write(
         `UPDATE subscriptions SET cursor = ?, attempts = 0, batch_end = NULL, first_failure_at = NULL,
            dispatched = CASE WHEN dispatched IS NULL THEN NULL ELSE ? END,
            next_attempt_at = CASE state WHEN 'active' THEN ? ELSE NULL END, version = version + 1, updated_at = ?
@@ -265,8 +278,8 @@ export class SubscriptionStore {
     return this.storage.transactionSync(() => {
       this.deadLetters.deleteAll(name);
       this.deliveries.deleteAll(name);
-      this.sql.exec("DELETE FROM subscription_gaps WHERE subscription = ?", name);
-      return this.sql.exec("DELETE FROM subscriptions WHERE name = ?", name).rowsWritten > 0;
+      this.write("DELETE FROM subscription_gaps WHERE subscription = ?", name);
+      return this.write("DELETE FROM subscriptions WHERE name = ?", name).rowsWritten > 0;
     });
   }
 
@@ -288,10 +301,7 @@ export class SubscriptionStore {
 
   /** After an append: every active subscription that was caught up is due now. */
   markDue(now: number): void {
-    this.sql.exec(
-      "UPDATE subscriptions SET next_attempt_at = ? WHERE state = 'active' AND next_attempt_at IS NULL",
-      now,
-    );
+    this.write("UPDATE subscriptions SET next_attempt_at = ? WHERE state = 'active' AND next_attempt_at IS NULL", now);
   }
 
   /** The earliest time any active subscription has work (delivery or a requested redrive). */
@@ -342,7 +352,7 @@ export class SubscriptionStore {
     now: number,
   ): boolean {
     return (
-      this.sql.exec(
+      this.write(
         `UPDATE subscriptions SET cursor = ?, delivered = delivered + ?, attempts = ?, first_failure_at = ?,
            batch_end = ?, next_attempt_at = ?, last_delivered_at = CASE WHEN ? > 0 THEN ? ELSE last_delivered_at END
          WHERE name = ? AND version = ?`,
@@ -363,7 +373,7 @@ export class SubscriptionStore {
   /** The cursor moves past `cursor`; the subscription stays due if more events wait. */
   advance(name: string, version: number, cursor: number, delivered: number, now: number, more: boolean): boolean {
     return (
-      this.sql.exec(
+      this.write(
         `UPDATE subscriptions SET cursor = ?, attempts = 0, batch_end = NULL, first_failure_at = NULL,
            next_attempt_at = ?, delivered = delivered + ?,
            last_delivered_at = CASE WHEN ? > 0 THEN ? ELSE last_delivered_at END
@@ -389,7 +399,7 @@ export class SubscriptionStore {
     now: number,
   ): boolean {
     return (
-      this.sql.exec(
+      this.write(
         `UPDATE subscriptions SET batch_end = ?, attempts = ?, first_failure_at = ?, next_attempt_at = ?, last_error = ?,
            last_error_at = ? WHERE name = ? AND version = ?`,
         batchEnd,
@@ -407,7 +417,7 @@ export class SubscriptionStore {
   /** Attempts ran out and the policy is to pause: it stays on the event (attempts kept for the view). */
   pauseExhausted(name: string, version: number, attempts: number, error: string, now: number): boolean {
     return (
-      this.sql.exec(
+      this.write(
         `UPDATE subscriptions SET state = 'paused', paused_reason = 'exhausted', attempts = ?, next_attempt_at = NULL,
            last_error = ?, last_error_at = ?, version = version + 1, updated_at = ? WHERE name = ? AND version = ?`,
         attempts,
@@ -435,7 +445,7 @@ export class SubscriptionStore {
   ): boolean {
     return this.storage.transactionSync(() => {
       const moved =
-        this.sql.exec(
+        this.write(
           `UPDATE subscriptions SET cursor = ?, attempts = 0, batch_end = NULL, first_failure_at = NULL,
              next_attempt_at = ?, last_error = ?, last_error_at = ? WHERE name = ? AND version = ?`,
           end,
@@ -547,14 +557,14 @@ export class SubscriptionStore {
   /** `SET <assignments>` on the row if the user changed nothing since `version` was read. */
   private setIfVersion(name: string, version: number, assignments: string, ...values: SqlStorageValue[]): boolean {
     return (
-      this.sql.exec(`UPDATE subscriptions SET ${assignments} WHERE name = ? AND version = ?`, ...values, name, version)
+      this.write(`UPDATE subscriptions SET ${assignments} WHERE name = ? AND version = ?`, ...values, name, version)
         .rowsWritten > 0
     );
   }
 
   /** An unordered subscription's cursor from its outstanding deliveries (strict ones have no `dispatched`). */
   private updateUnorderedCursor(name: string): void {
-    this.sql.exec(
+    this.write(
       `UPDATE subscriptions SET cursor = ${UNORDERED_CURSOR} WHERE name = ? AND dispatched IS NOT NULL`,
       name,
       name,

@@ -103,14 +103,14 @@ export class TopicLog extends DurableObject<Env> {
       store: this.subscriptionStore,
       log: this.store,
       env,
-      topic: () => this.store.getMeta("topic") ?? "",
+      topic: () => this.store.topic,
       arm: () => this.armAlarm(),
     });
     this.fanout = new HubFanout({
       log: this.store,
       registry: new HubRegistry(ctx.storage.sql),
       send: hubSender(env),
-      topic: () => this.store.getMeta("topic") ?? "",
+      topic: () => this.store.topic,
     });
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG));
     const hubsDue = this.store.getMeta("hubs_due");
@@ -375,7 +375,7 @@ export class TopicLog extends DurableObject<Env> {
       const step = this.retention.step(now);
       if (step.removed > 0 || step.removedKeys > 0) {
         logLine("retention", {
-          topic: this.store.getMeta("topic"),
+          topic: this.store.topic,
           removed: step.removed,
           removedKeys: step.removedKeys,
         });
@@ -487,7 +487,7 @@ export class TopicLog extends DurableObject<Env> {
    */
   private async rememberTopic(topic: string, write = false): Promise<void> {
     if (!topic || this.registered) return;
-    if (this.store.getMeta("topic") === null) this.store.setMeta("topic", topic);
+    this.store.nameTopic(topic);
     if (!write) return;
     if (this.store.getMeta("registered") === null) {
       try {
