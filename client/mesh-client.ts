@@ -42,8 +42,8 @@ export interface MeshClient<C extends Catalog = EmptyCatalog> {
 
 const DEFAULT_BACKOFF: BackoffPolicy = { firstDelayMs: 500, maxDelayMs: 15_000, factor: 2 };
 
-/** Until servers everywhere answer `/v1/ws`, a subscription gets a socket of its own. */
-const DEFAULT_CONNECTION: ConnectionMode = "own";
+/** A client's subscriptions share one socket: browsers cap sockets per host, and hubs serve many topics per socket. */
+const DEFAULT_CONNECTION: ConnectionMode = "shared";
 
 /** A client for the mesh's live topics, in browsers and in Node 20. */
 export function createMeshClient<C extends Catalog = EmptyCatalog>(options: MeshClientOptions): MeshClient<C> {
