@@ -1,8 +1,13 @@
+import type { ErrorCode } from "../protocol/error-codes.ts";
 import type { CaughtUpFrame, UnsubscribedFrame } from "../protocol/frames.ts";
+import { closeWithRefusal } from "../runtime/socket-refusal.ts";
 import type { Feed, HubFeeds } from "./hub-feeds.ts";
 import type { HubSender } from "./hub-sender.ts";
 import type { HubSessions, Session, Sub } from "./hub-sessions.ts";
 import { planResume } from "./resume-plan.ts";
+
+/** Why a subscription ends early. */
+type Refusal = { code: ErrorCode; message: string; retryAfterSeconds?: number };
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
@@ -153,8 +158,16 @@ export class HubReplay {
     });
   }
 
-  /** Ends one subscription with a refusal; the socket and its other topics go on. */
-  end(session: Session, topic: string, refusal: Omit<UnsubscribedFrame, "type" | "topic">): void {
+  /**
+   * Ends one subscription with a refusal; the socket and its other topics go on. A one-topic
+   * socket has no other topic: it is closed with the refusal, as its connect would have been.
+   */
+  end(session: Session, topic: string, refusal: Refusal): void {
+    if (session.pinned !== null) {
+      closeWithRefusal(session.ws, refusal.code, refusal.message, refusal.retryAfterSeconds);
+      this.sessions.close(session);
+      return;
+    }
     this.sessions.unsubscribe(session, topic);
     const frame: UnsubscribedFrame = { type: "unsubscribed", topic, ...refusal };
     this.sender.frame(session, frame);

@@ -12,6 +12,8 @@ export interface Session {
   batch: boolean;
   scope: SocketScope;
   token: SocketCredential | null;
+  /** The one topic of a socket opened on the one-topic URL; null for a `/v1/ws` socket. */
+  pinned: string | null;
   subs: Map<string, Sub>;
   flow: SocketFlow;
 }
@@ -101,7 +103,8 @@ export class HubSessions {
 
   open(ws: WebSocket, params: Omit<Session, "ws" | "subs" | "flow">): Session {
     ws.serializeAttachment({ sid: params.sid });
-    this.store.insertSocket({ sid: params.sid, batch: params.batch, scope: params.scope, token: params.token });
+    const { sid, batch, scope, token, pinned } = params;
+    this.store.insertSocket({ sid, batch, scope, token, pinned });
     const session: Session = { ...params, ws, subs: new Map(), flow: new SocketFlow(this.markEvery) };
     this.sessions.set(params.sid, session);
     return session;

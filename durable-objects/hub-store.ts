@@ -14,6 +14,8 @@ export interface SocketRow {
   scope: SocketScope;
   /** The subscriber token the socket runs on; none for a key. */
   token: SocketCredential | null;
+  /** The one topic of a socket opened on the one-topic URL: it takes no subscribe frames. */
+  pinned: string | null;
 }
 
 /** One topic a socket follows. `live` subscriptions' cursor is the feed's head when the hub wakes. */
@@ -47,7 +49,7 @@ export class HubStore {
     sql.exec(`CREATE TABLE IF NOT EXISTS hub_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS feeds (topic TEXT PRIMARY KEY, epoch TEXT NOT NULL, head INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS sockets (sid TEXT PRIMARY KEY, batch INTEGER NOT NULL, scope TEXT NOT NULL,
-        token TEXT, expires_at INTEGER);
+        token TEXT, expires_at INTEGER, pinned TEXT);
       CREATE INDEX IF NOT EXISTS sockets_expiry ON sockets (expires_at) WHERE expires_at IS NOT NULL;
       CREATE TABLE IF NOT EXISTS subs (sid TEXT NOT NULL, topic TEXT NOT NULL, mode TEXT NOT NULL,
         cursor INTEGER NOT NULL, epoch TEXT, types TEXT, checked INTEGER NOT NULL, PRIMARY KEY (sid, topic));`);
@@ -82,12 +84,13 @@ export class HubStore {
 
   insertSocket(row: SocketRow): void {
     this.sql.exec(
-      "INSERT OR REPLACE INTO sockets (sid, batch, scope, token, expires_at) VALUES (?, ?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO sockets (sid, batch, scope, token, expires_at, pinned) VALUES (?, ?, ?, ?, ?, ?)",
       row.sid,
       row.batch ? 1 : 0,
       JSON.stringify(row.scope),
       row.token ? JSON.stringify(row.token) : null,
       row.token?.expiresAt ?? null,
+      row.pinned,
     );
   }
 
@@ -104,8 +107,8 @@ export class HubStore {
 
   sockets(): SocketRow[] {
     return this.sql
-      .exec<{ sid: string; batch: number; scope: string; token: string | null }>(
-        "SELECT sid, batch, scope, token FROM sockets",
+      .exec<{ sid: string; batch: number; scope: string; token: string | null; pinned: string | null }>(
+        "SELECT sid, batch, scope, token, pinned FROM sockets",
       )
       .toArray()
       .map((row) => ({
@@ -113,6 +116,7 @@ export class HubStore {
         batch: row.batch === 1,
         scope: JSON.parse(row.scope) as SocketScope,
         token: row.token === null ? null : (JSON.parse(row.token) as SocketCredential),
+        pinned: row.pinned,
       }));
   }
 

@@ -10,7 +10,7 @@ import {
   parseClientFrame,
   type TokenRefreshedFrame,
 } from "../protocol/frames.ts";
-import { TopicsSocketQuerySchema } from "../protocol/query.ts";
+import { SubscribeQuerySchema, TopicsSocketQuerySchema } from "../protocol/query.ts";
 import { SocketCredentialSchema } from "../protocol/socket-credential.ts";
 import { type MeshConfig, readConfig } from "../runtime/config.ts";
 import type { Env } from "../runtime/env.ts";
@@ -23,7 +23,14 @@ import type { HubPush, HubPushResult, HubStats } from "./hub-rpc.ts";
 import { HubSender } from "./hub-sender.ts";
 import { HubSessions, type Session } from "./hub-sessions.ts";
 import { HubStore, type SocketScope } from "./hub-store.ts";
-import { type SubscribeDeps, subscribe, unsubscribe } from "./hub-subscribe.ts";
+import {
+  checkPinnedCursor,
+  type SubStart,
+  type SubscribeDeps,
+  subscribe,
+  subscribePinned,
+  unsubscribe,
+} from "./hub-subscribe.ts";
 import { clientTag, credentialTag, subjectTag, tokenTag } from "./socket-tags.ts";
 import { checkTokenRefresh } from "./token-refresh-check.ts";
 import { topicDirectory } from "./topic-directory.ts";
@@ -41,11 +48,13 @@ const MARKS_PER_LIMIT = 4;
 /** Characters of recent events a hub keeps per topic, next to the count bound (HUB_WINDOW_EVENTS). */
 const WINDOW_CHARS = 1024 * 1024;
 const TOKEN_EXPIRED = "the token expired: refresh it in band (auth:<token>) before it does";
+const TOPICS_TAKES = "frames are text: ping, ack:<id>, auth:<token> or JSON subscribe";
+const PINNED_TAKES = "this socket takes no frames other than ping, ack:<id> and auth:<token>";
 
 /**
- * A hub: holds browser sockets that follow many topics each (`/v1/ws`) and serves them from the
- * pushes of the topics they follow, so a topic sends each append once per hub, not once per
- * socket. The Worker picks the hub (`hub-<i>`) and checks the caller; sockets, feeds, replay and
+ * A hub: holds browser sockets that follow many topics each (`/v1/ws`) or one each (the one-topic
+ * URL) and serves them from the pushes of the topics they follow, so a topic sends each append
+ * once per hub, not once per socket. The Worker picks the hub (`hub-<i>`) and checks the caller; sockets, feeds, replay and
  * delivery live in plain modules, and this class only wires them to the runtime.
  */
 export class SocketHub extends DurableObject<Env> {
@@ -95,17 +104,61 @@ export class SocketHub extends DurableObject<Env> {
   }
 
   /**
-   * A socket handed over by the Worker, which checked the caller and set the `x-mesh-*` headers.
-   * A full hub answers 503 (`x-mesh-refusal: hub_full`) so the Worker tries another one.
+   * A socket handed over by the Worker, which checked the caller and set the `x-mesh-*` headers:
+   * a `/v1/ws` socket, or with `x-mesh-topic` one pinned to that topic (the one-topic URL). A full
+   * hub answers 503 (`x-mesh-refusal: hub_full`) so the Worker tries another one.
    */
   override async fetch(request: Request): Promise<Response> {
     this.wake(request.headers.get("x-mesh-hub"));
+    const client = request.headers.get("x-mesh-client") ?? "unknown";
+    const credential = request.headers.get("x-mesh-credential") ?? "unknown";
+    const full = this.admit(client, credential);
+    if (full) return full;
+    const params = Object.fromEntries(new URL(request.url).searchParams);
+    const pinned = request.headers.get("x-mesh-topic");
+    let start: SubStart | null = null;
+    let batch: boolean;
+    if (pinned) {
+      const query = v.parse(SubscribeQuerySchema, params);
+      start = { topic: pinned, after: query.after, epoch: query.epoch, types: query.types };
+      batch = query.batch === true;
+      // Refused before the upgrade completes, as the one-topic socket always was.
+      const checked = await checkPinnedCursor(this.feeds, start);
+      if (!checked.ok) return refuseSocket(checked.code, checked.message, checked.retryAfterSeconds);
+      // Other sockets may have come in while the topic was asked.
+      const refused = this.admit(client, credential);
+      if (refused) return refused;
+    } else {
+      batch = v.parse(TopicsSocketQuerySchema, params).batch === true;
+    }
+    const tokenHeader = request.headers.get("x-mesh-token");
+    const token = tokenHeader === null ? null : v.parse(SocketCredentialSchema, JSON.parse(tokenHeader));
+    const scope: SocketScope = token
+      ? { topics: token.topics, ops: token.ops }
+      : v.parse(SocketScopeSchema, JSON.parse(request.headers.get("x-mesh-scope") ?? '{"topics":[],"ops":[]}'));
+    const { 0: clientEnd, 1: server } = new WebSocketPair();
+    // Tagged so the runtime counts and finds them per client, credential, token and subject,
+    // hibernation included.
+    const tags = [clientTag(client), credentialTag(credential)];
+    if (token) tags.push(tokenTag(token.tokenId));
+    if (token?.subject !== undefined) tags.push(subjectTag(token.subject));
+    this.ctx.acceptWebSocket(server, tags);
+    const session = this.sessions.open(server, { sid: crypto.randomUUID(), batch, scope, token, pinned });
+    if (start) subscribePinned(this.deps, session, start);
+    if (token) await this.armAlarm();
+    await this.register();
+    return new Response(null, { status: 101, webSocket: clientEnd });
+  }
+
+  /**
+   * Refuses a socket past the hub's limits: in all (the Worker then tries another hub), and per
+   * client address and per credential on this hub, with a retryable close and a delay.
+   */
+  private admit(client: string, credential: string): Response | null {
     const { maxSockets, maxPerClient, maxPerCredential } = this.limits;
     if (this.ctx.getWebSockets().length >= maxSockets) {
       return new Response("this hub is full", { status: 503, headers: { "x-mesh-refusal": "hub_full" } });
     }
-    const client = request.headers.get("x-mesh-client") ?? "unknown";
-    const credential = request.headers.get("x-mesh-credential") ?? "unknown";
     if (this.ctx.getWebSockets(clientTag(client)).length >= maxPerClient) {
       return refuseSocket(
         "too_many_connections",
@@ -120,23 +173,7 @@ export class SocketHub extends DurableObject<Env> {
         FULL_RETRY_SECONDS,
       );
     }
-    const query = v.parse(TopicsSocketQuerySchema, Object.fromEntries(new URL(request.url).searchParams));
-    const tokenHeader = request.headers.get("x-mesh-token");
-    const token = tokenHeader === null ? null : v.parse(SocketCredentialSchema, JSON.parse(tokenHeader));
-    const scope: SocketScope = token
-      ? { topics: token.topics, ops: token.ops }
-      : v.parse(SocketScopeSchema, JSON.parse(request.headers.get("x-mesh-scope") ?? '{"topics":[],"ops":[]}'));
-    const { 0: clientEnd, 1: server } = new WebSocketPair();
-    // Tagged so the runtime counts and finds them per client, credential, token and subject,
-    // hibernation included.
-    const tags = [clientTag(client), credentialTag(credential)];
-    if (token) tags.push(tokenTag(token.tokenId));
-    if (token?.subject !== undefined) tags.push(subjectTag(token.subject));
-    this.ctx.acceptWebSocket(server, tags);
-    this.sessions.open(server, { sid: crypto.randomUUID(), batch: query.batch === true, scope, token });
-    if (token) await this.armAlarm();
-    await this.register();
-    return new Response(null, { status: 101, webSocket: clientEnd });
+    return null;
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -146,8 +183,13 @@ export class SocketHub extends DurableObject<Env> {
       return;
     }
     const session = this.sessions.of(ws);
-    if (!session || typeof message !== "string") {
-      ws.send(JSON.stringify(invalidFrame("frames are text: ping, ack:<id>, auth:<token> or JSON subscribe")));
+    if (!session) {
+      ws.send(JSON.stringify(invalidFrame(TOPICS_TAKES)));
+      return;
+    }
+    const takes = session.pinned === null ? TOPICS_TAKES : PINNED_TAKES;
+    if (typeof message !== "string") {
+      this.sender.frame(session, invalidFrame(takes));
       return;
     }
     const markId = parseAck(message);
@@ -157,6 +199,11 @@ export class SocketHub extends DurableObject<Env> {
     }
     const token = parseAuth(message);
     if (token !== null) return this.refreshToken(session, token);
+    // A one-topic socket follows its topic only: subscribe frames are not for it.
+    if (session.pinned !== null) {
+      this.sender.frame(session, invalidFrame(takes));
+      return;
+    }
     const parsed = parseClientFrame(message);
     if (!parsed.ok) {
       this.sender.frame(session, invalidFrame(parsed.message));
