@@ -20,6 +20,7 @@ import { startCeiling, startMesh } from "./setup/workers.ts";
 import { catchupSuite } from "./suites/catchup.ts";
 import { deliverySuite } from "./suites/delivery.ts";
 import { fanoutSuite } from "./suites/fanout.ts";
+import { type HubsPoint, hubsSuite } from "./suites/hubs.ts";
 import { type LatencySeries, latencySuite } from "./suites/latency.ts";
 import { memorySuite } from "./suites/memory.ts";
 import { throughputSuite } from "./suites/throughput.ts";
@@ -131,6 +132,10 @@ async function main(): Promise<void> {
   if (run.includes("catchup")) rows.push(...(await catchupSuite(ctx)));
   if (run.includes("memory")) rows.push(...(await memorySuite(ctx)));
   if (run.includes("delivery")) rows.push(...(await deliverySuite(ctx)));
+  const hubs: { rows: Row[]; points: HubsPoint[] } = run.includes("hubs")
+    ? await hubsSuite(ctx)
+    : { rows: [], points: [] };
+  rows.push(...hubs.rows);
 
   mkdirSync(options.outDir, { recursive: true });
   const name = resultName(options.outDir);
@@ -156,6 +161,7 @@ async function main(): Promise<void> {
     settings,
     rows,
     latency: latency.series,
+    hubs: hubs.points,
   };
   const files = writeReport(results, options.outDir);
 

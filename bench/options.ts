@@ -2,7 +2,7 @@
  * Every count and time bound of a run. The full run fits in under 10 minutes on a 2-core machine;
  * the quick run exercises every code path in well under a minute (CI keeps the harness working).
  */
-export const SUITES = ["throughput", "latency", "fanout", "catchup", "memory", "delivery"] as const;
+export const SUITES = ["throughput", "latency", "fanout", "catchup", "memory", "delivery", "hubs"] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface BenchOptions {
@@ -22,6 +22,21 @@ export interface BenchOptions {
   memorySubscribers: number;
   /** Events a webhook subscription catches up on (at most `seconds` per measurement), per batch size. */
   delivery: { events: number; seconds: number; batchSizes: number[] };
+  /**
+   * One topic's audience on hubs against all on the topic's object: subscriber counts, single-event
+   * publishes at `rate` for `seconds`, up to `drainSeconds` for every copy to arrive; the mesh runs
+   * with `HUB_MAX_SOCKETS = hubMaxSockets`, so the hubs used grow with the audience. One sample
+   * per size (opening 10,000 sockets twice is most of the suite's time).
+   */
+  hubs: {
+    sizes: number[];
+    rate: number;
+    seconds: number;
+    drainSeconds: number;
+    hubMaxSockets: number;
+    openTimeoutSeconds: number;
+    settleMs: number;
+  };
 }
 
 type Preset = Omit<BenchOptions, "quick" | "outDir" | "suites" | "report">;
@@ -40,6 +55,15 @@ const FULL: Preset = {
   catchup: { events: 100_000, historyPage: 1000, timeoutSeconds: 90 },
   memorySubscribers: 1000,
   delivery: { events: 30_000, seconds: 6, batchSizes: [1, 100] },
+  hubs: {
+    sizes: [1000, 5000, 10_000],
+    rate: 10,
+    seconds: 2,
+    drainSeconds: 60,
+    hubMaxSockets: 2500,
+    openTimeoutSeconds: 120,
+    settleMs: 1000,
+  },
 };
 
 const QUICK: Preset = {
@@ -56,6 +80,15 @@ const QUICK: Preset = {
   catchup: { events: 2_000, historyPage: 1000, timeoutSeconds: 20 },
   memorySubscribers: 50,
   delivery: { events: 300, seconds: 1, batchSizes: [1, 100] },
+  hubs: {
+    sizes: [20, 50],
+    rate: 20,
+    seconds: 1,
+    drainSeconds: 10,
+    hubMaxSockets: 2500,
+    openTimeoutSeconds: 20,
+    settleMs: 200,
+  },
 };
 
 /**

@@ -40,3 +40,10 @@ export function scheduledTimeOf(text: string): number | null {
   const match = SCHEDULED.exec(text);
   return match ? Number(match[1]) : null;
 }
+
+const SCHEDULED_ALL = /"t":([0-9.]+)/g;
+
+/** Every scheduled send time a frame carries: one per event, whether it holds one event or several. */
+export function scheduledTimesOf(text: string): number[] {
+  return Array.from(text.matchAll(SCHEDULED_ALL), (match) => Number(match[1]));
+}

@@ -12,13 +12,19 @@ export type OnMessage = (text: string, index: number) => void;
 export class Subscribers {
   private sockets: WebSocket[] = [];
   onMessage: OnMessage = () => {};
+  /** The value of `options.header` on each socket's 101 answer (e.g. which hub took it). */
+  readonly headerValues: string[] = [];
 
-  /** `acks`: acknowledge what was read, as the mesh's flow control expects (peers do without). */
+  /**
+   * `acks`: acknowledge what was read, as the mesh's flow control expects (peers do without).
+   * `greeting`: a text sent once open (a `subscribe` frame on `/v1/ws`). `header`: a header of the
+   * 101 answer to keep in `headerValues`.
+   */
   static async open(
     url: string,
     count: number,
     ready: RegExp | null,
-    options: { acks?: boolean; timeoutMs?: number } = {},
+    options: { acks?: boolean; timeoutMs?: number; greeting?: string; header?: string } = {},
   ): Promise<Subscribers> {
     const timeoutMs = options.timeoutMs ?? 60_000;
     const subs = new Subscribers();
@@ -27,7 +33,7 @@ export class Subscribers {
     const parallel = 50;
     for (let start = 0; start < count; start += parallel) {
       const batch = Array.from({ length: Math.min(parallel, count - start) }, (_, i) =>
-        subs.openOne(url, start + i, ready, deadline, options.acks ?? false),
+        subs.openOne(url, start + i, ready, deadline, options),
       );
       subs.sockets.push(...(await Promise.all(batch)));
     }
@@ -39,11 +45,18 @@ export class Subscribers {
     index: number,
     ready: RegExp | null,
     deadline: number,
-    acks: boolean,
+    options: { acks?: boolean; greeting?: string; header?: string },
   ): Promise<WebSocket> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, { perMessageDeflate: false });
-      const counter = acks ? new MarkAcks((text) => ws.send(text)) : null;
+      const counter = options.acks ? new MarkAcks((text) => ws.send(text)) : null;
+      const header = options.header;
+      if (header) {
+        ws.once("upgrade", (res) => {
+          const value = res.headers[header];
+          if (typeof value === "string") this.headerValues.push(value);
+        });
+      }
       const timer = setTimeout(
         () => {
           ws.terminate();
@@ -67,6 +80,7 @@ export class Subscribers {
         this.onMessage(text, index);
       });
       ws.once("open", () => {
+        if (options.greeting) ws.send(options.greeting);
         if (ready === null) markReady();
       });
       ws.once("error", (err) => {

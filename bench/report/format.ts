@@ -7,6 +7,7 @@ export const SECTION_TITLES: Record<Row["section"], string> = {
   catchup: "4. Catch-up",
   memory: "5. Memory of the local runtime",
   delivery: "6. Webhook delivery",
+  hubs: "7. One topic's audience on hubs (CPU per object)",
 };
 
 /** A figure with a sensible number of digits and thousands separators. */

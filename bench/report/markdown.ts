@@ -1,5 +1,6 @@
 import { advantage, type Row } from "../lib/rows.ts";
 import { formatRatio, formatValue, SECTION_TITLES } from "./format.ts";
+import { hubsDetails } from "./hubs-table.ts";
 import type { BenchResults } from "./results.ts";
 
 const WHAT: Record<Row["section"], string> = {
@@ -15,6 +16,7 @@ const WHAT: Record<Row["section"], string> = {
     "Resident memory (RSS) of a fresh local runtime before and after idle subscribers connect to one topic, scaled to 1,000 subscribers; read 2 s after connecting and again after the topic's Durable Object could hibernate; one sample each. Peers: a fresh Node ws broadcaster process, and the bench-only Worker accepting the WebSockets itself with no Durable Object (what workerd spends per connection on its own).",
   delivery:
     "One durable webhook subscription created at the oldest event of a topic that holds the whole measurement's events, delivering to a healthy receiver on 127.0.0.1 (a Node HTTP server that answers 200 at once): events/s received from its creation until it holds them all (or the time bound). Peer: a bench-only Worker on the same workerd POSTing bodies of the same size to the same receiver in a loop, one at a time, with no storage and no signing: the runtime's outbound floor.",
+  hubs: "One topic, single-event POSTs at a fixed rate, to N subscribers held two ways in the same run: on hubs (`/v1/ws`, the mesh column, `HUB_MAX_SOCKETS` set so the hubs used grow with N) and on the one-topic URL, where every socket sits on the topic's own object (the peer column). Locally every object shares workerd's one thread, so total deliveries/s cannot grow with hubs here; what carries over to Cloudflare, where each object has a thread of its own, is each object's CPU per event. It is read from V8 CPU profiles of workerd's isolate (over its inspector) from the first publish until every copy arrived: each sample counts for the side of the first frame up its stack whose source file belongs to one (topic object, hub, Worker; shared modules and native frames such as SQLite `exec` or socket `send` count for their caller; see docs/bench.md), and samples with no such frame are reported as unattributed. One sample per size.",
 };
 
 function sectionTable(rows: Row[]): string {
@@ -69,10 +71,14 @@ function comparison(current: BenchResults, previous: BenchResults): string {
   return lines.join("\n");
 }
 
-/** The Markdown report of one run; `charts` are the SVG file names written beside it, by rate. */
+/**
+ * The Markdown report of one run; `charts` are the latency SVG files written beside it, by rate,
+ * `hubsChart` the hubs suite's chart when it ran.
+ */
 export function markdownReport(
   results: BenchResults,
   charts: { rate: number; file: string }[],
+  hubsChart: string | null,
   previous: BenchResults | null,
 ): string {
   const m = results.machine;
@@ -102,6 +108,10 @@ export function markdownReport(
         out.push(`| ${s.target} | ${s.rate}/s | ${s.delivered} | ${s.expected} | ${s.sendErrors} |`);
       }
       out.push("");
+    }
+    if (section === "hubs") {
+      if (hubsChart) out.push(`![CPU per event by object as the audience grows](${hubsChart})`, "");
+      out.push(hubsDetails(results.hubs ?? []), "");
     }
   }
   const behind = [...results.rows]

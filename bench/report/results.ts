@@ -1,5 +1,6 @@
 import type { Row } from "../lib/rows.ts";
 import type { BenchOptions } from "../options.ts";
+import type { HubsPoint } from "../suites/hubs.ts";
 import type { LatencySeries } from "../suites/latency.ts";
 
 /** What one run writes to bench/results/<name>.json (the Markdown report is made from it). */
@@ -24,6 +25,8 @@ export interface BenchResults {
   settings: Omit<BenchOptions, "outDir" | "report">;
   rows: Row[];
   latency: LatencySeries[];
+  /** The hubs suite's measurements per configuration and size (its chart is drawn from them). */
+  hubs: HubsPoint[];
 }
 
 /** The keys every results file has (the smoke test checks them). */
@@ -36,4 +39,5 @@ export const RESULT_KEYS = [
   "settings",
   "rows",
   "latency",
+  "hubs",
 ] as const;

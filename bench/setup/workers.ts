@@ -16,7 +16,14 @@ export interface LocalWorker {
   /** A subscriber token for `?token=` in WebSocket URLs, where browsers cannot set headers. */
   token: string;
   workerdPids: number[];
+  /** The bundle workerd runs (removed by `stop`): the CPU profiles' frames point into it. */
+  scriptPath: string;
   stop(): Promise<void>;
+}
+
+/** `inspectorPort`: opens workerd's V8 inspector there, for CPU profiles of the Worker and its objects. */
+export interface LocalOptions {
+  inspectorPort?: number;
 }
 
 /** Limits far above anything the bench sends, so rate limiting never shapes a figure. */
@@ -28,7 +35,7 @@ const UNLIMITED = { simple: { limit: 1_000_000_000, period: 60 as const } };
  * (the tests that hold thousands of sockets start it here: no dev proxy holds a second descriptor
  * per socket).
  */
-export async function startMesh(vars: Record<string, string> = {}): Promise<LocalWorker> {
+export async function startMesh(vars: Record<string, string> = {}, options: LocalOptions = {}): Promise<LocalWorker> {
   const secret = randomBytes(32).toString("hex");
   const keys = [{ id: "bench", secret, topics: ["*"], ops: ["publish", "history", "subscribe", "mint", "admin"] }];
   return startLocal(
@@ -45,12 +52,13 @@ export async function startMesh(vars: Record<string, string> = {}): Promise<Loca
     },
     { KEY_RATE_LIMITER: UNLIMITED, ADDRESS_RATE_LIMITER: UNLIMITED },
     secret,
+    options,
   );
 }
 
 /** The bench-only Worker that answers publishes without a Durable Object: the runtime's HTTP ceiling. */
 export function startCeiling(): Promise<LocalWorker> {
-  return startLocal(join("bench", "ceiling", "wrangler.toml"), {}, {}, "");
+  return startLocal(join("bench", "ceiling", "wrangler.toml"), {}, {}, "", {});
 }
 
 /** A subscriber token for every topic: keys never travel in URLs, so WebSocket URLs carry this. */
@@ -92,10 +100,11 @@ async function startLocal(
   secrets: Record<string, string>,
   ratelimits: Record<string, typeof UNLIMITED>,
   secret: string,
+  options: LocalOptions,
 ): Promise<LocalWorker> {
   const dir = mkdtempSync(join(tmpdir(), "bench-workerd-"));
   try {
-    return await startIn(dir, config, secrets, ratelimits, secret);
+    return await startIn(dir, config, secrets, ratelimits, secret, options);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
@@ -108,6 +117,7 @@ async function startIn(
   secrets: Record<string, string>,
   ratelimits: Record<string, typeof UNLIMITED>,
   secret: string,
+  options: LocalOptions,
 ): Promise<LocalWorker> {
   const scriptPath = bundle(config, join(dir, "bundle"));
   const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
@@ -116,6 +126,7 @@ async function startIn(
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: 0,
+    inspectorPort: options.inspectorPort,
     defaultPersistRoot: join(dir, "state"),
     durableObjectsPersist: join(dir, "state", "do"),
     // Worker logs are read and dropped: their cost stays in the figures, their lines stay out of the table.
@@ -152,6 +163,7 @@ async function startIn(
     headers,
     token: secret ? await subscriberToken(url, headers) : "",
     workerdPids,
+    scriptPath,
     async stop() {
       await mf.dispose();
       rmSync(dir, { recursive: true, force: true });

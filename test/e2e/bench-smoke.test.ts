@@ -41,7 +41,7 @@ it("runs the quick bench and writes results, report and charts", { timeout: 300_
 
   const rows = results.rows as Row[];
   expect(new Set(rows.map((r) => r.section))).toEqual(
-    new Set(["throughput", "latency", "fanout", "catchup", "memory", "delivery"]),
+    new Set(["throughput", "latency", "fanout", "catchup", "memory", "delivery", "hubs"]),
   );
   for (const row of rows) {
     expect(Number.isFinite(row.mesh), row.measure).toBe(true);
@@ -50,7 +50,7 @@ it("runs the quick bench and writes results, report and charts", { timeout: 300_
     expect(row.meshRuns.length).toBeGreaterThan(0);
   }
   // Delivery is behaviour, not speed: every subscriber gets every event.
-  const delivered = rows.filter((r) => r.section === "fanout" && r.unit === "ratio");
+  const delivered = rows.filter((r) => (r.section === "fanout" || r.section === "hubs") && r.unit === "ratio");
   expect(delivered.length).toBeGreaterThan(0);
   for (const row of delivered) expect(row.mesh, row.measure).toBe(1);
 
