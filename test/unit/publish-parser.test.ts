@@ -282,6 +282,11 @@ describe("config", () => {
       liveMaxSocketsPerClient: 1000,
       liveMaxSocketsPerCredential: 1000,
       liveStallSeconds: 60,
+      hubMaxSockets: 5000,
+      hubPoolSize: 256,
+      hubConnectAttempts: 6,
+      hubWindowEvents: 1000,
+      hubMaxTopicsPerSocket: 100,
     });
   });
 
@@ -291,6 +296,8 @@ describe("config", () => {
     [{ UNKNOWN_EVENT_TYPES: "maybe" }, 'config UNKNOWN_EVENT_TYPES must be "accept" or "reject", got "maybe"'],
     [{ RETENTION_PROTECT_SUBSCRIPTIONS: "yes" }, 'config RETENTION_PROTECT_SUBSCRIPTIONS must be "true" or "false"'],
     [{ LIVE_MAX_SOCKETS: "40000" }, "config LIVE_MAX_SOCKETS must be below the runtime's 32768 sockets per object"],
+    [{ HUB_MAX_SOCKETS: "32768" }, "config HUB_MAX_SOCKETS must be below the runtime's 32768 sockets per object"],
+    [{ HUB_POOL_SIZE: "-1" }, 'config HUB_POOL_SIZE must be a positive integer, got "-1"'],
   ])("refuses a bad setting %j", (vars, message) => {
     expect(() => readConfig(vars)).toThrow(message);
   });

@@ -74,6 +74,8 @@ function makeClient(extra: Partial<MeshClientOptions> = {}): MeshClient {
     WebSocket,
     backoff: { firstDelayMs: 10, maxDelayMs: 20 },
     heartbeat: false,
+    // This file scripts the one-topic socket; test/unit/mesh-connection.test.ts the shared one.
+    connection: "own",
     ...extra,
   });
 }
