@@ -1,5 +1,6 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
+import type { SocketHub } from "../../../durable-objects/socket-hub.ts";
 import { freshTopic } from "../../workers/topic-client.ts";
 import {
   abortObject,
@@ -64,6 +65,46 @@ describe("a hub aborted mid-stream", () => {
     console.log(`hub-abort: cursors at the abort ${cursors.join(",")}; the fresh hub read ${pulls} pages`);
     if (distinct === 1) expect(pulls).toBeLessThan(followers.length);
     for (const f of followers) f.close();
+  });
+  it("resumes exactly a socket whose replay the hub had stopped mid-way, and a filtered one, after the hub is aborted", async () => {
+    const topic = freshTopic("hab2");
+    const rare: number[] = [];
+    for (let batch = 0; batch < 12; batch += 1) {
+      const type = batch % 4 === 1 ? "Rare" : "Thing";
+      await publish(topic, 5, type);
+      if (type === "Rare") rare.push(...range(batch * 5 + 1, batch * 5 + 5));
+    }
+    const live = new HubFollower(topic, topic);
+    const filtered = new HubFollower(topic, topic, ["Rare"]);
+    for (const f of [live, filtered]) await f.connect();
+    await vi.waitFor(() => expect([live.caughtUps, filtered.caughtUps]).toEqual([1, 1]), WAIT);
+    const hub = live.hub;
+
+    // A reader that stops acking, under a small allowance: the hub stops its replay part way.
+    await runInDurableObject(hubStub(hub), (instance: SocketHub) => {
+      (instance as unknown as { sender: { bounds: { maxUnackedChars: number } } }).sender.bounds.maxUnackedChars = 1500;
+    });
+    const slow = new HubFollower(topic, topic);
+    slow.acking = false;
+    await slow.connect();
+    expect(slow.hub).toBe(hub);
+    await vi.waitFor(() => expect(slow.unansweredMarks.length).toBeGreaterThan(0), WAIT);
+    expect(slow.last).toBeGreaterThan(0);
+    expect(slow.last).toBeLessThan(60);
+
+    const loop = publishLoop(topic, 61, 100, 4);
+    await abortObject(hubStub(hub));
+    await Promise.all([live, filtered, slow].map((f) => f.closed));
+    slow.acking = true;
+    for (const f of [live, filtered, slow]) await f.resume();
+    await loop;
+    await publish(topic, 4, "Rare");
+    rare.push(101, 102, 103, 104);
+    await vi.waitFor(() => expect([live.last, filtered.last, slow.last]).toEqual([104, 104, 104]), WAIT);
+    expect(live.seqs).toEqual(range(1, 104));
+    expect(slow.seqs).toEqual(range(1, 104));
+    expect(filtered.seqs).toEqual(rare);
+    for (const f of [live, filtered, slow]) f.close();
   });
 });
 
