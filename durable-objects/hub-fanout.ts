@@ -52,6 +52,8 @@ export interface FanoutOptions {
  */
 export class HubFanout {
   private readonly links = new Map<string, Link>();
+  /** Sockets following the topic on each hub, as the hub said in its last answer to a push. */
+  private readonly followers = new Map<string, number>();
   private readonly outbox = new Outbox();
   private generations = 0;
   private topicName = "";
@@ -65,6 +67,13 @@ export class HubFanout {
   /** Hubs attached now. */
   get count(): number {
     return this.links.size;
+  }
+
+  /** Sockets following the topic on its hubs, as of each hub's last answer to a push (none before one). */
+  get subscribers(): number {
+    let sum = 0;
+    for (const count of this.followers.values()) sum += count;
+    return sum;
   }
 
   /** Pushes freshly committed rows (contiguous, ascending) to every hub not busy or backing off. */
@@ -103,6 +112,7 @@ export class HubFanout {
   detach(hub: string): void {
     this.options.registry.remove(hub);
     this.links.delete(hub);
+    this.followers.delete(hub);
   }
 
   /**
@@ -141,6 +151,7 @@ export class HubFanout {
       link.inFlight = false;
       // Detached while the push was out: the answer concerns nobody.
       if (this.links.get(link.hub) !== link) return;
+      if (!(answer instanceof Error) && answer.ok) this.followers.set(link.hub, answer.subscribers);
       const step = settle(link, sent, answer, this.options.random);
       if (step.kind === "drop") {
         this.detach(link.hub);

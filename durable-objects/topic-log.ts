@@ -1,10 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import * as v from "valibot";
-import { type ErrorFrame, HEARTBEAT_PING, HEARTBEAT_PONG, parseAck, parseAuth } from "../protocol/frames.ts";
 import type { AcceptedEvent } from "../protocol/mesh-event.ts";
-import { SubscribeQuerySchema } from "../protocol/query.ts";
 import type { PublishedEvent, TopicInfo, TopicStats } from "../protocol/responses.ts";
-import { SocketCredentialSchema } from "../protocol/socket-credential.ts";
 import type {
   RotateSecretRequest,
   SeekTarget,
@@ -14,13 +10,11 @@ import type {
 import { type MeshConfig, readConfig } from "../runtime/config.ts";
 import type { Env } from "../runtime/env.ts";
 import { logLine } from "../runtime/log.ts";
-import { closeWithRefusal } from "../runtime/socket-refusal.ts";
 import { dueCutoff, earliest } from "./delivery-planner.ts";
 import { GroupCommit, type StepOutcome } from "./group-commit.ts";
 import { HUB_RESTART_PROBE_MS, HUB_SYNC_MS, HubFanout, type HubSender } from "./hub-fanout.ts";
 import { HubRegistry } from "./hub-registry.ts";
 import type { HubAttach, HubAttachResult, HubReadPage } from "./hub-rpc.ts";
-import { LiveSockets } from "./live-sockets.ts";
 import { type AppendResult, LogStore } from "./log-store.ts";
 import { Retention } from "./retention.ts";
 import type { SocketHub } from "./socket-hub.ts";
@@ -38,7 +32,6 @@ import {
   type SubscriptionResult,
 } from "./subscription-manager.ts";
 import { SubscriptionStore } from "./subscription-store.ts";
-import { checkTokenRefresh } from "./token-refresh-check.ts";
 import { topicDirectory } from "./topic-directory.ts";
 
 export type PublishResult = { ok: true; events: PublishedEvent[] };
@@ -56,13 +49,13 @@ export type HistoryResult =
 export type ReadPageResult = ({ ok: true } & HubReadPage) | { ok: false; code: "cursor_ahead"; head: number };
 
 /**
- * One topic: its ordered log, its live sockets, the hubs it pushes to and its alarm. Storage,
- * sockets, pushes and delivery live in plain modules; this class only wires them to the runtime.
+ * One topic: its ordered log, the hubs it pushes to (they hold the topic's sockets), its durable
+ * subscriptions and its alarm. Storage, pushes and delivery live in plain modules; this class only
+ * wires them to the runtime.
  */
 export class TopicLog extends DurableObject<Env> {
   private readonly config: MeshConfig;
   private readonly store: LogStore;
-  private readonly sockets: LiveSockets;
   private readonly subscriptionStore: SubscriptionStore;
   private readonly subscriptions: SubscriptionManager;
   private readonly dispatcher: SubscriptionDispatcher;
@@ -79,13 +72,6 @@ export class TopicLog extends DurableObject<Env> {
     super(ctx, env);
     this.config = readConfig(env);
     this.store = new LogStore(ctx.storage.sql, ctx.storage);
-    this.sockets = new LiveSockets(ctx, this.store, this.config.replayPageSize, {
-      maxUnackedChars: this.config.liveMaxUnackedChars,
-      maxSockets: this.config.liveMaxSockets,
-      maxPerClient: this.config.liveMaxSocketsPerClient,
-      maxPerCredential: this.config.liveMaxSocketsPerCredential,
-      stallMs: this.config.liveStallSeconds * 1000,
-    });
     this.subscriptionStore = new SubscriptionStore(ctx.storage.sql, ctx.storage);
     this.retention = new Retention(
       this.store,
@@ -112,7 +98,8 @@ export class TopicLog extends DurableObject<Env> {
       send: hubSender(env),
       topic: () => this.store.topic,
     });
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG));
+    // Before hubs held sockets, the alarm enforced open sockets' token expiries here.
+    if (this.store.getMeta("tokens_due") !== null) ctx.storage.sql.exec("DELETE FROM meta WHERE key = 'tokens_due'");
     const hubsDue = this.store.getMeta("hubs_due");
     this.hubsDue = hubsDue === null ? null : Number(hubsDue);
     // A restart may have come between a commit and its pushes: hubs are asked where they stand soon,
@@ -135,7 +122,7 @@ export class TopicLog extends DurableObject<Env> {
   /**
    * One write step for a group of publish calls: each call's append is its own transaction, in call
    * order, so seqs stay contiguous and a key seen earlier in the group is a duplicate; the counters,
-   * broadcast, timers and log line are done once for the group. The output gate holds every answer
+   * pushes to hubs, timers and log line are done once for the group. The output gate holds every answer
    * until the step's writes are durable.
    */
   private async commitPublishes(calls: PublishCall[]): Promise<StepOutcome<PublishResult>[]> {
@@ -151,7 +138,6 @@ export class TopicLog extends DurableObject<Env> {
     if (appended.length > 0) {
       const topic = calls[0].topic;
       this.store.saveCounters();
-      this.sockets.broadcast(topic, appended);
       this.fanout.publish(appended);
       // Written with the append, so a crash before the pushes land still leaves the alarm owing them.
       if (this.fanout.count > 0 && this.hubsDue === null) this.setHubsDue(now + HUB_SYNC_MS);
@@ -223,7 +209,7 @@ export class TopicLog extends DurableObject<Env> {
       duplicates: counters.duplicates,
       eventCount: head - oldest + 1,
       bytes: counters.bytes,
-      liveSockets: this.sockets.count,
+      liveSockets: this.fanout.subscribers,
       hubs: this.fanout.count,
       ...this.subscriptionStore.totals(),
     };
@@ -258,55 +244,6 @@ export class TopicLog extends DurableObject<Env> {
     const page = more ? rows.slice(0, size) : rows;
     const next = more ? page[page.length - 1].seq : Math.max(after, head);
     return { ok: true, epoch, oldest, head, rows: page, next, more };
-  }
-
-  /** WebSocket upgrades, already checked by the Worker; the query is parsed with the same schema. */
-  override async fetch(request: Request): Promise<Response> {
-    const url = new URL(request.url);
-    const topic = request.headers.get("x-mesh-topic") ?? "";
-    const query = v.parse(SubscribeQuerySchema, Object.fromEntries(url.searchParams));
-    const tokenHeader = request.headers.get("x-mesh-token");
-    const token = tokenHeader === null ? undefined : v.parse(SocketCredentialSchema, JSON.parse(tokenHeader));
-    // A token's sockets are found through the directory when it is revoked, so a topic with one is listed.
-    await this.rememberTopic(topic, token !== undefined);
-    const response = this.sockets.accept({
-      topic,
-      after: query.after,
-      types: query.types,
-      epoch: query.epoch,
-      batch: query.batch === true,
-      client: request.headers.get("x-mesh-client") ?? "unknown",
-      credential: request.headers.get("x-mesh-credential") ?? "unknown",
-      token,
-    });
-    if (token && response.status === 101) await this.tokensExpireBy(token.expiresAt);
-    return response;
-  }
-
-  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    if (message === HEARTBEAT_PING) {
-      ws.send(HEARTBEAT_PONG);
-      return;
-    }
-    const markId = typeof message === "string" ? parseAck(message) : null;
-    if (markId !== null) {
-      this.sockets.ack(ws, markId);
-      return;
-    }
-    const token = typeof message === "string" ? parseAuth(message) : null;
-    if (token !== null) {
-      await this.refreshToken(ws, token);
-      return;
-    }
-    ws.send(JSON.stringify(invalidFrame("this socket takes no frames other than ping, ack:<id> and auth:<token>")));
-  }
-
-  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
-    try {
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, "closed");
-    } catch {
-      // Already closed by the runtime.
-    }
   }
 
   async putSubscription(topic: string, name: string, config: SubscriptionConfig): Promise<PutSubscriptionResult> {
@@ -382,8 +319,6 @@ export class TopicLog extends DurableObject<Env> {
       }
       this.setTrimDue(step.nextAt);
     }
-    const tokensDue = Number(this.store.getMeta("tokens_due") ?? Number.POSITIVE_INFINITY);
-    if (tokensDue <= now) this.setTokensDue(this.sockets.expireTokens(now));
     const hubsDue = this.hubsDue ?? Number.POSITIVE_INFINITY;
     await Promise.all([hubsDue <= cutoff ? this.syncHubs() : null, this.dispatcher.run(cutoff)]);
     await this.armAlarm();
@@ -401,45 +336,9 @@ export class TopicLog extends DurableObject<Env> {
     else this.store.setMeta("hubs_due", String(at));
   }
 
-  /** Closes the topic's sockets of a revoked token or subject; answers how many. */
-  async disconnect(kind: "token" | "subject", value: string): Promise<number> {
-    return this.sockets.disconnect(kind, value);
-  }
-
   /**
-   * `auth:<token>` on an open socket: the fresh token replaces the old one when it passes the same
-   * checks as at connect, is not revoked and is no wider; otherwise the socket is refused as a
-   * connect would be.
-   */
-  private async refreshToken(ws: WebSocket, token: string): Promise<void> {
-    const socket = this.sockets.credentialOf(ws);
-    if (!socket?.credential) {
-      ws.send(JSON.stringify(invalidFrame("this socket was opened with a key: it has no token to refresh")));
-      return;
-    }
-    const refresh = await checkTokenRefresh(this.env, socket.credential, [socket.topic], token);
-    if (!refresh.ok) return closeWithRefusal(ws, refresh.code, refresh.message);
-    const frame = this.sockets.refreshToken(ws, refresh.credential);
-    if (frame) ws.send(JSON.stringify(frame));
-    await this.tokensExpireBy(refresh.credential.expiresAt);
-  }
-
-  /** Makes sure the alarm looks at open sockets' tokens by the time this one expires. */
-  private async tokensExpireBy(expiresAt: number): Promise<void> {
-    const due = Number(this.store.getMeta("tokens_due") ?? Number.POSITIVE_INFINITY);
-    if (expiresAt >= due) return;
-    this.setTokensDue(expiresAt);
-    await this.armAlarm();
-  }
-
-  private setTokensDue(at: number | null): void {
-    if (at === null) this.ctx.storage.sql.exec("DELETE FROM meta WHERE key = 'tokens_due'");
-    else this.store.setMeta("tokens_due", String(at));
-  }
-
-  /**
-   * One alarm serves every timed duty (retention trims, token expiries on open sockets, hubs owed a
-   * check, subscription deliveries and retries); it is armed at the earliest due time kept in SQLite.
+   * One alarm serves every timed duty (retention trims, hubs owed a check, subscription deliveries
+   * and retries); it is armed at the earliest due time kept in SQLite.
    */
   private async armAlarm(): Promise<void> {
     // The armed time is kept in memory after the first read: publishes then re-arm without a
@@ -448,13 +347,7 @@ export class TopicLog extends DurableObject<Env> {
     // Due times are read after the await and decided in the same step, so a concurrent caller can
     // never leave behind an alarm later than the earliest due time.
     const trimDue = this.store.getMeta("trim_due");
-    const tokensDue = this.store.getMeta("tokens_due");
-    const due = earliest(
-      trimDue === null ? null : Number(trimDue),
-      tokensDue === null ? null : Number(tokensDue),
-      this.hubsDue,
-      this.subscriptionStore.nextDueAt(),
-    );
+    const due = earliest(trimDue === null ? null : Number(trimDue), this.hubsDue, this.subscriptionStore.nextDueAt());
     if (due === this.armedAt) return;
     this.armedAt = due;
     if (due === null) {
@@ -519,9 +412,4 @@ function hubSender(env: Env): HubSender {
       throw error;
     }
   };
-}
-
-/** A frame the socket does not take: refused, the socket stays open. */
-function invalidFrame(message: string): ErrorFrame {
-  return { type: "error", code: "invalid_body", message };
 }

@@ -84,7 +84,9 @@ export const TopicStatsSchema = v.object({
   duplicates: count("Events answered as duplicates (their (source, id) was already stored)."),
   eventCount: count("Events retained now."),
   bytes: count("Stored bytes of the retained events."),
-  liveSockets: count("WebSockets open on the topic now."),
+  liveSockets: count(
+    "WebSockets that follow the topic on its hubs (one-topic and /v1/ws alike), as each hub last said when it answered a push: sockets opened or closed since the topic's latest publish are not counted yet.",
+  ),
   hubs: count("Hub objects the topic pushes its events to (each holds sockets that follow it)."),
   subscriptions: count("Durable subscriptions."),
   deadLetters: count("Dead letters the topic's subscriptions hold."),

@@ -1,7 +1,5 @@
-import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { TopicLog } from "../../durable-objects/topic-log.ts";
 import { EVENTS_FRAME_CHARS, type ServerFrame } from "../../protocol/frames.ts";
 import { acceptedEvent } from "../../protocol/mesh-event.ts";
 import { meshFetch } from "./support/mesh-fetch.ts";
@@ -83,31 +81,21 @@ describe("batched frames", () => {
         specversion: "1.0",
         time: new Date().toISOString(),
       }));
-    const frames = await runInDurableObject(
-      env.TOPIC_LOG.get(env.TOPIC_LOG.idFromName("batched-seam")),
-      async (instance: TopicLog) => {
-        const sock = collect(
-          await instance.fetch(
-            new Request("http://mesh/v1/topics/batched-seam/ws?after=50&batch=true", {
-              headers: { upgrade: "websocket", "x-mesh-topic": "batched-seam" },
-            }),
-          ),
-        );
-        // Lands while the socket is still replaying: comes from storage.
-        await Promise.all([
-          instance.publish("batched-seam", all(101, 110).map(acceptedEvent)),
-          instance.publish("batched-seam", all(111, 125).map(acceptedEvent)),
-        ]);
-        await sock.until(caughtUp, "caught-up");
-        await Promise.all([
-          instance.publish("batched-seam", all(126, 140).map(acceptedEvent)),
-          instance.publish("batched-seam", all(141, 150).map(acceptedEvent)),
-        ]);
-        await sock.until((f) => seqs(f).at(-1) === 150, "seq 150");
-        sock.ws.close(1000);
-        return sock.frames;
-      },
-    );
+    const topic = env.TOPIC_LOG.get(env.TOPIC_LOG.idFromName("batched-seam"));
+    const sock = await connect("batched-seam", "?after=50&batch=true");
+    // Lands while the socket is still replaying from the topic's log, a page (10 events) per call.
+    await Promise.all([
+      topic.publish("batched-seam", all(101, 110).map(acceptedEvent)),
+      topic.publish("batched-seam", all(111, 125).map(acceptedEvent)),
+    ]);
+    await sock.until(caughtUp, "caught-up");
+    await Promise.all([
+      topic.publish("batched-seam", all(126, 140).map(acceptedEvent)),
+      topic.publish("batched-seam", all(141, 150).map(acceptedEvent)),
+    ]);
+    await sock.until((f) => seqs(f).at(-1) === 150, "seq 150");
+    sock.ws.close(1000);
+    const frames = sock.frames;
     expect(seqs(frames)).toEqual(range(51, 150));
     expect(frames.some((f) => f.type === "events")).toBe(true);
   });

@@ -92,25 +92,17 @@ describe("live WebSocket frames", () => {
 
   it("joins replay and live at the seam: exactly 51..150 once each, in order", async () => {
     await publish("seam", range(1, 100));
-    const frames = await runInDurableObject(stub("seam"), async (instance: TopicLog) => {
-      const sock = collect(
-        await instance.fetch(
-          new Request("http://mesh/v1/topics/seam/ws?after=50", {
-            headers: { upgrade: "websocket", "x-mesh-topic": "seam" },
-          }),
-        ),
-      );
-      // The upgrade sent the first page (51..60); the other pages wait for the event loop, so
-      // this publish lands while the socket is still replaying.
-      await instance.publish("seam", events(101, 125).map(acceptedEvent));
-      await sock.until((f) => f.some((x) => x.type === "caught-up"), "caught-up");
-      await instance.publish("seam", events(126, 150).map(acceptedEvent));
-      await sock.until((f) => seqs(f).at(-1) === 150, "seq 150");
-      sock.ws.close(1000);
-      return sock.frames;
-    });
+    const sock = await connect("seam", "?after=50");
+    // The hub reads the topic's log a page (10 events) per call, so this publish lands while the
+    // socket is still replaying; the hub then holds 101..125 in its window, pushed by the topic.
+    await stub("seam").publish("seam", events(101, 125).map(acceptedEvent));
+    await sock.until((f) => f.some((x) => x.type === "caught-up"), "caught-up");
+    await stub("seam").publish("seam", events(126, 150).map(acceptedEvent));
+    await sock.until((f) => seqs(f).at(-1) === 150, "seq 150");
+    sock.ws.close(1000);
+    const frames = sock.frames;
     expect(seqs(frames)).toEqual(range(51, 150));
-    // 101..125 were appended mid-replay and came from storage; 126..150 came live.
+    // 101..125 were appended mid-replay and came in the replay; 126..150 came live.
     expect(frames.map(summary).indexOf("caught-up")).toBe(75);
     expect(frames[75]).toMatchObject({ type: "caught-up", head: 125 });
   });

@@ -1,8 +1,6 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { LiveSockets } from "../../durable-objects/live-sockets.ts";
-import type { LogStore } from "../../durable-objects/log-store.ts";
 import type { TokenRequest } from "../../protocol/auth.ts";
 import { CLOSE } from "../../protocol/close-codes.ts";
 import { authFrame } from "../../protocol/frames.ts";
@@ -14,9 +12,10 @@ import { collect, type Socket } from "./support/socket.ts";
 /**
  * A subscriber token is enforced for as long as its socket stays open: the socket is closed when
  * the token expires unless the client refreshes it in band (never wider), and a revoked token or
- * subject loses its open sockets at once and is refused on reconnect.
+ * subject loses its open sockets at once and is refused on reconnect. The hub that holds the
+ * one-topic socket enforces it, from its alarm and on its socket.
  */
-const stub = (topic: string) => env.TOPIC_LOG.get(env.TOPIC_LOG.idFromName(topic));
+const hubStub = (name: string) => env.SOCKET_HUB.get(env.SOCKET_HUB.idFromName(name));
 
 async function token(topics: string[], extra: Partial<TokenRequest> = {}) {
   const request: TokenRequest = { topics, ops: ["subscribe", "history"], ttlSeconds: 600, ...extra };
@@ -24,30 +23,38 @@ async function token(topics: string[], extra: Partial<TokenRequest> = {}) {
   return { token: jwt, tokenId: claims.jti, expiresAt: new Date(claims.exp * 1000).toISOString() };
 }
 
-/** Opens the topic's socket through the Worker with a token in the query, or the admin key. */
-async function open(topic: string, credential: string | null, headers: Record<string, string> = {}) {
+/** Opens the topic's socket through the Worker with a token in the query, or the admin key; `hub` holds it. */
+async function open(
+  topic: string,
+  credential: string | null,
+  headers: Record<string, string> = {},
+): Promise<Socket & { hub: string }> {
   const url = `http://mesh/v1/topics/${topic}/ws${credential === null ? "" : `?token=${encodeURIComponent(credential)}`}`;
   const init = { headers: { upgrade: "websocket", ...headers } };
   // The key goes in the header; a token in the query, as a browser sends it.
   const res = await (credential === null ? meshFetch(url, init) : exports.default.fetch(url, init));
   const socket = collect(res);
   await socket.until((frames) => frames.some((f) => f.type === "caught-up" || f.type === "error"), "caught-up");
-  return socket;
+  return { ...socket, hub: res.headers.get("x-mesh-hub") ?? "" };
 }
 
 const lastFrame = (socket: Socket) => socket.frames[socket.frames.length - 1];
 
-/** Moves every token socket's expiry on the topic into the past, as time passing would. */
-async function expireTokensOf(topic: string) {
-  await runInDurableObject(stub(topic), (instance, state) => {
-    const { sockets, store } = instance as unknown as { sockets: LiveSockets; store: LogStore };
-    for (const ws of state.getWebSockets()) {
-      const credential = sockets.credentialOf(ws)?.credential;
-      if (credential) sockets.refreshToken(ws, { ...credential, expiresAt: Date.now() - 1 });
-    }
-    store.setMeta("tokens_due", String(Date.now() - 1));
+/** Moves every token socket's expiry on the hub into the past, as time passing would. */
+async function expireTokensOn(hub: string) {
+  await runInDurableObject(hubStub(hub), (_instance, state) => {
+    state.storage.sql.exec("UPDATE sockets SET expires_at = ? WHERE expires_at IS NOT NULL", Date.now() - 1);
   });
 }
+
+/** When the hub's sockets' tokens expire (those that run on one). */
+const expiriesOn = (hub: string) =>
+  runInDurableObject(hubStub(hub), (_instance, state) =>
+    state.storage.sql
+      .exec<{ at: number }>("SELECT expires_at AS at FROM sockets WHERE expires_at IS NOT NULL")
+      .toArray()
+      .map((row) => row.at),
+  );
 
 function revoke(body: unknown, authorization = `Bearer ${KEYS.admin.secret}`) {
   return meshFetch("http://mesh/v1/tokens/revocations", {
@@ -58,16 +65,17 @@ function revoke(body: unknown, authorization = `Bearer ${KEYS.admin.secret}`) {
 }
 
 describe("tokens on open sockets", () => {
-  it("arms the topic's alarm for the token's expiry and closes the socket with 4440 when it passes", async () => {
+  it("arms the hub's alarm for the token's expiry and closes the socket with 4440 when it passes", async () => {
     const topic = "tok.expiry";
     const { token: jwt, expiresAt } = await token([topic]);
     const socket = await open(topic, jwt);
     const keySocket = await open(topic, null);
-    const alarm = await runInDurableObject(stub(topic), (_, state) => state.storage.getAlarm());
+    expect(keySocket.hub).toBe(socket.hub);
+    const alarm = await runInDurableObject(hubStub(socket.hub), (_, state) => state.storage.getAlarm());
     expect(alarm).toBe(Date.parse(expiresAt));
 
-    await expireTokensOf(topic);
-    expect(await runDurableObjectAlarm(stub(topic))).toBe(true);
+    await expireTokensOn(socket.hub);
+    expect(await runDurableObjectAlarm(hubStub(socket.hub))).toBe(true);
     expect(await socket.closed).toEqual({ code: CLOSE.tokenExpired, reason: "token_expired" });
     expect(lastFrame(socket)).toMatchObject({ type: "error", code: "token_expired" });
     // A socket opened with a key has no token to expire.
@@ -84,17 +92,17 @@ describe("tokens on open sockets", () => {
     await socket.until((frames) => frames.some((f) => f.type === "token-refreshed"), "token-refreshed");
     expect(lastFrame(socket)).toEqual({ type: "token-refreshed", expiresAt: next.expiresAt });
 
-    // The old expiry passes: the alarm finds the socket's new token still good.
-    await runInDurableObject(stub(topic), (_, state) => {
-      state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'tokens_due'", String(Date.now() - 1));
-    });
-    await runDurableObjectAlarm(stub(topic));
+    const expiries = await expiriesOn(socket.hub);
+    expect(expiries).toContain(Date.parse(next.expiresAt));
+    expect(expiries).not.toContain(Date.parse(first.expiresAt));
+
+    // The alarm runs (as at the old expiry): it finds the socket's new token still good.
+    await runDurableObjectAlarm(hubStub(socket.hub));
     socket.ws.send("ping");
     await socket.until(() => socket.texts.includes("pong"), "pong after the old expiry");
-    const due = await runInDurableObject(stub(topic), (_, state) =>
-      state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'tokens_due'").one(),
-    );
-    expect(Number(due.value)).toBe(Date.parse(next.expiresAt));
+    const alarm = await runInDurableObject(hubStub(socket.hub), (_, state) => state.storage.getAlarm());
+    expect(alarm).toBe(Math.min(...(await expiriesOn(socket.hub))));
+    expect(alarm).toBeGreaterThan(Date.parse(first.expiresAt));
   });
 
   it("refuses a refresh that would widen the token, or is not a valid token, and closes the socket", async () => {
@@ -196,14 +204,15 @@ describe("POST /v1/tokens/revocations", () => {
     expect(await reader.json()).toMatchObject({ error: { code: "forbidden" } });
   });
 
-  it("tells the topic object about the caller only from the Worker, never from the client's headers", async () => {
+  it("tells the hub about the caller only from the Worker, never from the client's headers", async () => {
     const topic = "tok.spoof";
     const spoofed = JSON.stringify({ tokenId: "spoofed", topics: [topic], ops: ["subscribe"], expiresAt: 1 });
     const socket = await open(topic, null, { "x-mesh-token": spoofed, "x-mesh-credential": "token:spoofed" });
     expect(lastFrame(socket)).toMatchObject({ type: "caught-up" });
     expect(await (await revoke({ tokenId: "spoofed" })).json()).toMatchObject({ disconnected: 0 });
-    await expireTokensOf(topic);
-    await runDurableObjectAlarm(stub(topic));
+    expect(await expiriesOn(socket.hub)).toEqual([]);
+    await expireTokensOn(socket.hub);
+    await runDurableObjectAlarm(hubStub(socket.hub));
     socket.ws.send("ping");
     await socket.until(() => socket.texts.includes("pong"), "pong");
   });

@@ -16,7 +16,6 @@ import { scopeOf } from "../auth/access.ts";
 import { parseKeys } from "../auth/keys.ts";
 import { hubStub } from "../hub-connect.ts";
 import { readJsonBody } from "../read-json-body.ts";
-import { topicStub } from "../topic-param.ts";
 import { parseBody } from "../validate.ts";
 
 /**
@@ -45,14 +44,14 @@ export const mintSubscriberToken: Handler<AppEnv> = async (c) => {
   return c.json(body, 201);
 };
 
-/** Objects told about a revocation at once. */
+/** Hubs told about a revocation at once. */
 const FAN_OUT = 16;
 const DIRECTORY_PAGE = 1000;
 
 /**
  * `POST /v1/tokens/revocations`: refuses a token (by id) or every token of a subject from now
- * until the longest such a token can live, and closes their open sockets (4401) on every topic
- * object (one-topic sockets) and every hub (sockets of /v1/ws).
+ * until the longest such a token can live, and closes their open sockets (4401) on every hub: hubs
+ * hold every socket, one-topic and `/v1/ws` alike.
  * It acts across the deployment, so it takes an admin key for every topic.
  */
 export const revokeTokens: Handler<AppEnv> = async (c) => {
@@ -65,26 +64,15 @@ export const revokeTokens: Handler<AppEnv> = async (c) => {
   const until = Date.now() + MAX_TOKEN_TTL_SECONDS * 1000;
   await tokenRevocations(c.env).revoke(kind, value, until);
   const directory = topicDirectory(c.env);
-  const [onTopics, onHubs] = await Promise.all([
-    disconnectAll(
-      (after) => directory.list(after, DIRECTORY_PAGE),
-      (topic) => topicStub(c.env, topic).disconnect(kind, value),
-    ),
-    disconnectAll(
-      (after) => directory.listHubs(after, DIRECTORY_PAGE),
-      (hub) => hubStub(c.env, hub).disconnect(kind, value),
-    ),
-  ]);
-  const body: RevocationResponse = {
-    kind,
-    value,
-    until: new Date(until).toISOString(),
-    disconnected: onTopics + onHubs,
-  };
+  const disconnected = await disconnectAll(
+    (after) => directory.listHubs(after, DIRECTORY_PAGE),
+    (hub) => hubStub(c.env, hub).disconnect(kind, value),
+  );
+  const body: RevocationResponse = { kind, value, until: new Date(until).toISOString(), disconnected };
   return c.json(body);
 };
 
-/** Walks a directory listing a page at a time, `FAN_OUT` objects at once; answers the sockets closed. */
+/** Walks the directory's hubs a page at a time, `FAN_OUT` hubs at once; answers the sockets closed. */
 async function disconnectAll(
   page: (after: string) => Promise<string[]>,
   disconnect: (name: string) => Promise<number>,
