@@ -3,8 +3,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TopicLog } from "../../durable-objects/topic-log.ts";
 import { CLOSE } from "../../protocol/close-codes.ts";
-import { HEARTBEAT_PING, HEARTBEAT_PONG, type ServerFrame } from "../../protocol/frames.ts";
+import { HEARTBEAT_PING, HEARTBEAT_PONG, type ServerFrame, subscribeFrameText } from "../../protocol/frames.ts";
 import { acceptedEvent } from "../../protocol/mesh-event.ts";
+import { readConfig } from "../../runtime/config.ts";
+import { hubName, rankHubs } from "../../worker/hub-choice.ts";
 import { meshFetch } from "./support/mesh-fetch.ts";
 import { collect, type Socket, summary } from "./support/socket.ts";
 
@@ -145,6 +147,27 @@ describe("live WebSocket frames", () => {
     });
     await publish("heartbeat", [2]);
     await sock.until((f) => seqs(f).includes(2), "seq 2");
+    sock.ws.close(1000);
+  });
+});
+
+describe("the hub that holds it", () => {
+  it("is the topic's first-ranked hub; the socket takes no subscribe frames and is sent no subscribed frames", async () => {
+    await publish("pinned", range(1, 3));
+    const res = await meshFetch("http://mesh/v1/topics/pinned/ws?after=1", { headers: { upgrade: "websocket" } });
+    expect(res.headers.get("x-mesh-hub")).toBe(hubName(rankHubs("pinned", readConfig(env).hubPoolSize)[0]));
+    const sock = collect(res);
+    await sock.until((f) => f.some((x) => x.type === "caught-up"), "caught-up");
+    sock.ws.send(subscribeFrameText({ topic: "other" }));
+    sock.ws.send(JSON.stringify({ type: "unsubscribe", topic: "pinned" }));
+    await sock.until((f) => f.filter((x) => x.type === "error").length === 2, "two error frames");
+    await publish("pinned", [4]);
+    await sock.until((f) => seqs(f).includes(4), "seq 4");
+    expect(sock.frames.map(summary)).toEqual([2, 3, "caught-up", "error", "error", 4]);
+    expect(sock.frames.filter((f) => f.type === "error")).toEqual([
+      { type: "error", code: "invalid_body", message: expect.stringContaining("ping, ack:<id> and auth:<token>") },
+      { type: "error", code: "invalid_body", message: expect.stringContaining("ping, ack:<id> and auth:<token>") },
+    ]);
     sock.ws.close(1000);
   });
 });
