@@ -31,6 +31,7 @@ import {
   subscribePinned,
   unsubscribe,
 } from "./hub-subscribe.ts";
+import { SocketCounts } from "./socket-counts.ts";
 import { clientTag, credentialTag, subjectTag, tokenTag } from "./socket-tags.ts";
 import { checkTokenRefresh } from "./token-refresh-check.ts";
 import { topicDirectory } from "./topic-directory.ts";
@@ -67,6 +68,7 @@ export class SocketHub extends DurableObject<Env> {
   private readonly deps: SubscribeDeps;
   /** Sockets the hub holds in all, and per client address and per credential. */
   private readonly limits: { maxSockets: number; maxPerClient: number; maxPerCredential: number };
+  private readonly counts: SocketCounts;
   private name: string | null = null;
   private registered = false;
   /** The alarm's time as last set or read; undefined until read once. */
@@ -76,6 +78,7 @@ export class SocketHub extends DurableObject<Env> {
     super(ctx, env);
     this.config = readConfig(env);
     this.store = new HubStore(ctx.storage.sql);
+    this.counts = new SocketCounts(ctx);
     this.sessions = new HubSessions(ctx, this.store, Math.ceil(this.config.liveMaxUnackedChars / MARKS_PER_LIMIT));
     this.sender = new HubSender({
       maxUnackedChars: this.config.liveMaxUnackedChars,
@@ -143,6 +146,7 @@ export class SocketHub extends DurableObject<Env> {
     if (token) tags.push(tokenTag(token.tokenId));
     if (token?.subject !== undefined) tags.push(subjectTag(token.subject));
     this.ctx.acceptWebSocket(server, tags);
+    this.counts.opened(server, tags);
     const session = this.sessions.open(server, { sid: crypto.randomUUID(), batch, scope, token, pinned });
     if (start) subscribePinned(this.deps, session, start);
     if (token) await this.armAlarm();
@@ -156,17 +160,17 @@ export class SocketHub extends DurableObject<Env> {
    */
   private admit(client: string, credential: string): Response | null {
     const { maxSockets, maxPerClient, maxPerCredential } = this.limits;
-    if (this.ctx.getWebSockets().length >= maxSockets) {
+    if (this.counts.atLimit(null, maxSockets)) {
       return new Response("this hub is full", { status: 503, headers: { "x-mesh-refusal": "hub_full" } });
     }
-    if (this.ctx.getWebSockets(clientTag(client)).length >= maxPerClient) {
+    if (this.counts.atLimit(clientTag(client), maxPerClient)) {
       return refuseSocket(
         "too_many_connections",
         `this client address holds ${maxPerClient} sockets on this hub, its limit`,
         FULL_RETRY_SECONDS,
       );
     }
-    if (this.ctx.getWebSockets(credentialTag(credential)).length >= maxPerCredential) {
+    if (this.counts.atLimit(credentialTag(credential), maxPerCredential)) {
       return refuseSocket(
         "too_many_connections",
         `this credential holds ${maxPerCredential} sockets on this hub, its limit`,
@@ -218,6 +222,7 @@ export class SocketHub extends DurableObject<Env> {
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
     this.wake(null);
+    this.counts.closed(ws);
     const session = this.sessions.of(ws);
     if (session) this.sessions.close(session);
     try {
@@ -229,6 +234,7 @@ export class SocketHub extends DurableObject<Env> {
 
   override async webSocketError(ws: WebSocket): Promise<void> {
     this.wake(null);
+    this.counts.closed(ws);
     const session = this.sessions.of(ws);
     if (session) this.sessions.close(session);
   }
