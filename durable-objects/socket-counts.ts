@@ -1,23 +1,29 @@
 /** The key of the count of every socket the object holds. */
 const ALL = "";
+/** A full object is counted again from the runtime at most this often, not on every refusal. */
+const RECOUNT_MS = 1_000;
 
 /**
  * Sockets an object holds, in all and per tag (client address, credential), counted as they open
  * and close. Asking the runtime (`getWebSockets(tag)`) builds an array of every matching socket, so
  * checking limits that way made each connect cost as much as the sockets already held, and filling
  * a hub grew with their square. The counts start from the runtime's list once per wake, and a limit
- * is only reported reached after counting again from the runtime, so a close that was never
- * reported cannot keep a socket out.
+ * is only reported reached after counting again from the runtime (at most once a second), so a close
+ * that was never reported cannot keep sockets out for long.
  */
 export class SocketCounts {
   private counts: Map<string, number> | null = null;
   private counted = new WeakMap<WebSocket, readonly string[]>();
+  private recountedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly ctx: DurableObjectState) {}
 
   /** Whether `tag` (all sockets when null) holds `limit` sockets or more. */
   atLimit(tag: string | null, limit: number): boolean {
     if ((this.load().get(tag ?? ALL) ?? 0) < limit) return false;
+    const now = Date.now();
+    if (now - this.recountedAt < RECOUNT_MS) return true;
+    this.recountedAt = now;
     this.counts = null;
     return (this.load().get(tag ?? ALL) ?? 0) >= limit;
   }
