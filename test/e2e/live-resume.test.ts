@@ -27,15 +27,21 @@ it("still receives the next event after staying idle long enough for the Durable
   sub.close();
 });
 
-it("stops on a terminal close code and reports it", async () => {
-  await api.publish("live.terminal", [tick(1), tick(2), tick(3)]);
-  const sub = follow(server.url, "live.terminal", { after: 10 });
+// On a socket of its own the refusal is a close code; on the shared socket an `unsubscribed` frame
+// ends this topic alone, with no close.
+it.each([
+  ["own", { closeCode: CLOSE.cursorAhead }],
+  ["shared", {}],
+] as const)("stops on a terminal refusal and reports it (%s connection)", async (connection, close) => {
+  const topic = `live.terminal-${connection}`;
+  await api.publish(topic, [tick(1), tick(2), tick(3)]);
+  const sub = follow(server.url, topic, { after: 10, client: { connection } });
   await vi.waitFor(() => expect(sub.subscription.state).toBe("closed"), WAIT);
   expect(sub.errors).toEqual([
     {
       code: "cursor_ahead",
       message: expect.stringContaining("after=10"),
-      closeCode: CLOSE.cursorAhead,
+      ...close,
       terminal: true,
     },
   ]);
