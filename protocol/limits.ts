@@ -13,9 +13,7 @@ export const DEFAULT_LIMITS = {
   replayPageSize: 500,
   /** Characters a live socket may have unacknowledged before the server stops sending to it. */
   liveMaxUnackedChars: 2 * 1024 * 1024,
-  /** Sockets one topic object holds, below the runtime's 32,768 per object. */
-  liveMaxSockets: 30_000,
-  /** Sockets one client address, and one credential, may hold on one topic. */
+  /** Sockets one client address, and one credential, may hold on one hub. */
   liveMaxSocketsPerClient: 1_000,
   liveMaxSocketsPerCredential: 1_000,
   /** A socket stopped that long without acknowledging anything is closed with 1013. */

@@ -14,7 +14,6 @@ export interface MeshConfig {
   unknownEventTypes: "accept" | "reject";
   replayPageSize: number;
   liveMaxUnackedChars: number;
-  liveMaxSockets: number;
   liveMaxSocketsPerClient: number;
   liveMaxSocketsPerCredential: number;
   liveStallSeconds: number;
@@ -51,7 +50,6 @@ export type ConfigVars = Partial<
     | "UNKNOWN_EVENT_TYPES"
     | "REPLAY_PAGE_SIZE"
     | "LIVE_MAX_UNACKED_CHARS"
-    | "LIVE_MAX_SOCKETS"
     | "LIVE_MAX_SOCKETS_PER_CLIENT"
     | "LIVE_MAX_SOCKETS_PER_CREDENTIAL"
     | "LIVE_STALL_SECONDS"
@@ -106,7 +104,6 @@ function parseConfig(env: ConfigVars): MeshConfig {
     unknownEventTypes: unknown,
     replayPageSize: positiveInt(env.REPLAY_PAGE_SIZE, DEFAULT_LIMITS.replayPageSize, "REPLAY_PAGE_SIZE"),
     liveMaxUnackedChars: unackedLimit(env.LIVE_MAX_UNACKED_CHARS),
-    liveMaxSockets: socketLimit(env.LIVE_MAX_SOCKETS, DEFAULT_LIMITS.liveMaxSockets, "LIVE_MAX_SOCKETS"),
     liveMaxSocketsPerClient: socketLimit(
       env.LIVE_MAX_SOCKETS_PER_CLIENT,
       DEFAULT_LIMITS.liveMaxSocketsPerClient,

@@ -278,7 +278,6 @@ describe("config", () => {
       unknownEventTypes: "accept",
       replayPageSize: 500,
       liveMaxUnackedChars: 2097152,
-      liveMaxSockets: 30000,
       liveMaxSocketsPerClient: 1000,
       liveMaxSocketsPerCredential: 1000,
       liveStallSeconds: 60,
@@ -295,7 +294,6 @@ describe("config", () => {
     [{ MAX_BATCH_EVENTS: "ten" }, 'config MAX_BATCH_EVENTS must be a positive integer, got "ten"'],
     [{ UNKNOWN_EVENT_TYPES: "maybe" }, 'config UNKNOWN_EVENT_TYPES must be "accept" or "reject", got "maybe"'],
     [{ RETENTION_PROTECT_SUBSCRIPTIONS: "yes" }, 'config RETENTION_PROTECT_SUBSCRIPTIONS must be "true" or "false"'],
-    [{ LIVE_MAX_SOCKETS: "40000" }, "config LIVE_MAX_SOCKETS must be below the runtime's 32768 sockets per object"],
     [{ HUB_MAX_SOCKETS: "32768" }, "config HUB_MAX_SOCKETS must be below the runtime's 32768 sockets per object"],
     [{ HUB_POOL_SIZE: "-1" }, 'config HUB_POOL_SIZE must be a positive integer, got "-1"'],
   ])("refuses a bad setting %j", (vars, message) => {
