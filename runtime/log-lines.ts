@@ -19,8 +19,12 @@ export const LOG_LINES = {
     fields: ["topic", "removed", "removedKeys"],
   },
   "directory register failed": {
-    says: "a topic could not be listed in the directory yet (retried on its next write)",
-    fields: ["topic", "error"],
+    says: "a topic or a hub could not be listed in the directory yet (retried on its next write or socket)",
+    fields: ["topic", "hub", "error"],
+  },
+  "hubs full": {
+    says: "every hub tried for a socket was full; the client was refused with overloaded (1013)",
+    fields: ["key", "attempts"],
   },
   delivered: {
     says: "a durable subscription delivered batches: one line per run of successes (strict order) or per batch (unordered)",

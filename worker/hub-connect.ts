@@ -1,4 +1,5 @@
 import type { Env } from "../runtime/env.ts";
+import { logLine } from "../runtime/log.ts";
 import { MeshError } from "../runtime/mesh-error.ts";
 import { hubCandidates } from "./hub-choice.ts";
 
@@ -37,6 +38,7 @@ export async function connectToHub(
     named.set("x-mesh-hub", name);
     return new Response(response.body, { status: response.status, headers: named, webSocket: response.webSocket });
   }
+  logLine("hubs full", { key: options.key, attempts: options.attempts });
   throw new MeshError("overloaded", `every hub tried (${options.attempts}) is full: connect again later`, {
     retryAfterSeconds: HUBS_FULL_RETRY_SECONDS,
   });
