@@ -11,7 +11,7 @@ function fakeRuntime() {
       return [...held.keys()];
     },
     getTags: (ws: WebSocket) => held.get(ws) ?? [],
-  } as unknown as DurableObjectState;
+  } as unknown as ConstructorParameters<typeof SocketCounts>[0];
   const open = (counts: SocketCounts, tags: string[]) => {
     const ws = {} as WebSocket;
     held.set(ws, tags);
