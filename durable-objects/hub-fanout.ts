@@ -69,6 +69,11 @@ export class HubFanout {
     return this.links.size;
   }
 
+  /** Rows held in memory for pushes. */
+  get held(): number {
+    return this.outbox.size;
+  }
+
   /** Sockets following the topic on its hubs, as of each hub's last answer to a push (none before one). */
   get subscribers(): number {
     let sum = 0;
@@ -113,6 +118,8 @@ export class HubFanout {
     this.options.registry.remove(hub);
     this.links.delete(hub);
     this.followers.delete(hub);
+    if (this.links.size === 0) this.outbox.clear();
+    else this.release();
   }
 
   /**
@@ -164,7 +171,19 @@ export class HubFanout {
       }
       link.failures = 0;
       link.acked = step.acked;
+      this.release();
     }
+  }
+
+  /**
+   * Lets go of the rows every hub of known position holds; later pushes to it start after them.
+   * A hub whose position is unknown (the topic restarted) does not hold rows back: it answers
+   * `behind` and is sent the rest from the log, like a hub whose rows left the Outbox by its limits.
+   */
+  private release(): void {
+    let held = Number.POSITIVE_INFINITY;
+    for (const link of this.links.values()) if (link.acked !== null) held = Math.min(held, link.acked);
+    if (held !== Number.POSITIVE_INFINITY) this.outbox.release(held);
   }
 
   private build(plan: Extract<PushPlan, { kind: "send" }>, head: number): HubPush {

@@ -7,7 +7,8 @@ import type { StoredRow } from "./log-store.ts";
  * restart still covers a cursor at the head. Bounded by row count and by characters.
  */
 export class RowWindow {
-  private rows: StoredRow[] = [];
+  /** Held rows from `start` on; slots before `start` are emptied as rows are dropped. */
+  private rows: (StoredRow | undefined)[] = [];
   private start = 0;
   private charCount = 0;
 
@@ -88,7 +89,7 @@ export class RowWindow {
     const from = this.start + Math.max(0, after + 1 - this.first);
     const out: StoredRow[] = [];
     for (let i = from; i < this.rows.length && out.length < limit; i += 1) {
-      const row = this.rows[i];
+      const row = this.rows[i] as StoredRow;
       if (!types || types.includes(row.type)) out.push(row);
     }
     return out;
@@ -104,10 +105,14 @@ export class RowWindow {
 
   private trim(): void {
     while (this.size > 0 && (this.size > this.maxRows || this.charCount > this.maxChars)) {
-      this.charCount -= this.rows[this.start].body.length;
+      this.charCount -= (this.rows[this.start] as StoredRow).body.length;
+      // Released now, not at the next compaction: a slot that kept its row held up to 1,024 rows
+      // past the bounds (3 MB of 2 KB events over a 1 MiB window), each long enough to be promoted
+      // to the isolate's old generation.
+      this.rows[this.start] = undefined;
       this.start += 1;
     }
-    // Dropped rows are removed in bulk, so trimming one row at a time costs no array copy each.
+    // Emptied slots are removed in bulk, so trimming one row at a time costs no array copy each.
     if (this.start > 1024 && this.start * 2 > this.rows.length) {
       this.rows = this.rows.slice(this.start);
       this.start = 0;
