@@ -275,6 +275,28 @@ describe("HubFanout", () => {
     ]);
   });
 
+  it("holds rows in memory only until every hub of known position holds them", async () => {
+    const t = setup(["hub-0", "hub-1"], { manual: true });
+    t.attach("hub-0");
+    t.attach("hub-1");
+    t.publish(3);
+    expect(t.fanout.held).toBe(3);
+    t.sent[0].answer({ ok: true, head: 3, subscribers: 1 });
+    await settled();
+    expect(t.fanout.held).toBe(3);
+    t.sent[1].answer({ ok: true, head: 2, subscribers: 1 });
+    await settled();
+    // hub-1 still lacks seq 3: it stays, and goes in hub-1's next push.
+    expect(t.fanout.held).toBe(1);
+    expect(pushed(t.sent, "hub-1")).toEqual([
+      { prev: 0, seqs: [1, 2, 3] },
+      { prev: 2, seqs: [3] },
+    ]);
+    t.sent[2].answer({ ok: true, head: 3, subscribers: 1 });
+    await settled();
+    expect(t.fanout.held).toBe(0);
+  });
+
   it("holds no rows in memory while no hub is attached", async () => {
     const t = setup(["hub-0"]);
     t.publish(3);

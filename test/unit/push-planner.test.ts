@@ -126,4 +126,18 @@ describe("Outbox", () => {
     outbox.clear();
     expect(outbox.first).toBeNull();
   });
+
+  it("releases the rows every hub holds, and takes the next rows after them", () => {
+    const outbox = new Outbox({ maxRows: 100, maxChars: 10_000 });
+    outbox.append(rows(1, 5));
+    outbox.release(0);
+    expect(outbox.size).toBe(5);
+    outbox.release(3);
+    expect(outbox.first).toBe(4);
+    expect(outbox.size).toBe(2);
+    outbox.release(9);
+    expect(outbox.first).toBeNull();
+    outbox.append(rows(6, 7));
+    expect(outbox.first).toBe(6);
+  });
 });
