@@ -1,9 +1,8 @@
 import { type CpuProfile, SAMPLING_INTERVAL_US } from "./cpu-profile.ts";
-import type { Side } from "./mesh-sides.ts";
 
 /** CPU time of one profile by side, in microseconds; `unattributed` had no side's frame on its stack. */
-export interface Attribution {
-  us: Record<Side | "unattributed", number>;
+export interface Attribution<S extends string> {
+  us: Record<S | "unattributed", number>;
   /** All sampled CPU time (the sum of `us`). */
   sampledUs: number;
 }
@@ -28,22 +27,23 @@ export function sampledCpuUs(profile: CpuProfile): number {
 }
 
 /**
- * Attributes each sample of `profile` to a side: from the sample's frame up the parent chain to
- * the first frame of `bundleName` whose line `sideOfLine` names a side. Native frames (`exec`,
- * `send`, `(garbage collector)` inside a call) and shared modules are passed over, so they count
- * for the JS caller that ran them; a stack with no side frame at all (`(program)`, GC outside any
- * call, a promise reaction of shared code) is unattributed.
+ * Attributes each sample of `profile` to one of `sides`: from the sample's frame up the parent
+ * chain to the first frame of `bundleName` whose line `sideOfLine` names a side. Native frames
+ * (`exec`, `send`, `(garbage collector)` inside a call) and shared modules are passed over, so they
+ * count for the JS caller that ran them; a stack with no side frame at all (`(program)`, GC outside
+ * any call, a promise reaction of shared code) is unattributed.
  */
-export function attributeProfile(
+export function attributeProfile<S extends string>(
   profile: CpuProfile,
   bundleName: string,
-  sideOfLine: (line: number) => Side | null,
-): Attribution {
+  sides: readonly S[],
+  sideOfLine: (line: number) => S | null,
+): Attribution<S> {
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const memo = new Map<number, Side | "unattributed">();
-  const sideOf = (id: number): Side | "unattributed" => {
+  const memo = new Map<number, S | "unattributed">();
+  const sideOf = (id: number): S | "unattributed" => {
     const known = memo.get(id);
     if (known) return known;
     const frame = byId.get(id)?.callFrame;
@@ -53,7 +53,10 @@ export function attributeProfile(
     memo.set(id, side);
     return side;
   };
-  const us: Attribution["us"] = { topic: 0, hub: 0, worker: 0, "other objects": 0, unattributed: 0 };
+  const us = Object.fromEntries([...sides, "unattributed"].map((side) => [side, 0])) as Record<
+    S | "unattributed",
+    number
+  >;
   const weights = sampleWeights(profile);
   profile.samples.forEach((id, i) => {
     us[sideOf(id)] += weights[i];

@@ -7,7 +7,7 @@ export const SIDES: readonly Side[] = ["topic", "hub", "worker", "other objects"
 // durable-objects/ modules both the topic and the hubs use: live-frames, socket-flow, socket-tags,
 // resume-plan, token-refresh-check, queue-sender) belong to whichever side called them.
 const TOPIC =
-  /^durable-objects\/(topic-log|log-store|group-commit|hub-fanout|push-planner|hub-registry|retention[\w-]*|subscription-[\w-]+|delivery-[\w-]+|strict-delivery|unordered-delivery|webhook-sender|live-sockets)\.ts$/;
+  /^durable-objects\/(topic-log|log-store|group-commit|hub-fanout|push-planner|hub-registry|retention[\w-]*|subscription-[\w-]+|delivery-[\w-]+|strict-delivery|unordered-delivery|webhook-sender)\.ts$/;
 const HUB = /^durable-objects\/(socket-hub|hub-[\w-]+|row-window|socket-sender)\.ts$/;
 const OTHER =
   /^durable-objects\/(topic-directory|token-revocations|consumer-ledger|ledger-store|dead-letter-store|dead-letter-table)\.ts$/;

@@ -13,10 +13,10 @@ const WHAT: Record<Row["section"], string> = {
   catchup:
     "A reader that is the whole topic behind, events/s until it holds every event: mesh WebSocket replay (until `caught-up`) and history API pages of 1,000; Redis Streams XRANGE pages of 1,000; a JetStream ordered consumer.",
   memory:
-    "Resident memory (RSS) of a fresh local runtime before and after idle subscribers connect to one topic, scaled to 1,000 subscribers; read 2 s after connecting and again after the topic's Durable Object could hibernate; one sample each. Peers: a fresh Node ws broadcaster process, and the bench-only Worker accepting the WebSockets itself with no Durable Object (what workerd spends per connection on its own).",
+    "Resident memory (RSS) of a fresh local runtime before and after idle subscribers connect to one topic, scaled to 1,000 subscribers; read 2 s after connecting and again after the objects holding them could hibernate; one sample each. The mesh holds every socket on a hub: measured through the one-topic URL (the topic as routing key) and through `/v1/ws` with a subscribe frame (`key=<topic>`), each on a fresh mesh. Peers: a fresh Node ws broadcaster process, the bench-only Worker accepting the WebSockets itself with no Durable Object (what workerd spends per connection on its own), and the bench-only relaying Durable Object holding them with the hibernation API (the floor for sockets held in a Durable Object).",
   delivery:
     "One durable webhook subscription created at the oldest event of a topic that holds the whole measurement's events, delivering to a healthy receiver on 127.0.0.1 (a Node HTTP server that answers 200 at once): events/s received from its creation until it holds them all (or the time bound). Peer: a bench-only Worker on the same workerd POSTing bodies of the same size to the same receiver in a loop, one at a time, with no storage and no signing: the runtime's outbound floor.",
-  hubs: "One topic, single-event POSTs at a fixed rate, to N subscribers held two ways in the same run: on hubs (`/v1/ws`, the mesh column, `HUB_MAX_SOCKETS` set so the hubs used grow with N) and on the one-topic URL, where every socket sits on the topic's own object (the peer column). Locally every object shares workerd's one thread, so total deliveries/s cannot grow with hubs here; what carries over to Cloudflare, where each object has a thread of its own, is each object's CPU per event. It is read from V8 CPU profiles of workerd's isolate (over its inspector) from the first publish until every copy arrived: each sample counts for the side of the first frame up its stack whose source file belongs to one (topic object, hub, Worker; shared modules and native frames such as SQLite `exec` or socket `send` count for their caller; see docs/bench.md), and samples with no such frame are reported as unattributed. One sample per size.",
+  hubs: "One topic, single-event POSTs at a fixed rate, to N subscribers held two ways in the same run, each on its own workerd: on the mesh's hubs (`/v1/ws` with the topic as routing key, the mesh column, `HUB_MAX_SOCKETS` set so the hubs used grow with N), and every socket on one object: the bench-only relaying Durable Object (`bench/ceiling/`, hibernatable sockets, each POST sent to all of them; the peer column), as the mesh held a topic's sockets before hubs (its one-topic URL now terminates on hubs too). Locally every object shares workerd's one thread, so total deliveries/s cannot grow with hubs here; what carries over to Cloudflare, where each object has a thread of its own, is each object's CPU per event. It is read from V8 CPU profiles of the isolate (over workerd's inspector) from the first publish until every copy arrived: each sample counts for the side of the first frame up its stack that belongs to one (mesh: topic object, hub, Worker by source file; contrast: the relaying DO's class or the Worker forwarding to it; shared modules and native frames such as SQLite `exec` or socket `send` count for their caller; see docs/bench.md), and samples with no such frame are reported as unattributed. Runtime CPU outside the isolate is workerd's process CPU less the profiles, per delivered copy. One sample per size.",
 };
 
 function sectionTable(rows: Row[]): string {
@@ -58,14 +58,16 @@ function comparison(current: BenchResults, previous: BenchResults): string {
   for (const [key, rows] of byMeasure(current.rows)) {
     const old = before.get(key);
     if (!old) continue;
-    // The same peer on both sides where the runs share one, so the ratios compare.
+    // The same peer on both sides where the runs share one, so the ratios compare; a ratio against
+    // a peer the earlier run did not have is not shown as a before.
     const oldReference = referenceRow(old);
     const now = rows.find((r) => r.peer === oldReference.peer) ?? referenceRow(rows);
-    const then = old.find((r) => r.peer === now.peer) ?? oldReference;
+    const samePeer = old.find((r) => r.peer === now.peer);
+    const then = samePeer ?? oldReference;
     const change = then.mesh === 0 ? Number.NaN : (now.mesh / then.mesh - 1) * 100;
     const sign = change > 0 ? "+" : "";
     lines.push(
-      `| ${now.measure} | ${now.unit} | ${formatValue(then.mesh)} | ${formatValue(now.mesh)} | ${Number.isFinite(change) ? `${sign}${change.toFixed(0)}%` : "n/a"} | ${formatValue(then.ratio)} → ${formatValue(now.ratio)} | ${now.peer} |`,
+      `| ${now.measure} | ${now.unit} | ${formatValue(then.mesh)} | ${formatValue(now.mesh)} | ${Number.isFinite(change) ? `${sign}${change.toFixed(0)}%` : "n/a"} | ${samePeer ? formatValue(then.ratio) : "n/a (other peer)"} → ${formatValue(now.ratio)} | ${now.peer} |`,
     );
   }
   return lines.join("\n");
@@ -73,12 +75,12 @@ function comparison(current: BenchResults, previous: BenchResults): string {
 
 /**
  * The Markdown report of one run; `charts` are the latency SVG files written beside it, by rate,
- * `hubsChart` the hubs suite's chart when it ran.
+ * `hubsCharts` the hubs suite's charts when it ran.
  */
 export function markdownReport(
   results: BenchResults,
   charts: { rate: number; file: string }[],
-  hubsChart: string | null,
+  hubsCharts: { file: string; alt: string }[],
   previous: BenchResults | null,
 ): string {
   const m = results.machine;
@@ -110,7 +112,7 @@ export function markdownReport(
       out.push("");
     }
     if (section === "hubs") {
-      if (hubsChart) out.push(`![CPU per event by object as the audience grows](${hubsChart})`, "");
+      for (const chart of hubsCharts) out.push(`![${chart.alt}](${chart.file})`, "");
       out.push(hubsDetails(results.hubs ?? []), "");
     }
   }

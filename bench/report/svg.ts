@@ -7,7 +7,7 @@ export interface ChartSeries {
 const WIDTH = 720;
 const HEIGHT = 380;
 const MARGIN = { left: 64, right: 24, top: 40, bottom: 92 };
-const COLORS = ["#d9480f", "#1971c2", "#2f9e44", "#7048e8", "#495057"];
+const COLORS = ["#d9480f", "#1971c2", "#2f9e44", "#7048e8", "#e67700", "#0c8599", "#495057"];
 const MAX_POSITION = 4.5;
 
 /** HDR-style x position: 90% → 1, 99% → 2, 99.9% → 3 …; the maximum sits past 99.99%. */
@@ -18,11 +18,18 @@ function percentilePosition(p: number): number {
 
 const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-/** The chart's frame: size, background and title; the caller closes it with `</svg>`. */
-function openChart(title: string): string[] {
+/** Legend rows below the plot: two entries a row, 18 px each. */
+const LEGEND_ROW = 18;
+
+/**
+ * The chart's frame: size, background and title; the caller closes it with `</svg>`. The plot
+ * keeps its size; past two legend rows (`series` > 4) the chart grows downward to fit them.
+ */
+function openChart(title: string, series: number): string[] {
+  const height = HEIGHT + LEGEND_ROW * Math.max(0, Math.ceil(series / 2) - 2);
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     `<text x="${WIDTH / 2}" y="22" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
   ];
 }
@@ -52,7 +59,7 @@ function logYAxis(values: number[], floor: number, label: string): { y: (v: numb
 function seriesLine(name: string, xy: [number, number][], i: number): string[] {
   const color = COLORS[i % COLORS.length];
   const d = xy.map(([px, py], j) => `${j === 0 ? "M" : "L"}${px.toFixed(1)},${py.toFixed(1)}`);
-  const ly = HEIGHT - 38 + Math.floor(i / 2) * 18;
+  const ly = HEIGHT - 38 + Math.floor(i / 2) * LEGEND_ROW;
   const lx = MARGIN.left + (i % 2) * 320;
   return [
     `<path d="${d.join(" ")}" fill="none" stroke="${color}" stroke-width="2"/>`,
@@ -75,7 +82,7 @@ export function latencyChartSvg(title: string, series: ChartSeries[]): string {
     0.01,
     "latency (ms, log scale)",
   );
-  const parts = [...openChart(title), ...axis.parts];
+  const parts = [...openChart(title, series.length), ...axis.parts];
   const ticks: [number, string][] = [
     [0, "0%"],
     [50, "50%"],
@@ -129,7 +136,7 @@ export function lineChartSvg(title: string, xLabel: string, yLabel: string, seri
     0.1,
     yLabel,
   );
-  const parts = [...openChart(title), ...axis.parts];
+  const parts = [...openChart(title, series.length), ...axis.parts];
   for (const v of xs) {
     const xx = x(v).toFixed(1);
     parts.push(

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { hubsChartSvg } from "./hubs-chart.ts";
+import { hubsCharts } from "./hubs-chart.ts";
 import { markdownReport } from "./markdown.ts";
 import type { BenchResults } from "./results.ts";
 import { latencyChartSvg } from "./svg.ts";
@@ -27,7 +27,7 @@ function previousResults(outDir: string, results: BenchResults): BenchResults | 
   return earlier.at(-1) ?? null;
 }
 
-/** Writes `<name>.json`, `<name>.md`, one latency chart per rate and the hubs chart into `outDir`. */
+/** Writes `<name>.json`, `<name>.md`, one latency chart per rate and the hubs charts into `outDir`. */
 export function writeReport(results: BenchResults, outDir: string): string[] {
   const rates = [...new Set(results.latency.map((s) => s.rate))];
   const charts = rates.map((rate) => ({ rate, file: `${results.name}-latency-${rate}.svg` }));
@@ -39,15 +39,14 @@ export function writeReport(results: BenchResults, outDir: string): string[] {
     writeFileSync(join(outDir, chart.file), latencyChartSvg(title, series));
   }
   // Results written before the hubs suite existed have no `hubs`.
-  const hubsChart = (results.hubs ?? []).length > 0 ? `${results.name}-hubs.svg` : null;
-  if (hubsChart) writeFileSync(join(outDir, hubsChart), hubsChartSvg(results.hubs));
+  const hubsFiles: { file: string; alt: string }[] = [];
+  for (const chart of (results.hubs ?? []).length > 0 ? hubsCharts(results.hubs) : []) {
+    const file = `${results.name}-${chart.suffix}.svg`;
+    writeFileSync(join(outDir, file), chart.svg);
+    hubsFiles.push({ file, alt: chart.alt });
+  }
   const previous = existsSync(outDir) ? previousResults(outDir, results) : null;
   writeFileSync(join(outDir, `${results.name}.json`), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(outDir, `${results.name}.md`), markdownReport(results, charts, hubsChart, previous));
-  return [
-    `${results.name}.json`,
-    `${results.name}.md`,
-    ...charts.map((c) => c.file),
-    ...(hubsChart ? [hubsChart] : []),
-  ];
+  writeFileSync(join(outDir, `${results.name}.md`), markdownReport(results, charts, hubsFiles, previous));
+  return [`${results.name}.json`, `${results.name}.md`, ...charts.map((c) => c.file), ...hubsFiles.map((c) => c.file)];
 }

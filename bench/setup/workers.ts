@@ -56,9 +56,12 @@ export async function startMesh(vars: Record<string, string> = {}, options: Loca
   );
 }
 
-/** The bench-only Worker that answers publishes without a Durable Object: the runtime's HTTP ceiling. */
-export function startCeiling(): Promise<LocalWorker> {
-  return startLocal(join("bench", "ceiling", "wrangler.toml"), {}, {}, "", {});
+/**
+ * The bench-only Worker that answers publishes without a Durable Object (the runtime's HTTP
+ * ceiling), with its relaying and hop floor objects; `options` as for the mesh.
+ */
+export function startCeiling(options: LocalOptions = {}): Promise<LocalWorker> {
+  return startLocal(join("bench", "ceiling", "wrangler.toml"), {}, {}, "", options);
 }
 
 /** A subscriber token for every topic: keys never travel in URLs, so WebSocket URLs carry this. */
