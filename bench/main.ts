@@ -21,6 +21,7 @@ import { catchupSuite } from "./suites/catchup.ts";
 import { deliverySuite } from "./suites/delivery.ts";
 import { fanoutSuite } from "./suites/fanout.ts";
 import { type HubsPoint, hubsSuite } from "./suites/hubs.ts";
+import { pushCostSuite } from "./suites/hubs-push-cost.ts";
 import { type LatencySeries, latencySuite } from "./suites/latency.ts";
 import { memorySuite } from "./suites/memory.ts";
 import { throughputSuite } from "./suites/throughput.ts";
@@ -136,6 +137,7 @@ async function main(): Promise<void> {
     ? await hubsSuite(ctx)
     : { rows: [], points: [] };
   rows.push(...hubs.rows);
+  if (run.includes("hubs")) rows.push(...(await pushCostSuite(ctx)));
 
   mkdirSync(options.outDir, { recursive: true });
   const name = resultName(options.outDir);

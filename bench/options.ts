@@ -36,6 +36,12 @@ export interface BenchOptions {
     hubMaxSockets: number;
     openTimeoutSeconds: number;
     settleMs: number;
+    /**
+     * The topic object's cost of one push to one hub: a fixed audience of `subscribers` on one
+     * topic, spread over each of `hubCounts` hubs (`HUB_MAX_SOCKETS = subscribers / hubs`, each
+     * on its own workerd), `connectAttempts` so the Worker finds free hubs among many full ones.
+     */
+    pushCost: { subscribers: number; hubCounts: number[]; connectAttempts: number };
   };
 }
 
@@ -63,6 +69,7 @@ const FULL: Preset = {
     hubMaxSockets: 2500,
     openTimeoutSeconds: 120,
     settleMs: 1000,
+    pushCost: { subscribers: 1000, hubCounts: [1, 10, 50], connectAttempts: 12 },
   },
 };
 
@@ -88,6 +95,7 @@ const QUICK: Preset = {
     hubMaxSockets: 2500,
     openTimeoutSeconds: 20,
     settleMs: 200,
+    pushCost: { subscribers: 50, hubCounts: [1, 5, 10], connectAttempts: 12 },
   },
 };
 

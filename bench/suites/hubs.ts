@@ -73,17 +73,24 @@ const TOPIC = "hubs";
  */
 export async function hubsSuite(ctx: BenchContext): Promise<{ rows: Row[]; points: HubsPoint[] }> {
   const points: HubsPoint[] = [];
-  for (const config of ["relaying DO", "hubs"] as const) points.push(...(await runConfig(ctx, config)));
+  const vars = { HUB_MAX_SOCKETS: String(ctx.options.hubs.hubMaxSockets) };
+  for (const config of ["relaying DO", "hubs"] as const)
+    points.push(...(await runConfig(ctx, config, ctx.options.hubs.sizes, vars)));
   return { rows: hubsRows(points), points };
 }
 
-async function runConfig(ctx: BenchContext, config: HubsConfig): Promise<HubsPoint[]> {
-  const o = ctx.options.hubs;
+/**
+ * One configuration on its own profiled workerd, its audience growing through `sizes`; `vars`
+ * are the mesh's settings (the relaying DO has none).
+ */
+export async function runConfig(
+  ctx: BenchContext,
+  config: HubsConfig,
+  sizes: number[],
+  vars: Record<string, string>,
+): Promise<HubsPoint[]> {
   const inspectorPort = await freePort();
-  const worker =
-    config === "hubs"
-      ? await startMesh({ HUB_MAX_SOCKETS: String(o.hubMaxSockets) }, { inspectorPort })
-      : await startCeiling({ inspectorPort });
+  const worker = config === "hubs" ? await startMesh(vars, { inspectorPort }) : await startCeiling({ inspectorPort });
   const points: HubsPoint[] = [];
   const profilers: IsolateProfiler[] = [];
   const audience: Subscribers[] = [];
@@ -95,7 +102,7 @@ async function runConfig(ctx: BenchContext, config: HubsConfig): Promise<HubsPoi
     const target = config === "hubs" ? meshTarget(ctx, worker) : relayTarget(ctx, worker);
     // The object starts (and the topic's first write happens) before anything is measured.
     await target.publish(nowMs());
-    for (const subscribers of o.sizes) {
+    for (const subscribers of sizes) {
       const startedAt = nowMs();
       const more = subscribers - audience.reduce((sum, subs) => sum + subs.count, 0);
       audience.push(await target.open(more));
