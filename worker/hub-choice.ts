@@ -24,8 +24,22 @@ function score(key: string, index: number): number {
   return hash >>> 0;
 }
 
+/** Rankings of recent keys: a pool of 1,024 costs as many hashes and a sort per connect otherwise. */
+const rankings = new Map<string, number[]>();
+const RANKINGS_KEPT = 1_024;
+
 /** The pool's hub indices, best first for `key`. */
 export function rankHubs(key: string, poolSize: number): number[] {
+  const cacheKey = `${poolSize}\u0000${key}`;
+  const known = rankings.get(cacheKey);
+  if (known) return known;
+  const ranked = computeRanks(key, poolSize);
+  if (rankings.size >= RANKINGS_KEPT) rankings.delete(rankings.keys().next().value as string);
+  rankings.set(cacheKey, ranked);
+  return ranked;
+}
+
+function computeRanks(key: string, poolSize: number): number[] {
   const scored = Array.from({ length: poolSize }, (_, index) => ({ index, score: score(key, index) }));
   scored.sort((a, b) => b.score - a.score || a.index - b.index);
   return scored.map((entry) => entry.index);

@@ -281,9 +281,9 @@ describe("config", () => {
       liveMaxSocketsPerClient: 1000,
       liveMaxSocketsPerCredential: 1000,
       liveStallSeconds: 60,
-      hubMaxSockets: 5000,
-      hubPoolSize: 256,
-      hubConnectAttempts: 6,
+      hubMaxSockets: 2000,
+      hubPoolSize: 1024,
+      hubConnectAttempts: 11,
       hubWindowEvents: 1000,
       hubMaxTopicsPerSocket: 100,
     });
