@@ -19,8 +19,10 @@ const hubStub = (name: string) => env.SOCKET_HUB.get(env.SOCKET_HUB.idFromName(n
 let published = 0;
 
 async function publish(topic: string, count: number, type = "Thing"): Promise<void> {
-  const batch = Array.from({ length: count }, () => ({
-    id: `h${(published += 1)}`,
+  const first = published + 1;
+  published += count;
+  const batch = Array.from({ length: count }, (_, i) => ({
+    id: `h${first + i}`,
     source: "hub-test",
     type,
     specversion: "1.0",
