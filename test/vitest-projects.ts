@@ -43,6 +43,8 @@ export function workersProject({
             RETENTION_MAX_EVENTS: "1000000",
             // Small replay pages so WebSocket replays in tests really span several pages.
             REPLAY_PAGE_SIZE: "10",
+            // Four attempts reach 8 hubs: the test that fills every hub the Worker may try fills 8, not 1,024.
+            HUB_CONNECT_ATTEMPTS: "4",
             QUEUE_RETRY_FIRST_DELAY_SECONDS: "0",
             // Test keys and token secret; webhooks may reach the local receiver.
             ...TEST_SERVER_VARS,
