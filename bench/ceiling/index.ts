@@ -17,15 +17,21 @@ interface HopEvent {
   json: string;
 }
 
+/** The parts of a SQLite Durable Object's state the commit floor uses. */
+interface SqlState {
+  storage: { sql: { exec(query: string, ...bindings: unknown[]): { toArray(): { seq: number | null }[] } } };
+}
+
+/** A publish RPC as the mesh's topic object takes it. */
+type PublishStub = { publish(events: HopEvent[]): Promise<{ id: string; source: string; seq: number }[]> };
+
 interface Env {
   ROOM: {
     idFromName(name: string): unknown;
     get(id: unknown): { fetch(request: Request): Promise<Response> };
   };
-  HOP: {
-    idFromName(name: string): unknown;
-    get(id: unknown): { publish(events: HopEvent[]): Promise<{ id: string; source: string; seq: number }[]> };
-  };
+  HOP: { idFromName(name: string): unknown; get(id: unknown): PublishStub };
+  COMMIT: { idFromName(name: string): unknown; get(id: unknown): PublishStub };
 }
 
 function accepted(server: WebSocket & { accept(): void }, client: WebSocket): Response {
@@ -69,8 +75,33 @@ export class Hop extends DurableObject {
   }
 }
 
-/** `POST /hop/v1/topics/:topic/events`: parsed and serialized per event like the mesh, then the RPC hop. */
-async function hopPublish(request: Request, env: Env, topic: string): Promise<Response> {
+/**
+ * The same, but each event is stored in the object's SQLite before the answer, which the runtime
+ * holds until the write is durable: what one durable commit per publish call costs (the commit
+ * floor), with none of the mesh's checks, dedup or bookkeeping.
+ */
+export class Commit extends DurableObject {
+  private readonly sql: SqlState["storage"]["sql"];
+  private seq: number;
+
+  constructor(ctx: SqlState, env: unknown) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec("CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, body TEXT NOT NULL)");
+    this.seq = this.sql.exec("SELECT MAX(seq) AS seq FROM events").toArray()[0]?.seq ?? 0;
+  }
+
+  publish(events: HopEvent[]): { id: string; source: string; seq: number }[] {
+    return events.map((event) => {
+      this.seq += 1;
+      this.sql.exec("INSERT INTO events (seq, body) VALUES (?, ?)", this.seq, event.json);
+      return { id: event.id, source: event.source, seq: this.seq };
+    });
+  }
+}
+
+/** `POST /hop|commit/v1/topics/:topic/events`: parsed and serialized per event like the mesh, then the RPC. */
+async function floorPublish(request: Request, stub: PublishStub, topic: string): Promise<Response> {
   const value: unknown = JSON.parse(await request.text());
   const events = (Array.isArray(value) ? value : [value]) as Record<string, unknown>[];
   const accepted = events.map((event) => ({
@@ -79,7 +110,7 @@ async function hopPublish(request: Request, env: Env, topic: string): Promise<Re
     type: String(event.type),
     json: JSON.stringify(event),
   }));
-  const answered = await env.HOP.get(env.HOP.idFromName(topic)).publish(accepted);
+  const answered = await stub.publish(accepted);
   return Response.json({ topic, events: answered }, { status: 201 });
 }
 
@@ -114,14 +145,19 @@ async function postLoop({ url, body, count }: PostLoop): Promise<Response> {
  *   the runtime with no Durable Object behind it);
  * - `/room/:name` (upgrade or POST) reaches the relaying Durable Object above;
  * - `POST /hop/v1/topics/:topic/events` goes through the Durable Object that stores nothing (the hop floor);
+ * - `POST /commit/v1/topics/:topic/events` through the one that stores each event (the commit floor);
  * - `POST /post-loop` POSTs to a receiver in a loop (the outbound floor, above).
  */
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     const { pathname } = new URL(request.url);
     if (pathname.startsWith("/room/")) return env.ROOM.get(env.ROOM.idFromName(pathname)).fetch(request);
-    const hop = /^\/hop\/v1\/topics\/([^/]+)\/events$/.exec(pathname);
-    if (hop && request.method === "POST") return hopPublish(request, env, hop[1]);
+    const floor = /^\/(hop|commit)\/v1\/topics\/([^/]+)\/events$/.exec(pathname);
+    if (floor && request.method === "POST") {
+      const [, kind, topic] = floor as unknown as [string, "hop" | "commit", string];
+      const namespace = kind === "hop" ? env.HOP : env.COMMIT;
+      return floorPublish(request, namespace.get(namespace.idFromName(topic)), topic);
+    }
     if (pathname === "/post-loop") return postLoop((await request.json()) as PostLoop);
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
       const pair = new WebSocketPair();

@@ -31,7 +31,8 @@ const SDK_CALLERS = [1, 8, 32];
  * 1. Publish throughput (events/s acknowledged): single events and batches, one topic and many.
  * Peers: JetStream acked publish (file storage, dedup by message id like the mesh's (source, id))
  * the bench-only Worker that answers without a Durable Object, and the same Worker calling a Durable
- * Object that answers the publish RPC without storage (the hop floor). Then the publisher SDK's
+ * Object that answers the publish RPC without storage (the hop floor) or after storing each event in
+ * its SQLite (the commit floor: one durable commit per call, nothing else). Then the publisher SDK's
  * publish() of single events from 1, 8 and 32 concurrent callers, coalescing on against off.
  */
 export async function throughputSuite(ctx: BenchContext): Promise<Row[]> {
@@ -101,6 +102,7 @@ export async function throughputSuite(ctx: BenchContext): Promise<Row[]> {
     { name: "JetStream acked publish (file)", publish: jetstream },
     { name: "Worker without a DO (runtime ceiling)", publish: http(ctx.ceiling.url, {}) },
     { name: "DO that stores nothing (hop floor)", publish: http(`${ctx.ceiling.url}/hop`, {}) },
+    { name: "DO that stores each event (commit floor)", publish: http(`${ctx.ceiling.url}/commit`, {}) },
   ];
 
   const runs = new Map<string, number[]>();
