@@ -10,7 +10,7 @@ import { mintToken } from "../../runtime/tokens.ts";
 import { hubName, rankHubs } from "../../worker/hub-choice.ts";
 import { KEYS, TOKEN_SECRET } from "../support/credentials.ts";
 import { meshFetch } from "./support/mesh-fetch.ts";
-import { collect, type Socket } from "./support/socket.ts";
+import { caughtUp, collect, ofTopic, type Socket, seqsOf } from "./support/socket.ts";
 import { freshTopic } from "./topic-client.ts";
 
 // REPLAY_PAGE_SIZE is 10 in the workers pool, so replays from a topic's log span several pages.
@@ -56,20 +56,6 @@ async function openHub(query: Record<string, string> = {}, token?: string): Prom
   };
 }
 
-/** The frames of one topic, events as their seq. */
-function ofTopic(frames: ServerFrame[], topic: string): (string | number)[] {
-  return frames.flatMap((f): (string | number)[] => {
-    if (!("topic" in f) || f.topic !== topic) return [];
-    if (f.type === "event") return [f.event.seq];
-    if (f.type === "events") return f.events.map((e) => e.seq);
-    return [f.type];
-  });
-}
-
-const seqsOf = (frames: ServerFrame[], topic: string) =>
-  ofTopic(frames, topic).filter((x): x is number => typeof x === "number");
-const caughtUp = (topic: string) => (frames: ServerFrame[]) =>
-  frames.some((f) => f.type === "caught-up" && f.topic === topic);
 const lastSeq = (topic: string, seq: number) => (frames: ServerFrame[]) => seqsOf(frames, topic).at(-1) === seq;
 
 async function token(topics: string[], extra: Partial<TokenRequest> = {}) {

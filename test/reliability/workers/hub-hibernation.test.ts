@@ -2,9 +2,9 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { SocketHub } from "../../../durable-objects/socket-hub.ts";
-import { type ServerFrame, subscribeFrameText, unsubscribeFrameText } from "../../../protocol/frames.ts";
+import { subscribeFrameText, unsubscribeFrameText } from "../../../protocol/frames.ts";
 import { meshFetch } from "../../workers/support/mesh-fetch.ts";
-import { collect, type Socket } from "../../workers/support/socket.ts";
+import { caughtUp, collect, ofTopic, type Socket, seqsOf } from "../../workers/support/socket.ts";
 import { freshTopic } from "../../workers/topic-client.ts";
 import { hubStub, publish, range } from "./support/hub-follower.ts";
 
@@ -33,20 +33,6 @@ async function openHub(key: string): Promise<HubSocket> {
   const res = await meshFetch(`/v1/ws?key=${encodeURIComponent(key)}`, { headers: { upgrade: "websocket" } });
   return { ...collect(res), hub: res.headers.get("x-mesh-hub") ?? "" };
 }
-
-/** One topic's frames on a socket, events as their seq. */
-function ofTopic(frames: ServerFrame[], topic: string): (string | number)[] {
-  return frames.flatMap((f): (string | number)[] => {
-    if (!("topic" in f) || f.topic !== topic) return [];
-    if (f.type === "event") return [f.event.seq];
-    if (f.type === "events") return f.events.map((e) => e.seq);
-    return [f.type];
-  });
-}
-const seqsOf = (frames: ServerFrame[], topic: string) =>
-  ofTopic(frames, topic).filter((x): x is number => typeof x === "number");
-const caughtUp = (topic: string) => (frames: ServerFrame[]) =>
-  frames.some((f) => f.type === "caught-up" && f.topic === topic);
 
 const sql = <T extends Record<string, SqlStorageValue>>(hub: string, query: string) =>
   runInDurableObject(hubStub(hub), (_instance, state) => state.storage.sql.exec<T>(query).toArray());

@@ -50,3 +50,19 @@ export function collect(res: Response): Socket {
 export function summary(frame: ServerFrame): string | number {
   return frame.type === "event" ? frame.event.seq : frame.type;
 }
+
+/** One topic's frames on a socket that follows several, events as their seq. */
+export function ofTopic(frames: ServerFrame[], topic: string): (string | number)[] {
+  return frames.flatMap((f): (string | number)[] => {
+    if (!("topic" in f) || f.topic !== topic) return [];
+    if (f.type === "event") return [f.event.seq];
+    if (f.type === "events") return f.events.map((e) => e.seq);
+    return [f.type];
+  });
+}
+
+export const seqsOf = (frames: ServerFrame[], topic: string) =>
+  ofTopic(frames, topic).filter((x): x is number => typeof x === "number");
+
+export const caughtUp = (topic: string) => (frames: ServerFrame[]) =>
+  frames.some((f) => f.type === "caught-up" && f.topic === topic);
