@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
-import { createMeshClient, type MeshClient, type MeshClientOptions } from "../../client/mesh-client.ts";
+import type { MeshClient, MeshClientOptions } from "../../client/mesh-client.ts";
 import type { SubscribeOptions, Subscription, SubscriptionError } from "../../client/subscription.ts";
 import type { SubscriptionState } from "../../client/subscription-state.ts";
 import type { ClientFrame } from "../../protocol/frames.ts";
+import { scriptedClient } from "../support/scripted-client.ts";
 
 /**
  * The shared connection (`connection: "shared"`): many topics on one `/v1/ws` socket, against a
@@ -99,15 +100,7 @@ afterEach(async () => {
 });
 
 function makeClient(extra: Partial<MeshClientOptions> = {}): MeshClient {
-  const { port } = wss.address() as { port: number };
-  return createMeshClient({
-    url: `http://127.0.0.1:${port}`,
-    WebSocket,
-    backoff: { firstDelayMs: 10, maxDelayMs: 20 },
-    heartbeat: false,
-    connection: "shared",
-    ...extra,
-  });
+  return scriptedClient(wss, { connection: "shared", ...extra });
 }
 
 function subscribe(topic: string, options: Partial<SubscribeOptions> = {}, on: MeshClient = client) {

@@ -1,10 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import WebSocket, { WebSocketServer } from "ws";
+import type WebSocket from "ws";
+import { WebSocketServer } from "ws";
 import { memoryStorage } from "../../client/cursor-storage.ts";
-import { createMeshClient, type MeshClient, type MeshClientOptions } from "../../client/mesh-client.ts";
+import type { MeshClient, MeshClientOptions } from "../../client/mesh-client.ts";
 import type { SubscribeOptions, Subscription, SubscriptionError } from "../../client/subscription.ts";
 import type { SubscriptionState } from "../../client/subscription-state.ts";
 import type { GapFrame } from "../../protocol/frames.ts";
+import { scriptedClient } from "../support/scripted-client.ts";
 
 /**
  * The client's wiring (partysocket, resume query, dedup, resync, close codes, heartbeat, storage)
@@ -68,16 +70,8 @@ afterEach(async () => {
 });
 
 function makeClient(extra: Partial<MeshClientOptions> = {}): MeshClient {
-  const { port } = wss.address() as { port: number };
-  return createMeshClient({
-    url: `http://127.0.0.1:${port}`,
-    WebSocket,
-    backoff: { firstDelayMs: 10, maxDelayMs: 20 },
-    heartbeat: false,
-    // This file scripts the one-topic socket; test/unit/mesh-connection.test.ts the shared one.
-    connection: "own",
-    ...extra,
-  });
+  // This file scripts the one-topic socket; test/unit/mesh-connection.test.ts the shared one.
+  return scriptedClient(wss, { connection: "own", ...extra });
 }
 
 function subscribe(options: Partial<SubscribeOptions> = {}, on: MeshClient = client) {
