@@ -117,14 +117,17 @@ export function checkEnvelope(input: unknown, now: Date = new Date()): EnvelopeC
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     return { ok: false, message: "an event must be a JSON object" };
   }
-  // Names every object has are refused before the schema copies the event: the copy would turn
-  // "__proto__" into its prototype and skip "constructor" or "toString" as if they were declared
-  // attributes, so they would pass unchecked and vanish from the stored event.
-  const inherited = Object.keys(input).find((name) => !KNOWN_ATTRIBUTES.has(name) && name in Object.prototype);
+  // Names every object has, and the ones valibot never copies ("prototype"; it skips "__proto__" and
+  // "constructor" too), are refused before the schema copies the event: the copy would turn
+  // "__proto__" into its prototype and skip the others as if they were declared attributes, so they
+  // would pass unchecked and vanish from the stored event.
+  const inherited = Object.keys(input).find(
+    (name) => !KNOWN_ATTRIBUTES.has(name) && (name in Object.prototype || name === "prototype"),
+  );
   if (inherited !== undefined) {
     return {
       ok: false,
-      message: `extension attribute "${inherited}" is a name every object has; choose another`,
+      message: `extension attribute "${inherited}" is a name JavaScript objects reserve; choose another`,
       attribute: inherited,
     };
   }

@@ -181,10 +181,10 @@ const brokenEvent: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
       fc.oneof(fc.constant(null), fc.array(fc.integer()), fc.object({ maxDepth: 1 })),
     )
     .map(([name, value]) => ({ ...validEvent(), [name]: value })),
-  // Names every object has (a copy of the event would drop them unchecked).
+  // Names JavaScript objects reserve (a copy of the event would drop them unchecked).
   fc
     .tuple(
-      fc.constantFrom("__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"),
+      fc.constantFrom("__proto__", "constructor", "prototype", "toString", "hasOwnProperty", "valueOf"),
       fc.jsonValue({ maxDepth: 1 }),
     )
     .map(([name, value]) => ({ ...validEvent(), [name]: value })),
