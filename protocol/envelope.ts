@@ -117,13 +117,8 @@ export function checkEnvelope(input: unknown, now: Date = new Date()): EnvelopeC
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     return { ok: false, message: "an event must be a JSON object" };
   }
-  // Names every object has, and the ones valibot never copies ("prototype"; it skips "__proto__" and
-  // "constructor" too), are refused before the schema copies the event: the copy would turn
-  // "__proto__" into its prototype and skip the others as if they were declared attributes, so they
-  // would pass unchecked and vanish from the stored event.
-  const inherited = Object.keys(input).find(
-    (name) => !KNOWN_ATTRIBUTES.has(name) && (name in Object.prototype || name === "prototype"),
-  );
+  // Refused before the schema copies the event: see isUncopiedName.
+  const inherited = Object.keys(input).find((name) => !KNOWN_ATTRIBUTES.has(name) && isUncopiedName(name));
   if (inherited !== undefined) {
     return {
       ok: false,
@@ -140,4 +135,14 @@ export function checkEnvelope(input: unknown, now: Date = new Date()): EnvelopeC
   const { seq: _ignored, ...event } = result.output as Record<string, unknown>;
   if (event.time === undefined) event.time = now.toISOString();
   return { ok: true, event: event as JsonObject };
+}
+
+/**
+ * Names every object has, and the ones valibot never copies ("prototype"; it skips "__proto__" and
+ * "constructor" too): a copy would turn "__proto__" into its prototype and skip the others as if
+ * they were declared attributes, so as extension attributes they would pass unchecked and vanish
+ * from the stored event.
+ */
+export function isUncopiedName(name: string): boolean {
+  return name in Object.prototype || name === "prototype";
 }
