@@ -96,7 +96,8 @@ export class HubFeeds {
 
   /**
    * Applies a push. `subscribers` is how many sockets of the hub follow the topic: none, and the
-   * topic is told to stop pushing. Answers what to deliver along with the topic's answer.
+   * topic is told to stop pushing. Answers what to deliver along with the topic's answer; the new
+   * head is kept in memory until `saveHead`.
    */
   async apply(push: HubPush, subscribers: () => number): Promise<{ result: HubPushResult; applied: Applied | null }> {
     const pending = this.attaching.get(push.topic);
@@ -124,11 +125,15 @@ export class HubFeeds {
     const trimmed = rows[0].seq > feed.head + 1;
     feed.window.append(rows);
     feed.head = rows[rows.length - 1].seq;
-    this.store.putFeed({ topic: feed.topic, epoch: feed.epoch, head: feed.head });
     return {
       result: { ok: true, head: feed.head, subscribers: count },
       applied: trimmed ? { rows, oldest: rows[0].seq } : { rows },
     };
+  }
+
+  /** Writes where the hub stands in the topic, for a wake after hibernation or a restart. */
+  saveHead(feed: Feed): void {
+    this.store.putFeed({ topic: feed.topic, epoch: feed.epoch, head: feed.head });
   }
 
   /**
