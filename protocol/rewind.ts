@@ -27,6 +27,11 @@ export const lastParam = (min: 0 | 1) =>
     v.transform(Number),
     v.minValue(min, `last must be at least ${min}`),
     v.maxValue(REWIND_MAX_LAST, `last is at most ${REWIND_MAX_LAST}`),
+    v.description(
+      min === 0
+        ? `Instead of after: start with the newest N events (0 to ${REWIND_MAX_LAST}; 0 is from now).`
+        : `Instead of after: the newest N events (1 to ${REWIND_MAX_LAST}).`,
+    ),
   );
 
 export const SinceSchema = v.pipe(
