@@ -158,6 +158,15 @@ describe("rewind on /v1/ws", () => {
     const res = await request(`/v1/topics/${topic}/events?since=${iso(month + 5_000)}`);
     expect(res.status).toBe(410);
     expect(await res.json()).toMatchObject({ error: { code: "cursor_expired", oldest: 11 } });
+
+    // A log trimmed before the time of its newest trimmed event was recorded: any time up to its
+    // oldest retained event counts as reaching trimmed events; later ones resolve as usual.
+    await runInDurableObject(stub(topic), (_instance: TopicLog, state) => {
+      state.storage.sql.exec("DELETE FROM meta WHERE key = 'trimmed_at'");
+    });
+    const { epoch } = await info(topic);
+    expect(await stub(topic).rewind(topic, { since: atOf(11) })).toEqual({ epoch, after: 0 });
+    expect(await stub(topic).rewind(topic, { since: atOf(11) + 1 })).toEqual({ epoch, after: 11 });
     sock.ws.close();
     kept.ws.close();
   });
