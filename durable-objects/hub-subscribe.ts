@@ -7,6 +7,7 @@ import { inTurn, type ResolveRewind } from "./hub-rewind.ts";
 import type { HubSender } from "./hub-sender.ts";
 import type { HubSessions, Session } from "./hub-sessions.ts";
 import type { SocketScope } from "./hub-store.ts";
+import type { RewindStart } from "./topic-log.ts";
 
 export interface SubscribeDeps {
   sessions: HubSessions;
@@ -54,20 +55,20 @@ async function subscribeRewound(
   rewind: Rewind,
 ): Promise<void> {
   const { topic } = frame;
-  let start: Awaited<ReturnType<ResolveRewind>>;
+  let start: RewindStart;
   try {
     start = await deps.resolveRewind(topic, rewind);
   } catch (error) {
     if (!isOpen(deps, session)) return;
     const message = `the topic could not be reached (${String(error)}): subscribe again`;
-    const frame: UnsubscribedFrame = {
+    const ended: UnsubscribedFrame = {
       type: "unsubscribed",
       topic,
       code: "overloaded",
       message,
       retryAfterSeconds: UNREACHABLE_RETRY_SECONDS,
     };
-    deps.sender.frame(session, frame);
+    deps.sender.frame(session, ended);
     return;
   }
   if (!isOpen(deps, session)) return;

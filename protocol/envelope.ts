@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import type { JsonObject } from "./json.ts";
-import { RFC3339 } from "./timestamp.ts";
+import { timestampSchema } from "./timestamp.ts";
 import { ABSOLUTE_URI_PATTERN, URI_REFERENCE_PATTERN } from "./uri.ts";
 
 /** CloudEvents 1.0 context attributes the mesh knows by name (everything else is an extension). */
@@ -48,13 +48,7 @@ export const CloudEventSchema = v.pipe(
       specversion: v.literal("1.0", 'specversion must be "1.0"'),
       type: nonEmpty("type"),
       subject: v.optional(nonEmpty("subject")),
-      time: v.optional(
-        v.pipe(
-          v.string("time must be a string"),
-          v.regex(RFC3339, "time must be an RFC 3339 timestamp"),
-          v.check((time) => !Number.isNaN(Date.parse(time)), "time must be a real date and time"),
-        ),
-      ),
+      time: v.optional(timestampSchema("time")),
       datacontenttype: v.optional(
         v.pipe(
           nonEmpty("datacontenttype"),
