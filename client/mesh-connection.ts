@@ -92,9 +92,11 @@ export class MeshConnection {
     if (this.entries.get(channel.topic) !== entry || !entry.ready || entry.retry !== null || !this.driver.isOpen) {
       return;
     }
-    const { after, epoch } = channel.position();
+    const { after, epoch, rewind } = channel.position();
     const types = channel.types && channel.types.length > 0 ? [...channel.types] : undefined;
-    this.driver.send(subscribeFrameText({ topic: channel.topic, after, epoch, types }));
+    // A rewind goes only until the server has resolved it; the cursor it resolved to resumes.
+    const start = rewind ?? { after, epoch };
+    this.driver.send(subscribeFrameText({ topic: channel.topic, ...start, types }));
     this.ledger.sent(channel.topic);
   }
 
@@ -128,7 +130,10 @@ export class MeshConnection {
     switch (frame.type) {
       case "subscribed":
         // Counted even without an entry: the topic may be subscribed again on this socket.
-        if (this.ledger.subscribed(frame.topic) && entry && entry.retry === null) entry.channel.opened();
+        if (this.ledger.subscribed(frame.topic) && entry && entry.retry === null) {
+          if (frame.epoch !== undefined) entry.channel.started(frame.after, frame.epoch);
+          entry.channel.opened();
+        }
         return;
       case "unsubscribed":
         // Without a code it answers the client's own unsubscribe: nothing to do.

@@ -9,6 +9,10 @@ import type { SubscriptionError, TokenSource } from "./transport.ts";
 
 export interface UseTopicOptions<C extends Catalog = EmptyCatalog, T extends string = string> {
   after?: number;
+  /** Start with the newest this many events (0: from now) instead of `after`, e.g. a chat's last 50 messages. */
+  last?: number;
+  /** Start at the first event stored at or after this time instead of `after`. */
+  since?: Date | string;
   types?: readonly T[];
   storage?: CursorStorage;
   storageKey?: string;
@@ -50,12 +54,15 @@ export function useTopic<C extends Catalog = EmptyCatalog, T extends string = st
   onEvent.current = options.onEvent;
   const limit = options.limit ?? 500;
   const typesKey = options.types?.join(",") ?? "";
-  // `typesKey` stands in for `options.types`, which is often a new array on every render.
+  const sinceKey = options.since instanceof Date ? options.since.getTime() : options.since;
+  // `typesKey` and `sinceKey` stand in for `options.types` and `options.since`, often new objects on every render.
   useEffect(() => {
     setView(initialView(topic, options.after));
     if (topic === null) return;
     const subscription = client.subscribe<T>(topic, {
       after: options.after,
+      last: options.last,
+      since: options.since,
       types: options.types,
       storage: options.storage,
       storageKey: options.storageKey,
@@ -73,7 +80,18 @@ export function useTopic<C extends Catalog = EmptyCatalog, T extends string = st
       onError: (error) => setView((v) => ({ ...v, error })),
     });
     return () => subscription.close();
-  }, [client, topic, typesKey, options.after, options.storage, options.storageKey, options.token, limit]);
+  }, [
+    client,
+    topic,
+    typesKey,
+    options.after,
+    options.last,
+    sinceKey,
+    options.storage,
+    options.storageKey,
+    options.token,
+    limit,
+  ]);
   return view;
 }
 

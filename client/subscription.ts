@@ -1,12 +1,15 @@
 import type { Catalog, EmptyCatalog } from "../protocol/catalog.ts";
 import type { GapFrame } from "../protocol/frames.ts";
 import type { MeshEvent } from "../protocol/mesh-event.ts";
+import { REWIND_MAX_LAST } from "../protocol/rewind.ts";
+import { RFC3339 } from "../protocol/timestamp.ts";
 import { type CursorStorage, cursorKey, parseStoredCursor, serializeCursor } from "./cursor-storage.ts";
 import { type ConnectionInput, nextState, ResumeCursor, type SubscriptionState } from "./subscription-state.ts";
 import { TopicSocket } from "./topic-socket.ts";
 import type {
   ConnectionMode,
   ConnectionSettings,
+  RewindRequest,
   SubscriptionError,
   TokenSource,
   TopicChannel,
@@ -19,6 +22,13 @@ export type { ConnectionSettings, SubscriptionError, TokenSource } from "./trans
 export interface SubscribeOptions<C extends Catalog = EmptyCatalog, T extends string = string> {
   /** Start after this seq when no stored position exists (default 0: the oldest retained event). */
   after?: number;
+  /**
+   * Instead of `after`: start with the newest `last` events (0 to 1000; 0 is "from now") when no
+   * stored position exists. Sent on the first subscribe only; then the subscription resumes from its cursor.
+   */
+  last?: number;
+  /** Instead of `after`: start at the first event the topic stored at or after this time (a `Date` or RFC 3339). */
+  since?: Date | string;
   /** Only these event types (default: all). Catalog types give `onEvent` typed `data`. */
   types?: readonly T[];
   /** Called once per event, in seq order, never twice for one seq. */
@@ -54,6 +64,8 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
   private readonly loaded: Promise<void>;
   private readonly key: string;
   private writing: Promise<void> | null = null;
+  /** The rewind to send until the server resolves it to a cursor (or a stored position is found). */
+  private rewind: RewindRequest | null;
   private unwritten: string | null = null;
 
   constructor(
@@ -65,6 +77,7 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
     const after = options.after ?? 0;
     if (!Number.isSafeInteger(after) || after < 0) throw new RangeError("after must be a non-negative integer");
     this.topic = topic;
+    this.rewind = rewindOption(options);
     this.key = options.storageKey ?? cursorKey(topic, options.types);
     this.cursor = new ResumeCursor(after, undefined, (options.types?.length ?? 0) > 0);
     this.loaded = this.load();
@@ -104,7 +117,14 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
       topic: this.topic,
       types: this.options.types,
       ready: this.loaded,
-      position: () => ({ after: this.cursor.lastSeq, epoch: this.cursor.epoch }),
+      position: () => ({ after: this.cursor.lastSeq, epoch: this.cursor.epoch, rewind: this.rewind ?? undefined }),
+      started: (after, epoch) => {
+        if (this.rewind === null) return;
+        this.rewind = null;
+        this.cursor.lastSeq = after;
+        this.cursor.epoch = epoch;
+        this.save();
+      },
       opened: () => this.transition("open"),
       receive: (frame) => this.receive(frame),
       dropped: () => this.transition("drop"),
@@ -127,6 +147,8 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
       if (stored) {
         this.cursor.lastSeq = stored.lastSeq;
         this.cursor.epoch = stored.epoch;
+        // A stored position wins over a rewind, as over `after`.
+        this.rewind = null;
       }
     } catch {
       // An unreadable store means starting from `after`, as without one.
@@ -228,4 +250,23 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
         }
       });
   }
+}
+
+/** The subscription's rewind option in wire form; a `RangeError` for a bad or contradictory one. */
+function rewindOption(options: { after?: number; last?: number; since?: Date | string }): RewindRequest | null {
+  const { after, last, since } = options;
+  if (last === undefined && since === undefined) return null;
+  if (last !== undefined && since !== undefined) throw new RangeError("give last or since, not both");
+  if (after !== undefined) throw new RangeError("give after or a rewind (last, since), not both");
+  if (last !== undefined) {
+    if (!Number.isSafeInteger(last) || last < 0 || last > REWIND_MAX_LAST) {
+      throw new RangeError(`last must be an integer from 0 to ${REWIND_MAX_LAST}`);
+    }
+    return { last };
+  }
+  const text = since instanceof Date ? (Number.isNaN(since.getTime()) ? "" : since.toISOString()) : String(since);
+  if (!RFC3339.test(text) || Number.isNaN(Date.parse(text))) {
+    throw new RangeError("since must be a valid Date or an RFC 3339 timestamp");
+  }
+  return { since: text };
 }

@@ -15,16 +15,22 @@ export class TopicSocket implements Transport {
       path: `topics/${channel.topic}/ws`,
       query: async () => {
         await channel.ready;
-        const { after, epoch } = channel.position();
+        const { after, epoch, rewind } = channel.position();
         // Several events per frame where the server has them together: fewer frames to parse in catch-up.
-        const query: Record<string, string> = { after: String(after), batch: "true" };
+        const query: Record<string, string> = { batch: "true" };
+        // A rewind goes only until the server has resolved it; the cursor it resolved to resumes.
+        if (rewind && "last" in rewind) query.last = String(rewind.last);
+        else if (rewind) query.since = rewind.since;
+        else query.after = String(after);
         if (channel.types && channel.types.length > 0) query.types = channel.types.join(",");
-        if (epoch !== undefined) query.epoch = epoch;
+        if (epoch !== undefined && !rewind) query.epoch = epoch;
         return query;
       },
       events: {
         open: () => channel.opened(),
         frame: (frame) => {
+          // A one-topic socket is sent `subscribed` only to name where its rewind resolved to.
+          if (frame.type === "subscribed" && frame.epoch !== undefined) channel.started(frame.after, frame.epoch);
           if (frame.type === "subscribed" || frame.type === "unsubscribed") return;
           channel.receive(frame);
         },

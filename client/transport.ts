@@ -40,6 +40,9 @@ export interface ConnectionSettings {
   token?: TokenSource;
 }
 
+/** A rewind as the wire carries it (`protocol/rewind.ts`): the newest `last` events, or from `since`. */
+export type RewindRequest = { last: number } | { since: string };
+
 /** The frames that belong to one topic's stream, in the order the server sends them. */
 export type TopicFrame = EventFrame | EventsFrame | CaughtUpFrame | GapFrame;
 
@@ -49,8 +52,13 @@ export interface TopicChannel {
   readonly types: readonly string[] | undefined;
   /** Settles once the stored position is read: nothing is asked of the server before. */
   readonly ready: Promise<void>;
-  /** Where the topic resumes: after `lastSeq`, in `epoch`. */
-  position(): { after: number; epoch: string | undefined };
+  /**
+   * Where the topic resumes: after `lastSeq`, in `epoch`; or, until the server answered it once,
+   * the rewind the subscription starts with (sent instead of the cursor).
+   */
+  position(): { after: number; epoch: string | undefined; rewind?: RewindRequest };
+  /** The server resolved the rewind to a cursor: from now on the topic resumes from it. */
+  started(after: number, epoch: string): void;
   /** The server started (re)playing the topic. */
   opened(): void;
   /** A frame of the topic's current stream. */

@@ -59,8 +59,9 @@ export interface TrimStep {
  * remembers `(source, id)` for the dedup window (longer or shorter than event retention), and
  * `meta` keeps the epoch, and the head whenever a trim removes events (so trimming every event never
  * resets the sequence). As the single writer, the store keeps the head in memory.
- * `events_at` lets retention find the age cut without reading the retained rows; each row's `size`
- * and the running total in `meta` let it keep a byte limit.
+ * `events_at` lets retention find the age cut without reading the retained rows, and a rewind by
+ * time find its first event, each with one index lookup (`at` never decreases along the seqs);
+ * each row's `size` and the running total in `meta` let retention keep a byte limit.
  */
 export class LogStore {
   constructor(
@@ -82,6 +83,7 @@ export class LogStore {
     const newest = sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM events").one().seq ?? 0;
     this.oldestStored = sql.exec<{ seq: number | null }>("SELECT MIN(seq) AS seq FROM events").one().seq;
     this.currentHead = Math.max(newest, Number(this.getMeta("head") ?? 0));
+    this.lastAt = sql.exec<{ at: number }>("SELECT at FROM events ORDER BY seq DESC LIMIT 1").toArray()[0]?.at ?? 0;
     const stored = this.getMeta("stats");
     this.stats = stored
       ? (JSON.parse(stored) as LogStats)
@@ -94,6 +96,11 @@ export class LogStore {
   }
 
   private currentHead: number;
+  /**
+   * The append time of the newest event. An append is never stamped earlier (a clock that stepped
+   * back, an object moved to another machine), so the first event at or after a time is an index lookup.
+   */
+  private lastAt: number;
   private readonly epoch: string;
   /**
    * Seq of the oldest stored event, `null` while none is; like the head, kept in memory by the only
@@ -167,7 +174,7 @@ export class LogStore {
         outcomes.push({ id, source, seq, duplicate });
         if (!duplicate) appended.push({ seq, type, body: storedEventJson(json, seq) });
       });
-      this.insertRows(appended, now);
+      this.insertRows(appended, Math.max(now, this.lastAt));
       const stats: LogStats = {
         bytes: this.stats.bytes + appended.reduce((sum, row) => sum + row.body.length, 0),
         publishes: this.stats.publishes + 1,
@@ -178,6 +185,7 @@ export class LogStore {
     });
     // Only after the transaction committed: a rolled-back append leaves the head where it was.
     if (this.oldestStored === null && result.appended.length > 0) this.oldestStored = result.appended[0].seq;
+    if (result.appended.length > 0) this.lastAt = Math.max(now, this.lastAt);
     this.currentHead = result.head;
     this.stats = result.stats;
     return { outcomes: result.outcomes, appended: result.appended };
@@ -269,6 +277,36 @@ export class LogStore {
     return this.sql.exec<StoredRow>("SELECT seq, type, body FROM events WHERE seq = ?", seq).toArray()[0] ?? null;
   }
 
+  /** Seq of the first retained event stored at or after `at` (epoch ms); null when none is. */
+  firstAtOrAfter(at: number): number | null {
+    return (
+      this.sql.exec<{ seq: number }>("SELECT seq FROM events WHERE at >= ? ORDER BY at, seq LIMIT 1", at).toArray()[0]
+        ?.seq ?? null
+    );
+  }
+
+  /** Seq of the last retained event stored at or before `at` (epoch ms); null when none is. */
+  lastAtOrBefore(at: number): number | null {
+    return (
+      this.sql
+        .exec<{ seq: number }>("SELECT seq FROM events WHERE at <= ? ORDER BY at DESC, seq DESC LIMIT 1", at)
+        .toArray()[0]?.seq ?? null
+    );
+  }
+
+  /**
+   * When the newest trimmed event was stored: events at or after a later time are all retained.
+   * Null when nothing was ever trimmed. A log trimmed before this was recorded answers the oldest
+   * retained event's time (trimmed events are no later), or +Infinity when none is retained.
+   */
+  trimmedAt(): number | null {
+    const recorded = this.getMeta("trimmed_at");
+    if (recorded !== null) return Number(recorded);
+    const { head, oldest } = this.position();
+    if (head === 0 || oldest === 1) return null;
+    return this.oldestAt() ?? Number.POSITIVE_INFINITY;
+  }
+
   /** Seq of the newest event stored before `before`; 0 when none is. */
   agedUpTo(before: number): number {
     return (
@@ -322,6 +360,10 @@ export class LogStore {
         const freed = this.sql
           .exec<{ total: number }>("SELECT COALESCE(SUM(size), 0) AS total FROM events WHERE seq <= ?", end)
           .one().total;
+        const trimmedAt = this.sql
+          .exec<{ at: number }>("SELECT at FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT 1", end)
+          .toArray()[0]?.at;
+        if (trimmedAt !== undefined) this.setMeta("trimmed_at", String(trimmedAt));
         removed = this.sql.exec("DELETE FROM events WHERE seq <= ?", end).rowsWritten;
         stats.bytes -= freed;
         this.setMeta("stats", JSON.stringify(stats));

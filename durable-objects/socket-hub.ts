@@ -8,9 +8,11 @@ import {
   parseAck,
   parseAuth,
   parseClientFrame,
+  type SubscribedFrame,
   type TokenRefreshedFrame,
 } from "../protocol/frames.ts";
 import { SubscribeQuerySchema, TopicsSocketQuerySchema } from "../protocol/query.ts";
+import { rewindOf } from "../protocol/rewind.ts";
 import { SocketCredentialSchema } from "../protocol/socket-credential.ts";
 import { type MeshConfig, readConfig } from "../runtime/config.ts";
 import type { Env } from "../runtime/env.ts";
@@ -97,6 +99,7 @@ export class SocketHub extends DurableObject<Env> {
       sender: this.sender,
       replay: this.replay,
       maxTopicsPerSocket: this.config.hubMaxTopicsPerSocket,
+      resolveRewind: (topic, rewind) => env.TOPIC_LOG.get(env.TOPIC_LOG.idFromName(topic)).rewind(topic, rewind),
     };
     this.limits = {
       maxSockets: this.config.hubMaxSockets,
@@ -120,14 +123,16 @@ export class SocketHub extends DurableObject<Env> {
     const params = Object.fromEntries(new URL(request.url).searchParams);
     const pinned = request.headers.get("x-mesh-topic");
     let start: SubStart | null = null;
+    let announce: SubscribedFrame | null = null;
     let batch: boolean;
     if (pinned) {
       const query = v.parse(SubscribeQuerySchema, params);
-      start = { topic: pinned, after: query.after, epoch: query.epoch, types: query.types };
       batch = query.batch === true;
+      const asked = { topic: pinned, after: query.after ?? 0, epoch: query.epoch, types: query.types };
       // Refused before the upgrade completes, as the one-topic socket always was.
-      const checked = await checkPinnedCursor(this.feeds, start);
+      const checked = await checkPinnedCursor(this.feeds, this.deps.resolveRewind, asked, rewindOf(query));
       if (!checked.ok) return refuseSocket(checked.code, checked.message, checked.retryAfterSeconds);
+      ({ start, announce } = checked);
       // Other sockets may have come in while the topic was asked.
       const refused = this.admit(client, credential);
       if (refused) return refused;
@@ -148,7 +153,7 @@ export class SocketHub extends DurableObject<Env> {
     this.ctx.acceptWebSocket(server, tags);
     this.counts.opened(server, tags);
     const session = this.sessions.open(server, { sid: crypto.randomUUID(), batch, scope, token, pinned });
-    if (start) subscribePinned(this.deps, session, start);
+    if (start) subscribePinned(this.deps, session, start, announce);
     if (token) await this.armAlarm();
     await this.register();
     return new Response(null, { status: 101, webSocket: clientEnd });

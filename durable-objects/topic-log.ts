@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { AcceptedEvent } from "../protocol/mesh-event.ts";
 import type { PublishedEvent, TopicInfo, TopicStats } from "../protocol/responses.ts";
+import type { Rewind } from "../protocol/rewind.ts";
 import type {
   RotateSecretRequest,
   SeekTarget,
@@ -17,6 +18,7 @@ import { HubRegistry } from "./hub-registry.ts";
 import type { HubAttach, HubAttachResult, HubReadPage } from "./hub-rpc.ts";
 import { type AppendResult, LogStore } from "./log-store.ts";
 import { Retention } from "./retention.ts";
+import { rewindCursor, untilSeq } from "./rewind-plan.ts";
 import type { SocketHub } from "./socket-hub.ts";
 import type { DeadLetterPageRequest } from "./subscription-dead-letters.ts";
 import { SubscriptionDispatcher } from "./subscription-dispatcher.ts";
@@ -44,6 +46,19 @@ interface PublishCall {
 export type HistoryResult =
   | { ok: true; epoch: string; head: number; rows: string[]; next: number; more: boolean }
   | { ok: false; code: "cursor_expired" | "cursor_ahead"; oldest: number; head: number };
+
+/** Where a history read starts and ends when it is given by count or time instead of a cursor. */
+export interface HistoryRange {
+  rewind?: Rewind;
+  /** Epoch ms: the page ends with the last event stored at or before it. */
+  until?: number;
+}
+
+/** A rewind resolved to a cursor of the log's current epoch. */
+export interface RewindStart {
+  epoch: string;
+  after: number;
+}
 
 /** A page of the log for a hub; a cursor past the head was never handed out by this log. */
 export type ReadPageResult = ({ ok: true } & HubReadPage) | { ok: false; code: "cursor_ahead"; head: number };
@@ -162,19 +177,36 @@ export class TopicLog extends DurableObject<Env> {
     );
   }
 
-  async history(topic: string, after: number, limit: number, types?: string[]): Promise<HistoryResult> {
+  async history(
+    topic: string,
+    from: number,
+    limit: number,
+    types?: string[],
+    range: HistoryRange = {},
+  ): Promise<HistoryResult> {
     await this.rememberTopic(topic);
     const position = this.store.position();
+    const upTo = range.until === undefined ? position.head : untilSeq(this.store, range.until);
+    const after = range.rewind ? rewindCursor(this.store, range.rewind, upTo) : from;
     if (after < position.oldest - 1) {
       return { ok: false, code: "cursor_expired", oldest: position.oldest, head: position.head };
     }
     // A cursor past the head was never handed out by this log (reset, or another topic's cursor).
     if (after > position.head) return { ok: false, code: "cursor_ahead", oldest: position.oldest, head: position.head };
-    const rows = this.store.read(after, limit + 1, types);
+    const rows = this.store.read(after, limit + 1, types).filter((row) => row.seq <= upTo);
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
-    const next = more ? page[page.length - 1].seq : Math.max(after, position.head);
+    const next = more ? page[page.length - 1].seq : Math.max(after, upTo);
     return { ok: true, epoch: position.epoch, head: position.head, rows: page.map((r) => r.body), next, more };
+  }
+
+  /**
+   * Resolves a rewind (`last` N, `since` a time) to a cursor for a hub: one call, then the hub's
+   * usual replay from that cursor, gaps included.
+   */
+  async rewind(topic: string, rewind: Rewind): Promise<RewindStart> {
+    await this.rememberTopic(topic);
+    return { epoch: this.store.position().epoch, after: rewindCursor(this.store, rewind) };
   }
 
   async info(topic: string): Promise<TopicInfo> {

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import type { JsonObject } from "./json.ts";
+import { timestampSchema } from "./timestamp.ts";
 import { ABSOLUTE_URI_PATTERN, URI_REFERENCE_PATTERN } from "./uri.ts";
 
 /** CloudEvents 1.0 context attributes the mesh knows by name (everything else is an extension). */
@@ -22,8 +23,6 @@ export const KNOWN_ATTRIBUTES = new Set([
  * limit is only a SHOULD NOT, so longer names are valid events and pass; the event size limit bounds them.
  */
 const EXTENSION_NAME = /^[a-z0-9]+$/;
-/** RFC 3339 timestamp, as CloudEvents requires for `time`. */
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 /** RFC 2045 token (which RFC 2046 media types are built from): printable ASCII but no tspecials. */
 const TOKEN = "[!#$%&'*+\\-.^_`{|}~0-9A-Za-z]+";
 // Quoted string: tab and printable ASCII but '"' and '\', or a backslash pair escaping any of them.
@@ -49,13 +48,7 @@ export const CloudEventSchema = v.pipe(
       specversion: v.literal("1.0", 'specversion must be "1.0"'),
       type: nonEmpty("type"),
       subject: v.optional(nonEmpty("subject")),
-      time: v.optional(
-        v.pipe(
-          v.string("time must be a string"),
-          v.regex(RFC3339, "time must be an RFC 3339 timestamp"),
-          v.check((time) => !Number.isNaN(Date.parse(time)), "time must be a real date and time"),
-        ),
-      ),
+      time: v.optional(timestampSchema("time")),
       datacontenttype: v.optional(
         v.pipe(
           nonEmpty("datacontenttype"),

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { StoredEventSchema } from "./mesh-event.ts";
+import { LastSchema, SinceSchema, startConflict } from "./rewind.ts";
 import { TopicNameSchema } from "./topic-name.ts";
 
 /**
@@ -108,8 +109,13 @@ export function markIdOf(text: string): string | null {
 export const SubscribedFrameSchema = v.object({
   type: v.literal("subscribed"),
   topic: v.string(),
-  /** The position the subscription starts after, as the client asked. */
+  /** The position the subscription starts after: as the client asked, or where its rewind resolved to. */
   after: v.number(),
+  /**
+   * Sent when a rewind (`last`, `since`) was resolved: the epoch `after` belongs to. The client keeps
+   * both as its cursor, so a reconnect resumes from them instead of rewinding again.
+   */
+  epoch: v.optional(v.string()),
 });
 
 /**
@@ -158,14 +164,17 @@ const SubscribeTypesSchema = v.pipe(
 /**
  * Client to server, on a socket that follows several topics (`/v1/ws`): follow `topic` from after
  * `after` (default 0), with the cursor's `epoch` and an optional type filter, exactly as the
- * one-topic URL's query does. Subscribing again to a topic already followed replaces that
- * subscription (the way to resume one topic without dropping the socket).
+ * one-topic URL's query does; or, instead of a cursor, rewind to the `last` N events or to `since`
+ * (protocol/rewind.ts). Subscribing again to a topic already followed replaces that subscription
+ * (the way to resume one topic without dropping the socket).
  */
 export const SubscribeFrameSchema = v.object({
   type: v.literal("subscribe"),
   topic: TopicNameSchema,
   after: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER))),
   epoch: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  last: v.optional(LastSchema),
+  since: v.optional(SinceSchema),
   types: v.optional(SubscribeTypesSchema),
 });
 
@@ -175,7 +184,18 @@ export const UnsubscribeFrameSchema = v.object({
   topic: TopicNameSchema,
 });
 
-export const ClientFrameSchema = v.variant("type", [SubscribeFrameSchema, UnsubscribeFrameSchema]);
+/** A subscribe gives a cursor or a rewind, never both (a variant's options cannot carry the check). */
+export const ClientFrameSchema = v.pipe(
+  v.variant("type", [SubscribeFrameSchema, UnsubscribeFrameSchema]),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed || dataset.value.type !== "subscribe") return;
+    const conflict = startConflict(dataset.value);
+    if (!conflict) return;
+    const input = dataset.value as Record<string, unknown>;
+    const key = conflict.field;
+    addIssue({ message: conflict.message, path: [{ type: "object", origin: "value", input, key, value: input[key] }] });
+  }),
+);
 
 export type SubscribeFrame = v.InferOutput<typeof SubscribeFrameSchema>;
 export type UnsubscribeFrame = v.InferOutput<typeof UnsubscribeFrameSchema>;

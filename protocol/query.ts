@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { DEFAULT_LIMITS } from "./limits.ts";
+import { lastParam, SinceSchema, type StartFields, startConflict, UntilSchema } from "./rewind.ts";
 
 const seqParam = (name: string) =>
   v.pipe(v.string(), v.regex(/^\d{1,15}$/, `${name} must be a non-negative integer`), v.transform(Number));
@@ -16,35 +17,74 @@ const typesParam = v.pipe(
   v.maxLength(50, "types lists at most 50 event types"),
 );
 
-/** Query of `GET /v1/topics/:topic/events`. */
-export const HistoryQuerySchema = v.object({
-  after: v.optional(seqParam("after"), "0"),
-  limit: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^\d{1,6}$/, "limit must be a positive integer"),
-      v.transform(Number),
-      v.minValue(1, "limit must be at least 1"),
+/** A query's start fields that contradict each other are refused, naming the parameter. */
+const startsOnce = <T extends StartFields>() =>
+  v.rawCheck<T>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const conflict = startConflict(dataset.value);
+    if (conflict) addIssue({ message: conflict.message, path: [pathItem(dataset.value, conflict.field)] });
+  });
+
+/** Names the parameter an issue is about, so `invalid_query` says which one. */
+function pathItem(input: object, key: string): v.IssuePathItem {
+  const record = input as Record<string, unknown>;
+  return { type: "object", origin: "value", input: record, key, value: record[key] };
+}
+
+/**
+ * Query of `GET /v1/topics/:topic/events`. The page starts after `after` (default 0), or with the
+ * `last` N events, or at the first event stored at or after `since`; `until` ends it with the last
+ * event stored at or before that time.
+ */
+export const HistoryQuerySchema = v.pipe(
+  v.object({
+    after: v.optional(seqParam("after")),
+    last: v.optional(lastParam(1)),
+    since: v.optional(SinceSchema),
+    until: v.optional(UntilSchema),
+    limit: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^\d{1,6}$/, "limit must be a positive integer"),
+        v.transform(Number),
+        v.minValue(1, "limit must be at least 1"),
+      ),
     ),
-  ),
-  type: v.optional(typesParam),
-});
+    type: v.optional(typesParam),
+  }),
+  startsOnce(),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const { since, until } = dataset.value;
+    if (since !== undefined && until !== undefined && Date.parse(until) < Date.parse(since)) {
+      addIssue({ message: "until is before since", path: [pathItem(dataset.value, "until")] });
+    }
+  }),
+);
 export type HistoryQuery = v.InferOutput<typeof HistoryQuerySchema>;
 
-/** Query of `GET /v1/topics/:topic/ws`. */
-export const SubscribeQuerySchema = v.object({
-  after: v.optional(seqParam("after"), "0"),
-  types: v.optional(typesParam),
-  epoch: v.optional(v.pipe(v.string(), v.maxLength(64))),
-  token: v.optional(v.string()),
-  /** `true`: several events per frame (`events` frames) where they are ready together. */
-  batch: v.optional(
-    v.pipe(
-      v.picklist(["true", "false"], "batch must be true or false"),
-      v.transform((value) => value === "true"),
+/**
+ * Query of `GET /v1/topics/:topic/ws`: the socket starts after `after` (default 0), or rewinds
+ * (`last`, `since`; see protocol/rewind.ts), never both.
+ */
+export const SubscribeQuerySchema = v.pipe(
+  v.object({
+    after: v.optional(seqParam("after")),
+    last: v.optional(lastParam(0)),
+    since: v.optional(SinceSchema),
+    types: v.optional(typesParam),
+    epoch: v.optional(v.pipe(v.string(), v.maxLength(64))),
+    token: v.optional(v.string()),
+    /** `true`: several events per frame (`events` frames) where they are ready together. */
+    batch: v.optional(
+      v.pipe(
+        v.picklist(["true", "false"], "batch must be true or false"),
+        v.transform((value) => value === "true"),
+      ),
     ),
-  ),
-});
+  }),
+  startsOnce(),
+);
 export type SubscribeQuery = v.InferOutput<typeof SubscribeQuerySchema>;
 
 /**

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
+import { memoryStorage } from "../../client/cursor-storage.ts";
 import type { MeshClient, MeshClientOptions } from "../../client/mesh-client.ts";
 import type { SubscribeOptions, Subscription, SubscriptionError } from "../../client/subscription.ts";
 import type { SubscriptionState } from "../../client/subscription-state.ts";
@@ -347,5 +348,84 @@ describe("closing and connections", () => {
     expect([a.errors, b.errors]).toEqual([[error], [error]]);
     await sleep(100);
     expect(connections).toHaveLength(1);
+  });
+});
+
+describe("rewind", () => {
+  const rewound = (topic: string, after: number, epoch: string) =>
+    JSON.stringify({ type: "subscribed", topic, after, epoch });
+
+  it("sends the rewind on the first subscribe only, then resumes from the cursor it resolved to", async () => {
+    respond = (conn, frame) => {
+      if (frame.type !== "subscribe") return;
+      if (frame.last !== undefined) {
+        send(conn, rewound("a", 7, "e1"), frames.events("a", 8, 9), frames.caughtUp("a", 9));
+        // Cut before the next event reaches the client.
+        conn.socket.close(1001);
+        return;
+      }
+      send(conn, frames.subscribed("a", frame.after ?? 0), frames.event("a", 10), frames.caughtUp("a", 10));
+    };
+    const a = subscribe("a", { last: 3 });
+    await until(() => a.seqs.length === 3 && a.subscription.state === "live", "resumed");
+    expect(subscribes(connections[0])).toEqual([{ type: "subscribe", topic: "a", last: 3 }]);
+    expect(subscribes(connections[1])).toEqual([{ type: "subscribe", topic: "a", after: 9, epoch: "e1" }]);
+    expect(a.seqs).toEqual([8, 9, 10]);
+  });
+
+  it("sends the rewind again while the server has not answered it, and since as RFC 3339", async () => {
+    respond = (conn, frame) => {
+      if (frame.type !== "subscribe") return;
+      if (connections.length === 1) conn.socket.close(1001);
+      else send(conn, rewound("a", 4, "e1"), frames.event("a", 5), frames.caughtUp("a", 5));
+    };
+    const a = subscribe("a", { since: new Date(Date.UTC(2026, 4, 1, 10)) });
+    await until(() => a.subscription.state === "live", "live");
+    const since = "2026-05-01T10:00:00.000Z";
+    expect(connections.map((conn) => subscribes(conn))).toEqual([
+      [{ type: "subscribe", topic: "a", since }],
+      [{ type: "subscribe", topic: "a", since }],
+    ]);
+    expect(a.seqs).toEqual([5]);
+  });
+
+  it("a stored position wins over a rewind", async () => {
+    respond = replayTo({ a: 6 });
+    const storage = memoryStorage();
+    await storage.set("event-mesh:a", JSON.stringify({ lastSeq: 4, epoch: "e1" }));
+    const a = subscribe("a", { last: 100, storage });
+    await until(() => a.subscription.state === "live", "live");
+    expect(subscribes(connections[0])).toEqual([{ type: "subscribe", topic: "a", after: 4, epoch: "e1" }]);
+    expect(a.seqs).toEqual([5, 6]);
+  });
+
+  it("on its own socket: the query carries the rewind, then the cursor a subscribed frame named", async () => {
+    wss.on("connection", (socket) => {
+      if (connections.length === 1) {
+        socket.send(rewound("a", 2, "e1"));
+        socket.send(frames.events("a", 3));
+        socket.close(1001);
+      } else {
+        socket.send(frames.caughtUp("a", 3));
+      }
+    });
+    const own = subscribe("a", { connection: "own", last: 1 });
+    await until(() => own.subscription.state === "live", "live");
+    // partysocket adds its own `_pk` to the query.
+    expect(connections.map(({ query }) => ({ ...Object.fromEntries(query), _pk: undefined }))).toEqual([
+      { last: "1", batch: "true", _pk: undefined },
+      { after: "3", epoch: "e1", batch: "true", _pk: undefined },
+    ]);
+    expect(own.seqs).toEqual([3]);
+  });
+
+  it.each([
+    [{ last: 3, after: 2 }, "give after or a rewind (last, since), not both"],
+    [{ last: 3, since: "2026-05-01T10:00:00Z" }, "give last or since, not both"],
+    [{ last: 1001 }, "last must be an integer from 0 to 1000"],
+    [{ since: "yesterday" }, "since must be a valid Date or an RFC 3339 timestamp"],
+    [{ since: new Date(Number.NaN) }, "since must be a valid Date or an RFC 3339 timestamp"],
+  ])("refuses %j before connecting", (options, message) => {
+    expect(() => subscribe("a", options)).toThrow(new RangeError(message));
   });
 });

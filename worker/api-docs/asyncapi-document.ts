@@ -119,7 +119,7 @@ const MESSAGES = {
     payload: SubscribeFrameSchema,
     contentType: JSON_TEXT,
     summary:
-      "On /v1/ws: follow a topic from after (default 0), with the cursor's epoch and an optional type filter, as the one-topic socket's query does. Subscribing again to a followed topic replaces its subscription (the way to resume one topic without dropping the socket).",
+      "On /v1/ws: follow a topic from after (default 0), with the cursor's epoch and an optional type filter, as the one-topic socket's query does; or, instead of after and epoch, rewind: last (0 to 1000, 0 = from now: the newest last events) or since (RFC 3339: from the first event the topic stored at or after it). A cursor with a rewind, or both rewinds, is refused (error, invalid_body). Subscribing again to a followed topic replaces its subscription (the way to resume one topic without dropping the socket).",
   },
   unsubscribe: {
     payload: UnsubscribeFrameSchema,
@@ -130,7 +130,7 @@ const MESSAGES = {
     payload: SubscribedFrameSchema,
     contentType: JSON_TEXT,
     summary:
-      "On /v1/ws: a subscribe was accepted. The topic's frames that follow belong to it (an optional gap, the replay, one caught-up, live events); earlier ones belonged to a previous subscription.",
+      "On /v1/ws: a subscribe was accepted. The topic's frames that follow belong to it (an optional gap, the replay, one caught-up, live events); earlier ones belonged to a previous subscription. After a rewind (last, since) it names the cursor the rewind resolved to, after with its epoch: resume from them, not by rewinding again. A one-topic socket opened with last or since is sent this frame too, first, and no other subscribed frame.",
   },
   unsubscribed: {
     payload: UnsubscribedFrameSchema,
@@ -144,7 +144,7 @@ type MessageName = keyof typeof MESSAGES;
 type ChannelName = "topic" | "topics";
 
 /** Messages only a socket that follows many topics takes or sends. */
-const TOPICS_ONLY: readonly MessageName[] = ["subscribe", "unsubscribe", "subscribed", "unsubscribed"];
+const TOPICS_ONLY: readonly MessageName[] = ["subscribe", "unsubscribe", "unsubscribed"];
 
 const channelMessage = (channel: ChannelName) => (name: MessageName) => ({
   $ref: `#/channels/${channel}/messages/${name}`,
@@ -228,6 +228,7 @@ function channelDescription(codes: ReturnType<typeof closeCodes>): string {
   return [
     "Order on one connection: an optional gap, the replay (event frames with seq > after, ascending), one caught-up, then live event frames. An unfiltered connection's seqs are contiguous.",
     "To resume, reconnect with after = the last seq handled and epoch = the epoch of the last caught-up or gap frame; drop any event with seq <= after.",
+    "To start without a cursor, give a rewind instead of after and epoch: last (0 to 1000; 0 = from now) or since (RFC 3339, the topic's own append time). The first frame then is subscribed, naming the cursor (after, epoch) it resolved to; resume from that cursor, never by rewinding again.",
     "Close codes (also in x-close-codes). Terminal codes (1008, 4000-4499) mean reconnecting the same way cannot help; every other code is retried with backoff.",
     ["| code | name | client | meaning |", "|---|---|---|---|", ...rows].join("\n"),
   ].join("\n\n");
@@ -283,7 +284,7 @@ export function asyncApiDocument(catalog: Catalog): AsyncApiDocument {
       },
     },
     operations: {
-      ...channelOperations("topic", "", ["event", "events", "caught-up", "gap", "error"]),
+      ...channelOperations("topic", "", ["subscribed", "event", "events", "caught-up", "gap", "error"]),
       ...channelOperations("topics", "OnTopics", [
         "subscribed",
         "event",

@@ -142,10 +142,14 @@ export const ROUTES: readonly RouteDef[] = [
     path: `${TOPIC}/events`,
     operationId: "readHistory",
     summary: "Read a page of the topic's history",
+    description:
+      "A page starts after the cursor after (default 0), or with the newest last events (1 to 1000), or at the first event the topic stored at or after since (RFC 3339, the topic's own append time, not the events' time attribute); until ends it with the last event stored at or before that time. A cursor with a rewind, or last with since, is refused (invalid_query). Read on with after = next (and the same until). Events a rewind asks for that retention trimmed answer 410 cursor_expired, never a silent skip.",
     access: topicOp("history"),
     params: TOPIC_PARAMS,
     query: HistoryQuerySchema,
-    responses: { 200: { description: "Events with seq > after, in seq order.", body: HistoryPageSchema } },
+    responses: {
+      200: { description: "Events in seq order, from the page's start up to next.", body: HistoryPageSchema },
+    },
     refusals: ["invalid_query", ...CURSOR_REFUSALS],
     handler: topicHistory,
   }),

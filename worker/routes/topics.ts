@@ -1,6 +1,7 @@
 import type { Handler } from "hono";
-import { HISTORY_LIMITS, HistoryQuerySchema } from "../../protocol/query.ts";
+import { HISTORY_LIMITS, type HistoryQuery, HistoryQuerySchema } from "../../protocol/query.ts";
 import { historyPageText } from "../../protocol/responses.ts";
+import { rewindOf } from "../../protocol/rewind.ts";
 import { MeshError } from "../../runtime/mesh-error.ts";
 import type { AppEnv } from "../app-env.ts";
 import { checkTopic, topicStub } from "../topic-param.ts";
@@ -18,24 +19,39 @@ export const topicStats: Handler<AppEnv> = async (c) => {
   return c.json(await topicStub(c.env, topic).stats(topic));
 };
 
-/** `GET /v1/topics/:topic/events`: a history page. */
+/**
+ * `GET /v1/topics/:topic/events`: a history page, after a cursor or from a rewind (`last`, `since`),
+ * up to `until` when given. A `last` read's page holds all N events unless `limit` is smaller.
+ */
 export const topicHistory: Handler<AppEnv> = async (c) => {
   const topic = checkTopic(c.req.param("topic"));
   const query = parseQuery(HistoryQuerySchema, c.req.url);
-  const limit = query.limit ?? HISTORY_LIMITS.defaultLimit;
+  const limit = query.limit ?? query.last ?? HISTORY_LIMITS.defaultLimit;
   if (limit > HISTORY_LIMITS.maxLimit) {
     throw new MeshError("invalid_query", `limit is at most ${HISTORY_LIMITS.maxLimit}`, {
       param: "limit",
       limit: HISTORY_LIMITS.maxLimit,
     });
   }
-  const result = await topicStub(c.env, topic).history(topic, query.after, limit, query.type);
+  const after = query.after ?? 0;
+  const range = {
+    rewind: rewindOf(query) ?? undefined,
+    until: query.until === undefined ? undefined : Date.parse(query.until),
+  };
+  const result = await topicStub(c.env, topic).history(topic, after, limit, query.type, range);
   if (!result.ok) {
     const message =
       result.code === "cursor_expired"
-        ? `events after ${query.after} are no longer retained; the oldest retained seq is ${result.oldest}: read from after=${result.oldest - 1}`
-        : `after=${query.after} is beyond the head of the topic (${result.head})`;
+        ? `${expired(query)}; the oldest retained seq is ${result.oldest}: read from after=${result.oldest - 1}`
+        : `after=${after} is beyond the head of the topic (${result.head})`;
     throw new MeshError(result.code, message, { oldest: result.oldest, head: result.head });
   }
   return c.body(historyPageText({ topic, ...result }), 200, { "content-type": "application/json; charset=utf-8" });
 };
+
+/** What is no longer retained, in the terms the reader asked in. */
+function expired(query: HistoryQuery): string {
+  if (query.last !== undefined) return `the last ${query.last} events are no longer all retained`;
+  if (query.since !== undefined) return `events stored at or after ${query.since} are no longer all retained`;
+  return `events after ${query.after ?? 0} are no longer retained`;
+}

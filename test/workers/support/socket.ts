@@ -1,5 +1,11 @@
 import { expect } from "vitest";
-import { parseServerFrame, type ServerFrame } from "../../../protocol/frames.ts";
+import {
+  parseServerFrame,
+  type ServerFrame,
+  type SubscribeFrame,
+  subscribeFrameText,
+} from "../../../protocol/frames.ts";
+import { meshFetch } from "./mesh-fetch.ts";
 
 export interface Socket {
   ws: WebSocket;
@@ -66,3 +72,13 @@ export const seqsOf = (frames: ServerFrame[], topic: string) =>
 
 export const caughtUp = (topic: string) => (frames: ServerFrame[]) =>
   frames.some((f) => f.type === "caught-up" && f.topic === topic);
+
+export interface TopicsSocket extends Socket {
+  subscribe(topic: string, start?: Omit<SubscribeFrame, "type" | "topic">): void;
+}
+
+/** A `/v1/ws` socket through the Worker with the all-scope test key; `subscribe` sends a subscribe frame. */
+export async function openTopicsSocket(): Promise<TopicsSocket> {
+  const socket = collect(await meshFetch("http://mesh/v1/ws", { headers: { upgrade: "websocket" } }));
+  return { ...socket, subscribe: (topic, start = {}) => socket.ws.send(subscribeFrameText({ topic, ...start })) };
+}
