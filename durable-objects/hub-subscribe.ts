@@ -1,4 +1,5 @@
 import { topicMatches } from "../protocol/auth.ts";
+import type { EventFilter } from "../protocol/event-filter.ts";
 import type { SubscribedFrame, SubscribeFrame, UnsubscribedFrame } from "../protocol/frames.ts";
 import type { HubFeeds } from "./hub-feeds.ts";
 import type { HubReplay } from "./hub-replay.ts";
@@ -36,12 +37,13 @@ export function subscribe(deps: SubscribeDeps, session: Session, frame: Subscrib
   void replay.pump(session);
 }
 
-/** Where a subscription starts: the topic, the client's cursor and epoch, its type filter. */
+/** Where a subscription starts: the topic, the client's cursor and epoch, its types and filters. */
 export interface SubStart {
   topic: string;
   after: number;
   epoch?: string;
   types?: string[];
+  filter?: EventFilter[];
 }
 
 function startSub(sessions: HubSessions, session: Session, start: SubStart): void {
@@ -53,6 +55,8 @@ function startSub(sessions: HubSessions, session: Session, start: SubStart): voi
     cursor: start.after,
     epoch: start.epoch ?? null,
     types,
+    // An empty list of filters matches every event: it is no filter.
+    filter: start.filter && start.filter.length > 0 ? start.filter : null,
     checked: false,
   });
 }

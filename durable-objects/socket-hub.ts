@@ -123,7 +123,7 @@ export class SocketHub extends DurableObject<Env> {
     let batch: boolean;
     if (pinned) {
       const query = v.parse(SubscribeQuerySchema, params);
-      start = { topic: pinned, after: query.after, epoch: query.epoch, types: query.types };
+      start = { topic: pinned, after: query.after, epoch: query.epoch, types: query.types, filter: query.filter };
       batch = query.batch === true;
       // Refused before the upgrade completes, as the one-topic socket always was.
       const checked = await checkPinnedCursor(this.feeds, start);

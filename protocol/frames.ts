@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { EventFiltersSchema, issueMessage } from "./event-filter.ts";
 import { StoredEventSchema } from "./mesh-event.ts";
 import { TopicNameSchema } from "./topic-name.ts";
 
@@ -167,6 +168,8 @@ export const SubscribeFrameSchema = v.object({
   after: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER))),
   epoch: v.optional(v.pipe(v.string(), v.maxLength(64))),
   types: v.optional(SubscribeTypesSchema),
+  /** CloudEvents Subscriptions API filters, all of which an event must match (event-filter.ts). */
+  filter: v.optional(EventFiltersSchema),
 });
 
 /** Client to server: stop following `topic`; answered with `unsubscribed`. */
@@ -199,9 +202,7 @@ export function parseClientFrame(text: string): { ok: true; frame: ClientFrame }
   }
   const result = v.safeParse(ClientFrameSchema, value);
   if (result.success) return { ok: true, frame: result.output };
-  const issue = result.issues[0];
-  const path = issue.path?.map((item) => String(item.key)).join(".");
-  return { ok: false, message: path ? `${path}: ${issue.message}` : issue.message };
+  return { ok: false, message: issueMessage(result.issues[0]) };
 }
 
 /** Heartbeat: the client sends this text and the runtime answers `HEARTBEAT_PONG` without waking the DO. */

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { EventFiltersSchema } from "./event-filter.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
 
 const seqParam = (name: string) =>
@@ -31,10 +32,22 @@ export const HistoryQuerySchema = v.object({
 });
 export type HistoryQuery = v.InferOutput<typeof HistoryQuerySchema>;
 
+/** Characters of the one-topic socket's `filter` parameter (the JSON of a list of filters). */
+export const FILTER_PARAM_MAX_LENGTH = 4096;
+
 /** Query of `GET /v1/topics/:topic/ws`. */
 export const SubscribeQuerySchema = v.object({
   after: v.optional(seqParam("after"), "0"),
   types: v.optional(typesParam),
+  /** The JSON of a list of CloudEvents Subscriptions API filters, as the subscribe frame's `filter`. */
+  filter: v.optional(
+    v.pipe(
+      v.string(),
+      v.maxLength(FILTER_PARAM_MAX_LENGTH, `filter is at most ${FILTER_PARAM_MAX_LENGTH} characters`),
+      v.parseJson(undefined, "filter must be the JSON of an array of filters"),
+      EventFiltersSchema,
+    ),
+  ),
   epoch: v.optional(v.pipe(v.string(), v.maxLength(64))),
   token: v.optional(v.string()),
   /** `true`: several events per frame (`events` frames) where they are ready together. */

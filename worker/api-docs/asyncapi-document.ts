@@ -2,6 +2,7 @@ import * as v from "valibot";
 import type { Catalog } from "../../protocol/catalog.ts";
 import { CLOSE, CLOSE_MEANINGS, closeCodeForError, isTerminalCloseCode } from "../../protocol/close-codes.ts";
 import { ERROR_STATUS, type ErrorCode } from "../../protocol/error-codes.ts";
+import { EventFilterListSchema, EventFilterSchema } from "../../protocol/event-filter.ts";
 import {
   AckTextSchema,
   AuthTextSchema,
@@ -51,6 +52,8 @@ const FRAME_SCHEMAS: Record<string, v.GenericSchema> = {
   UnsubscribedFrame: UnsubscribedFrameSchema,
   SubscribeFrame: SubscribeFrameSchema,
   UnsubscribeFrame: UnsubscribeFrameSchema,
+  EventFilter: EventFilterSchema,
+  EventFilterList: EventFilterListSchema,
 };
 
 const JSON_TEXT = "application/json";
