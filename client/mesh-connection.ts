@@ -94,7 +94,8 @@ export class MeshConnection {
     }
     const { after, epoch } = channel.position();
     const types = channel.types && channel.types.length > 0 ? [...channel.types] : undefined;
-    this.driver.send(subscribeFrameText({ topic: channel.topic, after, epoch, types }));
+    const filter = channel.filter && channel.filter.length > 0 ? [...channel.filter] : undefined;
+    this.driver.send(subscribeFrameText({ topic: channel.topic, after, epoch, types, filter }));
     this.ledger.sent(channel.topic);
   }
 

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Catalog, EmptyCatalog } from "../protocol/catalog.ts";
+import type { EventFilter } from "../protocol/event-filter.ts";
 import type { GapFrame } from "../protocol/frames.ts";
 import type { MeshEvent } from "../protocol/mesh-event.ts";
 import type { CursorStorage } from "./cursor-storage.ts";
@@ -10,6 +11,8 @@ import type { SubscriptionError, TokenSource } from "./transport.ts";
 export interface UseTopicOptions<C extends Catalog = EmptyCatalog, T extends string = string> {
   after?: number;
   types?: readonly T[];
+  /** CloudEvents Subscriptions API filters, as `subscribe`'s `filter`. */
+  filter?: readonly EventFilter[];
   storage?: CursorStorage;
   storageKey?: string;
   /** Keep only the newest this many events in `events` (default 500; 0 keeps none). */
@@ -50,13 +53,15 @@ export function useTopic<C extends Catalog = EmptyCatalog, T extends string = st
   onEvent.current = options.onEvent;
   const limit = options.limit ?? 500;
   const typesKey = options.types?.join(",") ?? "";
-  // `typesKey` stands in for `options.types`, which is often a new array on every render.
+  const filterKey = options.filter ? JSON.stringify(options.filter) : "";
+  // The keys stand in for `options.types` and `options.filter`, often new arrays on every render.
   useEffect(() => {
     setView(initialView(topic, options.after));
     if (topic === null) return;
     const subscription = client.subscribe<T>(topic, {
       after: options.after,
       types: options.types,
+      filter: options.filter,
       storage: options.storage,
       storageKey: options.storageKey,
       token: options.token,
@@ -73,7 +78,7 @@ export function useTopic<C extends Catalog = EmptyCatalog, T extends string = st
       onError: (error) => setView((v) => ({ ...v, error })),
     });
     return () => subscription.close();
-  }, [client, topic, typesKey, options.after, options.storage, options.storageKey, options.token, limit]);
+  }, [client, topic, typesKey, filterKey, options.after, options.storage, options.storageKey, options.token, limit]);
   return view;
 }
 

@@ -19,6 +19,7 @@ export class TopicSocket implements Transport {
         // Several events per frame where the server has them together: fewer frames to parse in catch-up.
         const query: Record<string, string> = { after: String(after), batch: "true" };
         if (channel.types && channel.types.length > 0) query.types = channel.types.join(",");
+        if (channel.filter && channel.filter.length > 0) query.filter = JSON.stringify(channel.filter);
         if (epoch !== undefined) query.epoch = epoch;
         return query;
       },
