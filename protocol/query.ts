@@ -44,6 +44,9 @@ export const SubscribeQuerySchema = v.object({
     v.pipe(
       v.string(),
       v.maxLength(FILTER_PARAM_MAX_LENGTH, `filter is at most ${FILTER_PARAM_MAX_LENGTH} characters`),
+      v.description(
+        "The JSON of an array of CloudEvents Subscriptions API filters (exact, prefix, suffix, all, any, not), all of which an event must match.",
+      ),
       v.parseJson(undefined, "filter must be the JSON of an array of filters"),
       EventFiltersSchema,
     ),

@@ -122,7 +122,7 @@ const MESSAGES = {
     payload: SubscribeFrameSchema,
     contentType: JSON_TEXT,
     summary:
-      "On /v1/ws: follow a topic from after (default 0), with the cursor's epoch and an optional type filter, as the one-topic socket's query does. Subscribing again to a followed topic replaces its subscription (the way to resume one topic without dropping the socket).",
+      "On /v1/ws: follow a topic from after (default 0), with the cursor's epoch, optional types and an optional filter (CloudEvents Subscriptions API dialects), as the one-topic socket's query does. A malformed filter gets an error frame (invalid_body) and the socket stays open. Subscribing again to a followed topic replaces its subscription (the way to resume one topic without dropping the socket).",
   },
   unsubscribe: {
     payload: UnsubscribeFrameSchema,
@@ -276,7 +276,7 @@ export function asyncApiDocument(catalog: Catalog): AsyncApiDocument {
         address: "/v1/ws",
         title: "A socket that follows many topics",
         description: [
-          "Subscribe and unsubscribe topics on the open socket. Per topic, the order is the one-topic socket's, after a subscribed frame: an optional gap, the replay, one caught-up, then live events; each topic has its own cursor, epoch and type filter, and is checked against the socket's credential when subscribed. Flow control (mark / ack), heartbeats, token refresh and close codes are the one-topic socket's, for the socket as a whole.",
+          "Subscribe and unsubscribe topics on the open socket. Per topic, the order is the one-topic socket's, after a subscribed frame: an optional gap, the replay, one caught-up, then live events; each topic has its own cursor, epoch, types and filter (CloudEvents Subscriptions API dialects), and is checked against the socket's credential when subscribed. Flow control (mark / ack), heartbeats, token refresh and close codes are the one-topic socket's, for the socket as a whole.",
           "A refusal of one topic is an unsubscribed frame with a code; the socket and its other topics go on. The socket is held by a hub: when every hub tried is full the upgrade is refused with overloaded and 1013, and retryAfterSeconds.",
           channelDescription(codes),
         ].join("\n\n"),
