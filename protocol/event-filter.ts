@@ -105,6 +105,7 @@ export const EventFiltersSchema = v.lazy((input: unknown) => {
   return problem === null ? EventFilterListSchema : refusal(problem);
 });
 
+/** A schema that refuses anything with `message`, typed as the list so the lazy schema infers the list. */
 function refusal(message: string) {
   return v.pipe(
     v.unknown(),
@@ -200,19 +201,4 @@ export function compileFilters(filters: readonly EventFilter[]): EventPredicate 
   if (parts.length === 0) return () => true;
   if (parts.length === 1) return parts[0] as EventPredicate;
   return (event) => parts.every((part) => part(event));
-}
-
-/** Parses a list of filters; a refusal names the first problem and where it is (`0.all.1.exact`). */
-export function parseEventFilters(
-  value: unknown,
-): { ok: true; filters: EventFilter[] } | { ok: false; message: string } {
-  const result = v.safeParse(EventFiltersSchema, value);
-  if (result.success) return { ok: true, filters: result.output };
-  return { ok: false, message: issueMessage(result.issues[0]) };
-}
-
-/** A valibot issue as `path: message`. */
-export function issueMessage(issue: v.BaseIssue<unknown>): string {
-  const path = issue.path?.map((item) => String(item.key)).join(".");
-  return path ? `${path}: ${issue.message}` : issue.message;
 }

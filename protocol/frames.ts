@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { EventFiltersSchema, issueMessage } from "./event-filter.ts";
+import { EventFiltersSchema } from "./event-filter.ts";
 import { StoredEventSchema } from "./mesh-event.ts";
 import { TopicNameSchema } from "./topic-name.ts";
 
@@ -202,7 +202,9 @@ export function parseClientFrame(text: string): { ok: true; frame: ClientFrame }
   }
   const result = v.safeParse(ClientFrameSchema, value);
   if (result.success) return { ok: true, frame: result.output };
-  return { ok: false, message: issueMessage(result.issues[0]) };
+  const issue = result.issues[0];
+  const path = issue.path?.map((item) => String(item.key)).join(".");
+  return { ok: false, message: path ? `${path}: ${issue.message}` : issue.message };
 }
 
 /** Heartbeat: the client sends this text and the runtime answers `HEARTBEAT_PONG` without waking the DO. */

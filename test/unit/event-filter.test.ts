@@ -1,11 +1,21 @@
+import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import {
   compileFilters,
   type EventFilter,
+  EventFiltersSchema,
   FILTER_LIMITS,
   type FilterableEvent,
-  parseEventFilters,
 } from "../../protocol/event-filter.ts";
+
+/** Parses a list of filters as the frames and bodies do; a refusal is `path: message`. */
+function parseEventFilters(value: unknown): { ok: true; filters: EventFilter[] } | { ok: false; message: string } {
+  const result = v.safeParse(EventFiltersSchema, value);
+  if (result.success) return { ok: true, filters: result.output };
+  const issue = result.issues[0];
+  const path = issue.path?.map((item) => String(item.key)).join(".");
+  return { ok: false, message: path ? `${path}: ${issue.message}` : issue.message };
+}
 
 const event: FilterableEvent = {
   id: "e-1",
