@@ -141,6 +141,11 @@ export class RunBudget {
     this.sends -= 1;
     return true;
   }
+
+  /** The run's time is spent: work that sends nothing (passing filtered-out events) stops too. */
+  expired(now: number): boolean {
+    return now >= this.until;
+  }
 }
 
 /** True when a catching-up subscription writes its cursor (and renews its lease) before its next send. */

@@ -74,6 +74,11 @@ export async function deliverStrict(ctx: DeliveryContext, name: string, cutoff: 
       const step = nextStep(cursor, head, batchEnd, ahead.take(cursor, config.batchSize), rowFilter(config.filters));
       if (step.kind === "skip") {
         [cursor, batchEnd, failure] = [step.cursor, null, fresh];
+        // Filters pass a long stretch one read at a time: the run's time bounds that as it bounds sends.
+        if (budget.expired(Date.now())) {
+          save();
+          return;
+        }
         continue;
       }
       if (step.kind === "idle") {

@@ -71,6 +71,11 @@ export async function deliverUnordered(ctx: DeliveryContext, name: string, cutof
       if (step.kind === "skip") {
         if (!store.skipTo(name, version, step.cursor)) break;
         dispatched = step.cursor;
+        // Filters pass a long stretch one read at a time: the run's time bounds that as it bounds sends.
+        if (budget.expired(Date.now())) {
+          spent = true;
+          break;
+        }
         continue;
       }
       if (!budget.take(now)) {

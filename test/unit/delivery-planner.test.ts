@@ -112,7 +112,9 @@ describe("RunBudget", () => {
     expect(budget.take(1499)).toBe(true);
     expect(budget.take(1499)).toBe(false);
     const timed = new RunBudget(1000, 10, 500);
+    expect(timed.expired(1499)).toBe(false);
     expect(timed.take(1500)).toBe(false);
+    expect(timed.expired(1500)).toBe(true);
   });
 });
 
