@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import type { EventFilter } from "../protocol/event-filter.ts";
 
 /**
  * Where a subscription keeps its position between page loads or process restarts. Any key-value
@@ -31,10 +32,14 @@ export function serializeCursor(cursor: StoredCursor): string {
   return JSON.stringify(cursor);
 }
 
-/** The default key: one position per topic and filter. */
-export function cursorKey(topic: string, types?: readonly string[]): string {
-  const filter = types && types.length > 0 ? `:${[...types].sort().join(",")}` : "";
-  return `event-mesh:${topic}${filter}`;
+/**
+ * The default key: one position per topic and filter (a filtered position has passed events the
+ * filter refused, so it must not resume another filter or none).
+ */
+export function cursorKey(topic: string, types?: readonly string[], filter?: readonly EventFilter[]): string {
+  const byType = types && types.length > 0 ? `:${[...types].sort().join(",")}` : "";
+  const byFilter = filter && filter.length > 0 ? `:filter=${JSON.stringify(filter)}` : "";
+  return `event-mesh:${topic}${byType}${byFilter}`;
 }
 
 /**

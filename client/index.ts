@@ -14,6 +14,7 @@ export { defineCatalog } from "../protocol/catalog.ts";
 export type { DeadLetterList } from "../protocol/dead-letter-api.ts";
 export type { DeadLetter } from "../protocol/dead-letters.ts";
 export type { ErrorBody, ErrorCode } from "../protocol/error-codes.ts";
+export type { EventFilter } from "../protocol/event-filter.ts";
 export type { GapFrame } from "../protocol/frames.ts";
 export type { MeshEvent } from "../protocol/mesh-event.ts";
 export { isEventType } from "../protocol/mesh-event.ts";

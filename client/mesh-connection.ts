@@ -96,7 +96,8 @@ export class MeshConnection {
     const types = channel.types && channel.types.length > 0 ? [...channel.types] : undefined;
     // A rewind goes only until the server has resolved it; the cursor it resolved to resumes.
     const start = rewind ?? { after, epoch };
-    this.driver.send(subscribeFrameText({ topic: channel.topic, ...start, types }));
+    const filter = channel.filter && channel.filter.length > 0 ? [...channel.filter] : undefined;
+    this.driver.send(subscribeFrameText({ topic: channel.topic, ...start, types, filter }));
     this.ledger.sent(channel.topic);
   }
 

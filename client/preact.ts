@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Catalog, EmptyCatalog } from "../protocol/catalog.ts";
+import type { EventFilter } from "../protocol/event-filter.ts";
 import type { GapFrame } from "../protocol/frames.ts";
 import type { MeshEvent } from "../protocol/mesh-event.ts";
 import type { CursorStorage } from "./cursor-storage.ts";
@@ -14,6 +15,8 @@ export interface UseTopicOptions<C extends Catalog = EmptyCatalog, T extends str
   /** Start at the first event stored at or after this time instead of `after`. */
   since?: Date | string;
   types?: readonly T[];
+  /** CloudEvents Subscriptions API filters, as `subscribe`'s `filter`. */
+  filter?: readonly EventFilter[];
   storage?: CursorStorage;
   storageKey?: string;
   /** Keep only the newest this many events in `events` (default 500; 0 keeps none). */
@@ -55,7 +58,8 @@ export function useTopic<C extends Catalog = EmptyCatalog, T extends string = st
   const limit = options.limit ?? 500;
   const typesKey = options.types?.join(",") ?? "";
   const sinceKey = options.since instanceof Date ? options.since.getTime() : options.since;
-  // `typesKey` and `sinceKey` stand in for `options.types` and `options.since`, often new objects on every render.
+  const filterKey = options.filter ? JSON.stringify(options.filter) : "";
+  // The keys stand in for `options.types`, `options.since` and `options.filter`, often new objects on every render.
   useEffect(() => {
     setView(initialView(topic, options.after));
     if (topic === null) return;
@@ -64,6 +68,7 @@ export function useTopic<C extends Catalog = EmptyCatalog, T extends string = st
       last: options.last,
       since: options.since,
       types: options.types,
+      filter: options.filter,
       storage: options.storage,
       storageKey: options.storageKey,
       token: options.token,
@@ -84,6 +89,7 @@ export function useTopic<C extends Catalog = EmptyCatalog, T extends string = st
     client,
     topic,
     typesKey,
+    filterKey,
     options.after,
     options.last,
     sinceKey,

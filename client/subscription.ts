@@ -1,4 +1,5 @@
 import type { Catalog, EmptyCatalog } from "../protocol/catalog.ts";
+import type { EventFilter } from "../protocol/event-filter.ts";
 import type { GapFrame } from "../protocol/frames.ts";
 import type { MeshEvent } from "../protocol/mesh-event.ts";
 import { REWIND_MAX_LAST } from "../protocol/rewind.ts";
@@ -31,6 +32,11 @@ export interface SubscribeOptions<C extends Catalog = EmptyCatalog, T extends st
   since?: Date | string;
   /** Only these event types (default: all). Catalog types give `onEvent` typed `data`. */
   types?: readonly T[];
+  /**
+   * CloudEvents Subscriptions API filters the server evaluates (all must match), e.g.
+   * `[{ prefix: { subject: "orders/" } }]`; sent again on every resubscribe.
+   */
+  filter?: readonly EventFilter[];
   /** Called once per event, in seq order, never twice for one seq. */
   onEvent: (event: MeshEvent<C, T>) => void;
   /** Events were skipped: trimmed by retention, or the topic's log was reset (new epoch). */
@@ -40,7 +46,7 @@ export interface SubscribeOptions<C extends Catalog = EmptyCatalog, T extends st
   onError?: (error: SubscriptionError) => void;
   /** Keeps `lastSeq` and the epoch, so a new subscription (e.g. after a page reload) resumes. */
   storage?: CursorStorage;
-  /** The key in `storage` (default `event-mesh:<topic>[:<sorted types>]`). */
+  /** The key in `storage` (default `event-mesh:<topic>[:<sorted types>][:filter=<JSON>]`). */
   storageKey?: string;
   /** This subscription's credential, instead of the client's (e.g. a token scoped to this topic). */
   token?: TokenSource;
@@ -78,8 +84,9 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
     if (!Number.isSafeInteger(after) || after < 0) throw new RangeError("after must be a non-negative integer");
     this.topic = topic;
     this.rewind = rewindOption(options);
-    this.key = options.storageKey ?? cursorKey(topic, options.types);
-    this.cursor = new ResumeCursor(after, undefined, (options.types?.length ?? 0) > 0);
+    this.key = options.storageKey ?? cursorKey(topic, options.types, options.filter);
+    const filtered = (options.types?.length ?? 0) > 0 || (options.filter?.length ?? 0) > 0;
+    this.cursor = new ResumeCursor(after, undefined, filtered);
     this.loaded = this.load();
     this.transport = open(this.channel());
   }
@@ -116,6 +123,7 @@ export class Subscription<C extends Catalog = EmptyCatalog, T extends string = s
     return {
       topic: this.topic,
       types: this.options.types,
+      filter: this.options.filter,
       ready: this.loaded,
       position: () => ({ after: this.cursor.lastSeq, epoch: this.cursor.epoch, rewind: this.rewind ?? undefined }),
       started: (after, epoch) => {

@@ -23,6 +23,7 @@ export class TopicSocket implements Transport {
         else if (rewind) query.since = rewind.since;
         else query.after = String(after);
         if (channel.types && channel.types.length > 0) query.types = channel.types.join(",");
+        if (channel.filter && channel.filter.length > 0) query.filter = JSON.stringify(channel.filter);
         if (epoch !== undefined && !rewind) query.epoch = epoch;
         return query;
       },

@@ -1,4 +1,5 @@
 import type { BackoffPolicy } from "../protocol/backoff.ts";
+import type { EventFilter } from "../protocol/event-filter.ts";
 import type { CaughtUpFrame, EventFrame, EventsFrame, GapFrame } from "../protocol/frames.ts";
 import type { HeartbeatOptions } from "./heartbeat.ts";
 
@@ -50,6 +51,7 @@ export type TopicFrame = EventFrame | EventsFrame | CaughtUpFrame | GapFrame;
 export interface TopicChannel {
   readonly topic: string;
   readonly types: readonly string[] | undefined;
+  readonly filter: readonly EventFilter[] | undefined;
   /** Settles once the stored position is read: nothing is asked of the server before. */
   readonly ready: Promise<void>;
   /**

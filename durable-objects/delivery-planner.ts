@@ -51,20 +51,26 @@ export type NextStep<T extends { seq: number }> =
 
 /**
  * What the next delivery holds, given the rows read after the cursor (at most one batch, already
- * filtered by type). A batch being retried keeps its end (`batchEnd`), so a retry carries the same
- * events and the same webhook id even if more events arrived meanwhile.
+ * filtered by type) and the subscription's `filters` as `takes`. A batch being retried keeps its
+ * end (`batchEnd`), so a retry carries the same events and the same webhook id even if more events
+ * arrived meanwhile. Rows the filters refuse are passed, not sent: a read with none taken skips to
+ * its last row, and a batch holds the taken rows of the read (fewer than `batchSize` when some are
+ * refused), so one step's work stays bounded by one read.
  */
 export function nextStep<T extends { seq: number }>(
   cursor: number,
   head: number,
   batchEnd: number | null,
   rows: T[],
+  takes: ((row: T) => boolean) | null = null,
 ): NextStep<T> {
+  const taken = takes === null ? rows : rows.filter(takes);
   if (batchEnd !== null) {
-    const batch = rows.filter((r) => r.seq <= batchEnd);
+    const batch = taken.filter((r) => r.seq <= batchEnd);
     return batch.length > 0 ? { kind: "send", rows: batch, end: batchEnd } : { kind: "skip", cursor: batchEnd };
   }
-  if (rows.length > 0) return { kind: "send", rows, end: rows[rows.length - 1].seq };
+  if (taken.length > 0) return { kind: "send", rows: taken, end: taken[taken.length - 1].seq };
+  if (rows.length > 0) return { kind: "skip", cursor: rows[rows.length - 1].seq };
   return cursor < head ? { kind: "skip", cursor: head } : { kind: "idle" };
 }
 
@@ -134,6 +140,11 @@ export class RunBudget {
     if (this.sends <= 0 || now >= this.until) return false;
     this.sends -= 1;
     return true;
+  }
+
+  /** The run's time is spent: work that sends nothing (passing filtered-out events) stops too. */
+  expired(now: number): boolean {
+    return now >= this.until;
   }
 }
 

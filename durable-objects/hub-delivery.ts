@@ -6,10 +6,11 @@ import type { HubSessions } from "./hub-sessions.ts";
 import { batchFrames } from "./live-frames.ts";
 import type { StoredRow } from "./log-store.ts";
 import { gapFrame } from "./resume-plan.ts";
+import { type RowFilter, rowFilter, takesRow } from "./row-filter.ts";
 
 /**
  * Sends a push's new rows to every socket of the hub that follows the topic live. Frames are built
- * once for every socket that takes the same ones (no type filter, everything new to it). A live
+ * once for every socket that takes the same ones (no types or filters, everything new to it). A live
  * socket out of allowance goes back to replaying at its cursor: the window and the topic's log are
  * its buffer. Replaying sockets are only checked: closed if stalled too long, restarted if drained.
  */
@@ -48,8 +49,8 @@ export function broadcast(
         sender.send(session, JSON.stringify(gapFrame(feed.topic, sub.cursor, position, "retention")));
       }
       let frames: string[];
-      if (sub.types || sub.cursor >= first) {
-        const wanted = wantedRows(rows, sub.cursor, sub.types);
+      if (sub.types || sub.filter || sub.cursor >= first) {
+        const wanted = wantedRows(rows, sub.cursor, sub.types, rowFilter(sub.filter));
         frames = session.batch
           ? batchFrames(topicJson, wanted)
           : wanted.map((row) => eventFrameText(topicJson, row.body));
@@ -68,6 +69,11 @@ export function broadcast(
   }
 }
 
-function wantedRows(rows: readonly StoredRow[], after: number, types: string[] | null): StoredRow[] {
-  return rows.filter((row) => row.seq > after && (!types || types.includes(row.type)));
+function wantedRows(
+  rows: readonly StoredRow[],
+  after: number,
+  types: string[] | null,
+  filter: RowFilter | null,
+): StoredRow[] {
+  return rows.filter((row) => row.seq > after && takesRow(row, types, filter));
 }

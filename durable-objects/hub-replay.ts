@@ -5,6 +5,7 @@ import type { Feed, HubFeeds } from "./hub-feeds.ts";
 import type { HubSender } from "./hub-sender.ts";
 import type { HubSessions, Session, Sub } from "./hub-sessions.ts";
 import { planResume } from "./resume-plan.ts";
+import { rowFilter } from "./row-filter.ts";
 
 /** Why a subscription ends early. */
 type Refusal = { code: ErrorCode; message: string; retryAfterSeconds?: number };
@@ -89,7 +90,7 @@ export class HubReplay {
   }
 
   private fromWindow(session: Session, sub: Sub, feed: Feed): void {
-    const rows = feed.window.after(sub.cursor, Number.MAX_SAFE_INTEGER, sub.types ?? undefined);
+    const rows = feed.window.after(sub.cursor, Number.MAX_SAFE_INTEGER, sub.types ?? undefined, rowFilter(sub.filter));
     const sent = this.sender.rows(session, JSON.stringify(sub.topic), rows);
     if (sent === rows.length) {
       this.goLive(session, sub, feed);
@@ -123,7 +124,10 @@ export class HubReplay {
       // The log was reset after the page was asked for: read again from the new log's start.
       if (plan.gap.reason === "epoch" && readAfter !== 0) return;
     }
-    const rows = page.rows.filter((row) => row.seq > sub.cursor);
+    // Filters are evaluated here, not by the topic: the topic's one thread serves every hub, and an
+    // unfiltered page is shared by every socket resuming there. `next` still covers skipped rows.
+    const filter = rowFilter(sub.filter);
+    const rows = page.rows.filter((row) => row.seq > sub.cursor && (filter === null || filter(row)));
     const sent = this.sender.rows(session, JSON.stringify(sub.topic), rows);
     if (sent < rows.length) {
       sub.cursor = sent > 0 ? rows[sent - 1].seq : sub.cursor;

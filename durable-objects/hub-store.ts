@@ -1,4 +1,5 @@
 import type { Operation } from "../protocol/auth.ts";
+import type { EventFilter } from "../protocol/event-filter.ts";
 import type { SocketCredential } from "../protocol/socket-credential.ts";
 
 /** What a socket may follow: the topic patterns and operations of its token or key. */
@@ -27,6 +28,8 @@ export interface SubRow {
   /** The epoch `cursor` belongs to, when known. */
   epoch: string | null;
   types: string[] | null;
+  /** CloudEvents Subscriptions API filters, all of which a sent event matches. */
+  filter: EventFilter[] | null;
   /** The cursor was checked against the topic's log; until then `epoch` is the client's word. */
   checked: boolean;
 }
@@ -53,6 +56,9 @@ export class HubStore {
       CREATE INDEX IF NOT EXISTS sockets_expiry ON sockets (expires_at) WHERE expires_at IS NOT NULL;
       CREATE TABLE IF NOT EXISTS subs (sid TEXT NOT NULL, topic TEXT NOT NULL, mode TEXT NOT NULL,
         cursor INTEGER NOT NULL, epoch TEXT, types TEXT, checked INTEGER NOT NULL, PRIMARY KEY (sid, topic));`);
+    // Hubs that stored subscriptions before filters existed get the column, empty (no filter).
+    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('subs')").toArray();
+    if (!columns.some((column) => column.name === "filter")) sql.exec("ALTER TABLE subs ADD COLUMN filter TEXT");
   }
 
   getMeta(key: string): string | null {
@@ -142,13 +148,14 @@ export class HubStore {
 
   putSub(sub: SubRow): void {
     this.sql.exec(
-      "INSERT OR REPLACE INTO subs (sid, topic, mode, cursor, epoch, types, checked) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO subs (sid, topic, mode, cursor, epoch, types, filter, checked) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       sub.sid,
       sub.topic,
       sub.mode,
       sub.cursor,
       sub.epoch,
       sub.types ? JSON.stringify(sub.types) : null,
+      sub.filter ? JSON.stringify(sub.filter) : null,
       sub.checked ? 1 : 0,
     );
   }
@@ -166,8 +173,9 @@ export class HubStore {
         cursor: number;
         epoch: string | null;
         types: string | null;
+        filter: string | null;
         checked: number;
-      }>("SELECT sid, topic, mode, cursor, epoch, types, checked FROM subs")
+      }>("SELECT sid, topic, mode, cursor, epoch, types, filter, checked FROM subs")
       .toArray()
       .map((row) => ({
         sid: row.sid,
@@ -176,6 +184,7 @@ export class HubStore {
         cursor: row.cursor,
         epoch: row.epoch,
         types: row.types === null ? null : (JSON.parse(row.types) as string[]),
+        filter: row.filter === null ? null : (JSON.parse(row.filter) as EventFilter[]),
         checked: row.checked === 1,
       }));
   }

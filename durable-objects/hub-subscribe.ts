@@ -1,4 +1,5 @@
 import { topicMatches } from "../protocol/auth.ts";
+import type { EventFilter } from "../protocol/event-filter.ts";
 import type { SubscribedFrame, SubscribeFrame, UnsubscribedFrame } from "../protocol/frames.ts";
 import { type Rewind, rewindOf } from "../protocol/rewind.ts";
 import type { HubFeeds } from "./hub-feeds.ts";
@@ -79,7 +80,7 @@ async function subscribeRewound(
     return;
   }
   const { after, epoch } = start;
-  startSub(deps.sessions, session, { topic, after, epoch, types: frame.types });
+  startSub(deps.sessions, session, { topic, after, epoch, types: frame.types, filter: frame.filter });
   deps.sender.frame(session, { type: "subscribed", topic, after, epoch } satisfies SubscribedFrame);
   void deps.replay.pump(session);
 }
@@ -89,12 +90,13 @@ function isOpen(deps: SubscribeDeps, session: Session): boolean {
   return deps.sessions.bySid(session.sid) === session && session.ws.readyState === WebSocket.OPEN;
 }
 
-/** Where a subscription starts: the topic, the client's cursor and epoch, its type filter. */
+/** Where a subscription starts: the topic, the client's cursor and epoch, its types and filters. */
 export interface SubStart {
   topic: string;
   after: number;
   epoch?: string;
   types?: string[];
+  filter?: EventFilter[];
 }
 
 function startSub(sessions: HubSessions, session: Session, start: SubStart): void {
@@ -106,6 +108,8 @@ function startSub(sessions: HubSessions, session: Session, start: SubStart): voi
     cursor: start.after,
     epoch: start.epoch ?? null,
     types,
+    // An empty list of filters matches every event: it is no filter.
+    filter: start.filter && start.filter.length > 0 ? start.filter : null,
     checked: false,
   });
 }

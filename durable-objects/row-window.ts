@@ -1,4 +1,5 @@
 import type { StoredRow } from "./log-store.ts";
+import { type RowFilter, takesRow } from "./row-filter.ts";
 
 /**
  * The most recent rows of one topic's log, contiguous and in seq order, held in memory: a hub
@@ -84,13 +85,13 @@ export class RowWindow {
     this.charCount = chars;
   }
 
-  /** Up to `limit` held rows after `after` (of `types` when given), in seq order. */
-  after(after: number, limit: number, types?: readonly string[]): StoredRow[] {
+  /** Up to `limit` held rows after `after` (of `types` and taken by `filter` when given), in seq order. */
+  after(after: number, limit: number, types?: readonly string[], filter: RowFilter | null = null): StoredRow[] {
     const from = this.start + Math.max(0, after + 1 - this.first);
     const out: StoredRow[] = [];
     for (let i = from; i < this.rows.length && out.length < limit; i += 1) {
       const row = this.rows[i] as StoredRow;
-      if (!types || types.includes(row.type)) out.push(row);
+      if (takesRow(row, types, filter)) out.push(row);
     }
     return out;
   }

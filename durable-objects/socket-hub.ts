@@ -128,7 +128,13 @@ export class SocketHub extends DurableObject<Env> {
     if (pinned) {
       const query = v.parse(SubscribeQuerySchema, params);
       batch = query.batch === true;
-      const asked = { topic: pinned, after: query.after ?? 0, epoch: query.epoch, types: query.types };
+      const asked = {
+        topic: pinned,
+        after: query.after ?? 0,
+        epoch: query.epoch,
+        types: query.types,
+        filter: query.filter,
+      };
       // Refused before the upgrade completes, as the one-topic socket always was.
       const checked = await checkPinnedCursor(this.feeds, this.deps.resolveRewind, asked, rewindOf(query));
       if (!checked.ok) return refuseSocket(checked.code, checked.message, checked.retryAfterSeconds);

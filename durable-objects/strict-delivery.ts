@@ -2,6 +2,7 @@ import { logLine } from "../runtime/log.ts";
 import { type DeliveryContext, leaseMs } from "./delivery-context.ts";
 import { afterFailure, CHECKPOINT_MS, checkpointDue, nextStep, type RunBudget } from "./delivery-planner.ts";
 import { ReadAhead } from "./read-ahead.ts";
+import { rowFilter } from "./row-filter.ts";
 import type { SubscriptionRow } from "./subscription-store.ts";
 
 /** Rows read from the log at a time for loops whose batches are smaller. */
@@ -70,9 +71,14 @@ export async function deliverStrict(ctx: DeliveryContext, name: string, cutoff: 
         [cursor, saved, batchEnd, unsaved, failure] = [gap.to, gap.to, null, 0, fresh];
         continue;
       }
-      const step = nextStep(cursor, head, batchEnd, ahead.take(cursor, config.batchSize));
+      const step = nextStep(cursor, head, batchEnd, ahead.take(cursor, config.batchSize), rowFilter(config.filters));
       if (step.kind === "skip") {
         [cursor, batchEnd, failure] = [step.cursor, null, fresh];
+        // Filters pass a long stretch one read at a time: the run's time bounds that as it bounds sends.
+        if (budget.expired(Date.now())) {
+          save();
+          return;
+        }
         continue;
       }
       if (step.kind === "idle") {

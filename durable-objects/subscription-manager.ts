@@ -223,7 +223,7 @@ function toView(
   gaps: { count: number; latest: { from: number; to: number; at: number }[] },
   unordered: { inFlight: number; retrying: number; attempts: number },
 ): SubscriptionView {
-  const { target, types, retry, onExhausted, onGap, batchSize, delivery } = row.config;
+  const { target, types, filters, retry, onExhausted, onGap, batchSize, delivery } = row.config;
   // Strict order has one delivery at most: claimed (in flight) until it fails, then retrying.
   const strict = {
     inFlight: row.batchEnd !== null && row.attempts === 0 ? 1 : 0,
@@ -241,6 +241,7 @@ function toView(
         ? { type: "webhook", url: target.url, timeoutMs: target.timeoutMs }
         : { type: "queue", queue: target.queue },
     types: types ?? null,
+    filters: filters && filters.length > 0 ? filters : null,
     retry,
     onExhausted,
     // Subscriptions stored before gaps had a policy pause at one: the safe default.

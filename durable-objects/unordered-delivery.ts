@@ -2,6 +2,7 @@ import { logLine } from "../runtime/log.ts";
 import { type DeliveryContext, leaseMs } from "./delivery-context.ts";
 import { afterFailure, dispatchRoom, nextStep, type RunBudget } from "./delivery-planner.ts";
 import type { StoredRow } from "./log-store.ts";
+import { rowFilter } from "./row-filter.ts";
 import type { SubscriptionRow } from "./subscription-store.ts";
 
 /**
@@ -22,7 +23,10 @@ export async function deliverUnordered(ctx: DeliveryContext, name: string, cutof
   let spent = false;
 
   const launch = (sub: SubscriptionRow, from: number, to: number, attempts: number, firstFailureAt: number | null) => {
-    const rows = log.read(from - 1, sub.config.batchSize, sub.config.types).filter((r) => r.seq <= to);
+    const filter = rowFilter(sub.config.filters);
+    const rows = log
+      .read(from - 1, sub.config.batchSize, sub.config.types)
+      .filter((r) => r.seq <= to && (filter === null || filter(r)));
     const task = deliver(ctx, sub, from, to, rows, { attempts, firstFailureAt }).finally(() => inFlight.delete(from));
     inFlight.set(from, task);
   };
@@ -61,11 +65,17 @@ export async function deliverUnordered(ctx: DeliveryContext, name: string, cutof
     let dispatched = sub.dispatched ?? sub.cursor;
     // Not past a gap: it is recorded (above) once nothing is in flight.
     while (room > 0 && !spent && dispatched >= oldest - 1) {
-      const step = nextStep(dispatched, head, null, log.read(dispatched, config.batchSize, config.types));
+      const rows = log.read(dispatched, config.batchSize, config.types);
+      const step = nextStep(dispatched, head, null, rows, rowFilter(config.filters));
       if (step.kind === "idle") break;
       if (step.kind === "skip") {
         if (!store.skipTo(name, version, step.cursor)) break;
         dispatched = step.cursor;
+        // Filters pass a long stretch one read at a time: the run's time bounds that as it bounds sends.
+        if (budget.expired(Date.now())) {
+          spent = true;
+          break;
+        }
         continue;
       }
       if (!budget.take(now)) {

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { EventFiltersSchema } from "./event-filter.ts";
 import { StoredEventSchema } from "./mesh-event.ts";
 import { LastSchema, SinceSchema, startConflict } from "./rewind.ts";
 import { TopicNameSchema } from "./topic-name.ts";
@@ -176,6 +177,8 @@ export const SubscribeFrameSchema = v.object({
   last: v.optional(LastSchema),
   since: v.optional(SinceSchema),
   types: v.optional(SubscribeTypesSchema),
+  /** CloudEvents Subscriptions API filters, all of which an event must match (event-filter.ts). */
+  filter: v.optional(EventFiltersSchema),
 });
 
 /** Client to server: stop following `topic`; answered with `unsubscribed`. */

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { EventFiltersSchema } from "./event-filter.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
 import { lastParam, SinceSchema, type StartFields, startConflict, UntilSchema } from "./rewind.ts";
 
@@ -63,6 +64,9 @@ export const HistoryQuerySchema = v.pipe(
 );
 export type HistoryQuery = v.InferOutput<typeof HistoryQuerySchema>;
 
+/** Characters of the one-topic socket's `filter` parameter (the JSON of a list of filters). */
+export const FILTER_PARAM_MAX_LENGTH = 4096;
+
 /**
  * Query of `GET /v1/topics/:topic/ws`: the socket starts after `after` (default 0), or rewinds
  * (`last`, `since`; see protocol/rewind.ts), never both.
@@ -73,6 +77,18 @@ export const SubscribeQuerySchema = v.pipe(
     last: v.optional(lastParam(0)),
     since: v.optional(SinceSchema),
     types: v.optional(typesParam),
+    /** The JSON of a list of CloudEvents Subscriptions API filters, as the subscribe frame's `filter`. */
+    filter: v.optional(
+      v.pipe(
+        v.string(),
+        v.maxLength(FILTER_PARAM_MAX_LENGTH, `filter is at most ${FILTER_PARAM_MAX_LENGTH} characters`),
+        v.description(
+          "The JSON of an array of CloudEvents Subscriptions API filters (exact, prefix, suffix, all, any, not), all of which an event must match.",
+        ),
+        v.parseJson(undefined, "filter must be the JSON of an array of filters"),
+        EventFiltersSchema,
+      ),
+    ),
     epoch: v.optional(v.pipe(v.string(), v.maxLength(64))),
     token: v.optional(v.string()),
     /** `true`: several events per frame (`events` frames) where they are ready together. */

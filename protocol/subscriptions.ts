@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { EventFilterListSchema, EventFiltersSchema } from "./event-filter.ts";
 import { SeqSchema, StoredEventSchema } from "./mesh-event.ts";
 
 /**
@@ -130,6 +131,11 @@ export const SubscriptionConfigSchema = v.strictObject({
       v.maxLength(50, "types lists at most 50 event types"),
     ),
   ),
+  /**
+   * CloudEvents Subscriptions API filters (exact, prefix, suffix, all, any, not), all of which an
+   * event must match, besides `types`; the cursor still moves past the others.
+   */
+  filters: v.optional(EventFiltersSchema),
   /** Applies when the subscription is created; an update keeps the cursor. */
   start: v.optional(StartSchema, "latest"),
   retry: v.optional(RetryPolicySchema, {}),
@@ -214,6 +220,7 @@ export const SubscriptionViewSchema = v.object({
   pausedReason: v.nullable(v.picklist(["manual", "exhausted", "gap"])),
   target: TargetViewSchema,
   types: v.nullable(v.array(v.string())),
+  filters: v.nullable(EventFilterListSchema),
   retry: v.object({ maxAttempts: v.number(), firstDelayMs: v.number(), maxDelayMs: v.number() }),
   onExhausted: v.picklist(["dead-letter", "pause"]),
   onGap: v.picklist(["pause", "continue"]),

@@ -34,6 +34,10 @@ describe("cursor storage", () => {
     expect(cursorKey("orders", [])).toBe("event-mesh:orders");
     expect(cursorKey("orders", ["B", "A"])).toBe(cursorKey("orders", ["A", "B"]));
     expect(cursorKey("orders", ["A"])).not.toBe(cursorKey("orders"));
+    const eu = [{ exact: { region: "eu" } }];
+    expect(cursorKey("orders", undefined, eu)).toBe('event-mesh:orders:filter=[{"exact":{"region":"eu"}}]');
+    expect(cursorKey("orders", ["A"], eu)).not.toBe(cursorKey("orders", ["A"]));
+    expect(cursorKey("orders", undefined, [])).toBe("event-mesh:orders");
   });
 
   it("adapts a Web Storage and survives a full one", () => {

@@ -51,6 +51,15 @@ describe("nextStep", () => {
   it("skips a retried batch whose events are gone (trimmed by retention)", () => {
     expect(nextStep(2, 20, 4, rows(7, 8))).toEqual({ kind: "skip", cursor: 4 });
   });
+
+  it("sends the rows the filters take and passes the others, skipping a read that has none", () => {
+    const even = (row: { seq: number }) => row.seq % 2 === 0;
+    expect(nextStep(2, 20, null, rows(3, 4, 5, 6, 7), even)).toEqual({ kind: "send", rows: rows(4, 6), end: 6 });
+    // The read ends at 5 though the head is 20: only what was read is passed.
+    expect(nextStep(2, 20, null, rows(3, 5), even)).toEqual({ kind: "skip", cursor: 5 });
+    expect(nextStep(2, 20, 6, rows(3, 4, 5, 6, 7, 8), even)).toEqual({ kind: "send", rows: rows(4, 6), end: 6 });
+    expect(nextStep(2, 20, 3, rows(3, 4), even)).toEqual({ kind: "skip", cursor: 3 });
+  });
 });
 
 describe("afterFailure", () => {
@@ -103,7 +112,9 @@ describe("RunBudget", () => {
     expect(budget.take(1499)).toBe(true);
     expect(budget.take(1499)).toBe(false);
     const timed = new RunBudget(1000, 10, 500);
+    expect(timed.expired(1499)).toBe(false);
     expect(timed.take(1500)).toBe(false);
+    expect(timed.expired(1500)).toBe(true);
   });
 });
 

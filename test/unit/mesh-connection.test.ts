@@ -207,7 +207,7 @@ describe("repairing one topic", () => {
     expect(b.states).toEqual(["replaying", "live"]);
   });
 
-  it("after a reconnect, subscribes every topic again with its own cursor, epoch and types", async () => {
+  it("after a reconnect, subscribes every topic again with its own cursor, epoch, types and filter", async () => {
     respond = (conn, frame) => {
       if (frame.type !== "subscribe") return;
       if (frame.topic === "a") {
@@ -219,13 +219,13 @@ describe("repairing one topic", () => {
       }
     };
     const a = subscribe("a");
-    const b = subscribe("b", { types: ["A"] });
+    const b = subscribe("b", { types: ["A"], filter: [{ exact: { region: "eu" } }] });
     await until(() => a.subscription.state === "live" && b.subscription.state === "live", "both live");
     connections[0].socket.close(1001);
     await until(() => connections.length === 2 && subscribes(connections[1]).length === 2, "second connection");
     expect(subscribes(connections[1])).toEqual([
       { type: "subscribe", topic: "a", after: 3, epoch: "ea" },
-      { type: "subscribe", topic: "b", after: 9, epoch: "eb", types: ["A"] },
+      { type: "subscribe", topic: "b", after: 9, epoch: "eb", types: ["A"], filter: [{ exact: { region: "eu" } }] },
     ]);
     await until(() => a.subscription.state === "live" && b.subscription.state === "live", "live again");
     expect(a.states).toEqual(["replaying", "live", "reconnecting", "replaying", "live"]);

@@ -196,6 +196,22 @@ describe("resume and ordering", () => {
     expect(Object.fromEntries(connections[1].query)).toMatchObject({ after: "10", types: "A", epoch: "e1" });
   });
 
+  it("sends its CloudEvents filter in the query on every connect and skips seqs as a filtered subscription", async () => {
+    const filter = [{ prefix: { subject: "orders/" } }];
+    scripts = [
+      (c) => {
+        send(c, frames.event(3), frames.caughtUp(8));
+        setTimeout(() => c.socket.close(1013), 20);
+      },
+      (c) => send(c, frames.event(9), frames.caughtUp(9)),
+    ];
+    const sub = subscribe({ filter });
+    await until(() => connections.length === 2 && sub.subscription.state === "live", "second live");
+    expect(sub.seqs).toEqual([3, 9]);
+    for (const conn of connections) expect(conn.query.get("filter")).toBe(JSON.stringify(filter));
+    expect(connections[1].query.get("after")).toBe("8");
+  });
+
   it("reports a gap and continues from the oldest retained event", async () => {
     scripts = [(c) => send(c, frames.gap(0, 50), frames.event(50), frames.event(51), frames.caughtUp(51))];
     const sub = subscribe();

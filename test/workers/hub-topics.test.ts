@@ -4,7 +4,14 @@ import { describe, expect, it } from "vitest";
 import type { SocketHub } from "../../durable-objects/socket-hub.ts";
 import type { TokenRequest } from "../../protocol/auth.ts";
 import { CLOSE } from "../../protocol/close-codes.ts";
-import { authFrame, type ServerFrame, subscribeFrameText, unsubscribeFrameText } from "../../protocol/frames.ts";
+import type { EventFilter } from "../../protocol/event-filter.ts";
+import {
+  authFrame,
+  type ServerFrame,
+  type SubscribeFrame,
+  subscribeFrameText,
+  unsubscribeFrameText,
+} from "../../protocol/frames.ts";
 import { readConfig } from "../../runtime/config.ts";
 import { mintToken } from "../../runtime/tokens.ts";
 import { hubName, rankHubs } from "../../worker/hub-choice.ts";
@@ -19,7 +26,13 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 const hubStub = (name: string) => env.SOCKET_HUB.get(env.SOCKET_HUB.idFromName(name));
 let published = 0;
 
-async function publish(topic: string, count: number, type = "Thing"): Promise<void> {
+/** Publishes `count` events of `type`; `attributes` adds context attributes to the i-th of them. */
+async function publish(
+  topic: string,
+  count: number,
+  type = "Thing",
+  attributes: (i: number) => Record<string, string> = () => ({}),
+): Promise<void> {
   const first = published + 1;
   published += count;
   const batch = Array.from({ length: count }, (_, i) => ({
@@ -27,6 +40,7 @@ async function publish(topic: string, count: number, type = "Thing"): Promise<vo
     source: "hub-test",
     type,
     specversion: "1.0",
+    ...attributes(i),
   }));
   const res = await meshFetch(`/v1/topics/${topic}/events`, {
     method: "POST",
@@ -38,7 +52,7 @@ async function publish(topic: string, count: number, type = "Thing"): Promise<vo
 
 interface HubSocket extends Socket {
   hub: string;
-  subscribe(topic: string, frame?: { after?: number; epoch?: string; types?: string[] }): void;
+  subscribe(topic: string, frame?: Omit<SubscribeFrame, "type" | "topic">): void;
 }
 
 /** Opens `/v1/ws` through the Worker: with the admin key, or a token in the query as a browser sends it. */
@@ -294,5 +308,98 @@ describe("tokens on hub sockets", () => {
     expect(res.status).toBe(200);
     expect((await res.json()) as { disconnected: number }).toMatchObject({ disconnected: 1 });
     expect(await sock.closed).toEqual({ code: CLOSE.unauthorized, reason: "token_revoked" });
+  });
+});
+
+describe("filters on /v1/ws (CloudEvents Subscriptions API dialects)", () => {
+  const eu: EventFilter[] = [{ exact: { region: "eu" } }, { prefix: { subject: "orders/" } }];
+  /** Publishes orders `first`.. of `region` to a fresh topic, each's subject `orders/<its seq>`. */
+  const orders = (topic: string, first: number, count: number, region: string) =>
+    publish(topic, count, "OrderPlaced", (i) => ({ region, subject: `orders/${first + i}` }));
+
+  it("sends only matching events in replay and live; the cursor passes the rest, and resume after them is exact", async () => {
+    const topic = freshTopic("hub-filter");
+    await orders(topic, 1, 12, "eu");
+    // A whole page of the log (10 rows here) matches nothing.
+    await orders(topic, 13, 15, "us");
+    await orders(topic, 28, 3, "eu");
+    const first = await openHub({ key: topic, batch: "true" });
+    first.subscribe(topic, { filter: eu });
+    // not, any and all nested, over the subject and an extension attribute.
+    const nested: EventFilter[] = [
+      {
+        any: [
+          { suffix: { subject: "/13" } },
+          { all: [{ exact: { region: "us" } }, { not: { suffix: { subject: "/15" } } }] },
+        ],
+      },
+    ];
+    first.subscribe(`${topic}-none`, { filter: [{ exact: { region: "nowhere" } }] });
+    await first.until(caughtUp(topic), "caught-up");
+    // Published before any socket followed the topic: served from the topic's log, page by page.
+    expect(ofTopic(first.frames, topic)).toEqual(["subscribed", ...range(1, 12), 28, 29, 30, "caught-up"]);
+    expect(first.frames.find((f) => f.type === "caught-up" && f.topic === topic)).toMatchObject({ head: 30 });
+
+    // Live: a stretch that matches nothing, then one that does.
+    await orders(topic, 31, 5, "us");
+    await orders(topic, 36, 1, "eu");
+    await first.until(lastSeq(topic, 36), "live 36");
+    expect(seqsOf(first.frames, topic).slice(-2)).toEqual([30, 36]);
+
+    // Resumes on the same hub: after the last event shown (30), from the middle of the filtered
+    // stretch of the log (12), and with another filter from the start.
+    const again = await openHub({ key: topic });
+    expect(again.hub).toBe(first.hub);
+    const fromMiddle = await openHub({ key: topic });
+    again.subscribe(topic, { after: 30, filter: eu });
+    fromMiddle.subscribe(topic, { after: 12, filter: eu });
+    const other = await openHub({ key: topic });
+    other.subscribe(topic, { filter: nested });
+    for (const sock of [again, fromMiddle, other]) await sock.until(caughtUp(topic), "resumed");
+    expect(ofTopic(again.frames, topic)).toEqual(["subscribed", 36, "caught-up"]);
+    expect(ofTopic(fromMiddle.frames, topic)).toEqual(["subscribed", 28, 29, 30, 36, "caught-up"]);
+    expect(ofTopic(other.frames, topic)).toEqual([
+      "subscribed",
+      13,
+      14,
+      ...range(16, 27),
+      ...range(31, 35),
+      "caught-up",
+    ]);
+    for (const sock of [again, fromMiddle, other]) {
+      expect(sock.frames.find((f) => f.type === "caught-up" && f.topic === topic)).toMatchObject({ head: 36 });
+    }
+
+    // The filter is kept with the socket's subscription in the hub's SQLite (hibernation, restarts).
+    const stored = await runInDurableObject(hubStub(first.hub), async (_hub: SocketHub, state) =>
+      state.storage.sql.exec<{ filter: string | null }>("SELECT filter FROM subs WHERE topic = ?", topic).toArray(),
+    );
+    expect(stored.map((row) => row.filter)).toContain(JSON.stringify(eu));
+    expect(seqsOf(first.frames, `${topic}-none`)).toEqual([]);
+    for (const sock of [first, again, fromMiddle, other]) sock.ws.close();
+  });
+
+  it("refuses a malformed or oversized filter with an error naming it, and keeps the socket", async () => {
+    const topic = freshTopic("hub-filter-bad");
+    await orders(topic, 1, 2, "eu");
+    const sock = await openHub({ key: topic });
+    let deep: unknown = { exact: { region: "eu" } };
+    for (let i = 0; i < 50; i++) deep = { not: deep };
+    sock.ws.send(JSON.stringify({ type: "subscribe", topic, filter: [{ exact: { region: "" } }] }));
+    sock.ws.send(JSON.stringify({ type: "subscribe", topic, filter: [{ sql: "region = 'eu'" }] }));
+    sock.ws.send(JSON.stringify({ type: "subscribe", topic, filter: [deep] }));
+    await sock.until((f) => f.filter((x) => x.type === "error").length === 3, "three refusals");
+    const messages = sock.frames.flatMap((f) => (f.type === "error" ? [`${f.code} ${f.message}`] : []));
+    expect([...messages].sort()).toEqual(
+      [
+        "invalid_body filter.0.exact.region: an attribute value in a filter must not be empty",
+        "invalid_body filter.0.sql: a filter is an object with one dialect: exact, prefix, suffix, all, any, not",
+        "invalid_body filter: filters nest at most 8 levels (all, any, not)",
+      ].sort(),
+    );
+    sock.subscribe(topic, { filter: [{ suffix: { subject: "/2" } }] });
+    await sock.until(caughtUp(topic), "caught-up after the refusals");
+    expect(seqsOf(sock.frames, topic)).toEqual([2]);
+    sock.ws.close();
   });
 });

@@ -136,6 +136,21 @@ describe("live WebSocket frames", () => {
     sock.ws.close(1000);
   });
 
+  it("filters by CloudEvents filters, given as the JSON of the filter parameter, in replay and live", async () => {
+    await publish("cefiltered", [1, 2, 3], "A");
+    await publish("cefiltered", [4, 5], "B");
+    await publish("cefiltered", [6], "A");
+    const filter = JSON.stringify([{ any: [{ exact: { type: "A" } }, { suffix: { id: "5" } }] }]);
+    const sock = await connect("cefiltered", `?filter=${encodeURIComponent(filter)}`);
+    await sock.until((f) => f.some((x) => x.type === "caught-up"), "caught-up");
+    await publish("cefiltered", [7], "B");
+    await publish("cefiltered", [8], "A");
+    await sock.until((f) => seqs(f).includes(8), "seq 8");
+    expect(sock.frames.map(summary)).toEqual([1, 2, 3, 5, 6, "caught-up", 8]);
+    expect(sock.frames.find((f) => f.type === "caught-up")).toMatchObject({ head: 6 });
+    sock.ws.close(1000);
+  });
+
   it("answers heartbeats with pong and refuses other client frames without closing", async () => {
     await publish("heartbeat", [1]);
     const sock = await connect("heartbeat");
@@ -235,6 +250,8 @@ describe("refusals on the socket", () => {
       "?after=abc",
       "?after=-1",
       `?types=${Array.from({ length: 51 }, (_, i) => `t${i}`).join(",")}`,
+      "?filter=not-json",
+      `?filter=${encodeURIComponent(JSON.stringify([{ exact: { Type: "A" } }]))}`,
     ]) {
       const sock = await connect("bad-query", query);
       expect(await sock.closed).toMatchObject({ code: CLOSE.badRequest });

@@ -96,6 +96,28 @@ describe("unordered delivery", () => {
     expect((await hook.requests()).every((r) => r.seqs.length <= 3)).toBe(true);
   });
 
+  it("delivers only what its filters match, several at once, and passes the rest", async () => {
+    const topic = uniqueTopic("filtered");
+    const hook = await ReceiverEndpoint.create("filtered");
+    await publishCount(topic, 12, "/eu/shop");
+    await publishCount(topic, 15, "/us/shop");
+    await publishCount(topic, 5, "/eu/shop");
+    await request(
+      `/v1/topics/${topic}/subscriptions/eu`,
+      jsonInit("PUT", {
+        target: { type: "webhook", url: hook.url },
+        start: "earliest",
+        filters: [{ prefix: { source: "/eu/" } }],
+        batchSize: 2,
+        delivery: { ordering: "unordered", maxInFlight: 3 },
+      }),
+    );
+    await runAlarmsUntil(topic, async () => (await subscriptionView(topic, "eu")).lag === 0);
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    expect(sorted(await hook.acceptedSeqs())).toEqual([...range(1, 12), ...range(28, 32)]);
+    expect(await subscriptionView(topic, "eu")).toMatchObject({ cursor: 32, delivered: 17, inFlight: 0, retrying: 0 });
+  });
+
   it("starts afresh from the cursor when switched back to strict order", async () => {
     const topic = uniqueTopic("switch");
     const hook = await ReceiverEndpoint.create("switch", { failSeqs: [1] });

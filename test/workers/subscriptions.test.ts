@@ -19,13 +19,20 @@ function json(method: string, body: unknown): RequestInit {
 }
 
 let published = 0;
-async function publish(topic: string, count: number, type = "Thing"): Promise<void> {
+/** Publishes `count` events of `type`; `attributes` adds context attributes to each. */
+async function publish(
+  topic: string,
+  count: number,
+  type = "Thing",
+  attributes: Record<string, string> = {},
+): Promise<void> {
   const events = Array.from({ length: count }, () => ({
     id: `e${++published}`,
     source: "subscriptions-test",
     specversion: "1.0",
     type,
     data: { n: published },
+    ...attributes,
   }));
   const res = await api(`/v1/topics/${topic}/events`, {
     method: "POST",
@@ -158,6 +165,41 @@ describe("webhook delivery", () => {
     await runAlarmsUntil(topic, async () => (await view(topic, "orders")).lag === 0);
     expect(await hook.acceptedSeqs()).toEqual([3]);
     expect(await view(topic, "orders")).toMatchObject({ cursor: 5, delivered: 1 });
+  });
+
+  it("delivers only what its CloudEvents filters match, moves the cursor past the rest, and shows the filters", async () => {
+    const topic = uniqueTopic("cefilter");
+    const hook = await ReceiverEndpoint.create("cefilter");
+    const filters = [{ prefix: { subject: "orders/" } }, { not: { exact: { region: "us" } } }];
+    const body = { target: { type: "webhook", url: hook.url }, types: ["OrderPlaced"], filters, batchSize: 2 };
+    const created = await putSubscription(topic, "eu-orders", body);
+    expect(created.filters).toEqual(filters);
+    await publish(topic, 1, "OrderPlaced", { subject: "orders/1", region: "eu" });
+    await publish(topic, 1, "OrderPlaced", { subject: "orders/2", region: "us" });
+    await publish(topic, 1, "Other", { subject: "orders/3", region: "eu" });
+    await publish(topic, 1, "OrderPlaced", { subject: "carts/4", region: "eu" });
+    // No region at all: `exact` does not match a missing attribute, so `not` of it does.
+    await publish(topic, 1, "OrderPlaced", { subject: "orders/5" });
+    await publish(topic, 3, "OrderPlaced", { subject: "orders/6", region: "us" });
+    await publish(topic, 1, "OrderPlaced", { subject: "orders/9", region: "eu" });
+    await runAlarmsUntil(topic, async () => (await view(topic, "eu-orders")).lag === 0);
+    expect(await hook.acceptedSeqs()).toEqual([1, 5, 9]);
+    expect(await view(topic, "eu-orders")).toMatchObject({ cursor: 9, lag: 0, delivered: 3, filters });
+
+    // A malformed filter is refused with what is wrong and where; nothing is stored.
+    const bad = { ...body, filters: [{ exact: { region: "eu" }, prefix: { subject: "o" } }] };
+    const refused = await api(`/v1/topics/${topic}/subscriptions/bad`, json("PUT", bad));
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({
+      error: {
+        code: "invalid_body",
+        message: expect.stringContaining("filters.0: a filter holds exactly one dialect"),
+      },
+    });
+    expect((await api(`/v1/topics/${topic}/subscriptions/bad`)).status).toBe(404);
+    // An update without filters delivers every event of its types again.
+    const { filters: _dropped, ...unfiltered } = body;
+    expect(await putSubscription(topic, "eu-orders", unfiltered)).toMatchObject({ created: false, filters: null });
   });
 
   it("counts a timeout as a failure with a readable reason", async () => {

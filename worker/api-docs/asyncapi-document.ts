@@ -2,6 +2,7 @@ import * as v from "valibot";
 import type { Catalog } from "../../protocol/catalog.ts";
 import { CLOSE, CLOSE_MEANINGS, closeCodeForError, isTerminalCloseCode } from "../../protocol/close-codes.ts";
 import { ERROR_STATUS, type ErrorCode } from "../../protocol/error-codes.ts";
+import { EventFilterListSchema, EventFilterSchema } from "../../protocol/event-filter.ts";
 import {
   AckTextSchema,
   AuthTextSchema,
@@ -51,6 +52,8 @@ const FRAME_SCHEMAS: Record<string, v.GenericSchema> = {
   UnsubscribedFrame: UnsubscribedFrameSchema,
   SubscribeFrame: SubscribeFrameSchema,
   UnsubscribeFrame: UnsubscribeFrameSchema,
+  EventFilter: EventFilterSchema,
+  EventFilterList: EventFilterListSchema,
 };
 
 const JSON_TEXT = "application/json";
@@ -119,7 +122,7 @@ const MESSAGES = {
     payload: SubscribeFrameSchema,
     contentType: JSON_TEXT,
     summary:
-      "On /v1/ws: follow a topic from after (default 0), with the cursor's epoch and an optional type filter, as the one-topic socket's query does; or, instead of after and epoch, rewind: last (0 to 1000, 0 = from now: the newest last events) or since (RFC 3339: from the first event the topic stored at or after it). A cursor with a rewind, or both rewinds, is refused (error, invalid_body). Subscribing again to a followed topic replaces its subscription (the way to resume one topic without dropping the socket).",
+      "On /v1/ws: follow a topic from after (default 0), with the cursor's epoch, optional types and an optional filter (CloudEvents Subscriptions API dialects), as the one-topic socket's query does; or, instead of after and epoch, rewind: last (0 to 1000, 0 = from now: the newest last events) or since (RFC 3339: from the first event the topic stored at or after it). A cursor with a rewind, or both rewinds, is refused (error, invalid_body), as is a malformed filter; the socket stays open. Subscribing again to a followed topic replaces its subscription (the way to resume one topic without dropping the socket).",
   },
   unsubscribe: {
     payload: UnsubscribeFrameSchema,
@@ -274,7 +277,7 @@ export function asyncApiDocument(catalog: Catalog): AsyncApiDocument {
         address: "/v1/ws",
         title: "A socket that follows many topics",
         description: [
-          "Subscribe and unsubscribe topics on the open socket. Per topic, the order is the one-topic socket's, after a subscribed frame: an optional gap, the replay, one caught-up, then live events; each topic has its own cursor, epoch and type filter, and is checked against the socket's credential when subscribed. Flow control (mark / ack), heartbeats, token refresh and close codes are the one-topic socket's, for the socket as a whole.",
+          "Subscribe and unsubscribe topics on the open socket. Per topic, the order is the one-topic socket's, after a subscribed frame: an optional gap, the replay, one caught-up, then live events; each topic has its own cursor, epoch, types and filter (CloudEvents Subscriptions API dialects), and is checked against the socket's credential when subscribed. Flow control (mark / ack), heartbeats, token refresh and close codes are the one-topic socket's, for the socket as a whole.",
           "A refusal of one topic is an unsubscribed frame with a code; the socket and its other topics go on. The socket is held by a hub: when every hub tried is full the upgrade is refused with overloaded and 1013, and retryAfterSeconds.",
           channelDescription(codes),
         ].join("\n\n"),

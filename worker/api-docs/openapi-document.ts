@@ -11,6 +11,7 @@ import {
 import { DeadLetterSchema } from "../../protocol/dead-letters.ts";
 import { CloudEventSchema } from "../../protocol/envelope.ts";
 import { ERROR_STATUS, ErrorBodySchema, type ErrorCode, errorBodySchema } from "../../protocol/error-codes.ts";
+import { EventFilterListSchema, EventFilterSchema } from "../../protocol/event-filter.ts";
 import { StoredEventSchema } from "../../protocol/mesh-event.ts";
 import { CloudEventBatchSchema, CloudEventOrBatchSchema } from "../../protocol/publish-request.ts";
 import {
@@ -23,6 +24,7 @@ import {
 import {
   PutSubscriptionResponseSchema,
   RedriveSchema,
+  RotateSecretResponseSchema,
   SeekSchema,
   SubscriptionConfigSchema,
   SubscriptionListSchema,
@@ -63,6 +65,8 @@ const HTTP_SCHEMAS: Record<string, v.GenericSchema> = {
   SubscriptionConfig: SubscriptionConfigSchema,
   SubscriptionView: SubscriptionViewSchema,
   PutSubscriptionResponse: PutSubscriptionResponseSchema,
+  // Named so the filters inside it are a $ref: a recursive schema cannot be converted in place.
+  RotateSecretResponse: RotateSecretResponseSchema,
   SubscriptionList: SubscriptionListSchema,
   SeekRequest: SeekSchema,
   SubscriptionRedriveRequest: RedriveSchema,
@@ -74,6 +78,8 @@ const HTTP_SCHEMAS: Record<string, v.GenericSchema> = {
   RedriveResponse: RedriveResponseSchema,
   WebhookPayload: WebhookPayloadSchema,
   ErrorBody: ErrorBodySchema,
+  EventFilter: EventFilterSchema,
+  EventFilterList: EventFilterListSchema,
 };
 
 type Json = { [key: string]: unknown };

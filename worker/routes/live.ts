@@ -6,7 +6,7 @@ import { checkTopic } from "../topic-param.ts";
 import { parseQuery } from "../validate.ts";
 
 /**
- * `GET /v1/topics/:topic/ws?after=&types=&epoch=&batch=`: handed to a hub that holds it pinned to
+ * `GET /v1/topics/:topic/ws?after=&types=&filter=&epoch=&batch=`: handed to a hub that holds it pinned to
  * the topic (it takes no subscribe frames). The topic is the routing key, so a topic's audience
  * fills its first hubs before it spreads.
  */

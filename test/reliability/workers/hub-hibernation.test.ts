@@ -136,6 +136,25 @@ describe("a hub waking with its sockets still open", () => {
     for (const s of [s1, s2, s3]) s.ws.close(1000);
   });
 
+  it("keeps a socket's CloudEvents filter across the wake: stored with its subscription, applied to what comes after", async () => {
+    const topic = freshTopic("hib-filter");
+    for (let i = 0; i < 4; i += 1) await publish(topic, 5, i % 2 === 0 ? "Thing" : "Rare");
+    const sock = await openHub(topic);
+    const filter = [{ suffix: { type: "are" } }];
+    sock.ws.send(subscribeFrameText({ topic, after: 0, filter }));
+    await sock.until(caughtUp(topic), "caught-up");
+    expect(await sql(sock.hub, `SELECT filter FROM subs WHERE topic = '${topic}'`)).toEqual([
+      { filter: JSON.stringify(filter) },
+    ]);
+
+    await hibernateAndWake(sock.hub);
+    await publish(topic, 2);
+    await publish(topic, 2, "Rare");
+    await sock.until((f) => seqsOf(f, topic).at(-1) === 24, "24 after the wake");
+    expect(ofTopic(sock.frames, topic)).toEqual(["subscribed", ...range(6, 10), ...range(16, 20), "caught-up", 23, 24]);
+    sock.ws.close(1000);
+  });
+
   it("applies a push after the wake from the head it stored: behind past it, nothing twice below it", async () => {
     const topic = freshTopic("hib-push");
     await publish(topic, 3);
