@@ -25,7 +25,7 @@ export class TopicSocket implements Transport {
       events: {
         open: () => channel.opened(),
         frame: (frame) => {
-          if (frame.type === "subscribed" || frame.type === "unsubscribed") return;
+          if (frame.type === "subscribed" || frame.type === "unsubscribed" || frame.type === "published") return;
           channel.receive(frame);
         },
         drop: () => channel.dropped(),
