@@ -92,7 +92,7 @@ export class MeshConnection {
   }
 
   /** A connection that carries no topic and no publish any more is closed and let go. */
-  closeIfIdle(): boolean {
+  private closeIfIdle(): boolean {
     if (this.idle || this.entries.size > 0 || this.publishes.size > 0) return false;
     this.idle = true;
     this.driver.close();
