@@ -46,10 +46,17 @@ export async function publishFromSocket(
   });
   const refuseAll = (error: MeshError) => answer(frame.events.map(() => refusalOf(error)));
   try {
+    if (token === null) {
+      return refuseAll(
+        new MeshError(
+          "forbidden",
+          "publishing on a socket takes a subscriber token that allows publish; a key publishes with POST /v1/topics/:topic/events",
+        ),
+      );
+    }
     const refused = scopeRefusal(token, frame.topic);
     if (refused) return refuseAll(refused);
-    const allowed = token as SocketCredential;
-    if (!(await deps.limit(`publish:token:${allowed.tokenId}`))) {
+    if (!(await deps.limit(`publish:token:${token.tokenId}`))) {
       return refuseAll(
         new MeshError(
           "rate_limited",
@@ -57,7 +64,7 @@ export async function publishFromSocket(
         ),
       );
     }
-    const context = tokenAuthContext(allowed);
+    const context = tokenAuthContext(token);
     const catalog = deps.catalog();
     const outcomes: (PublishOutcome | null)[] = [];
     const accepted: AcceptedEvent[] = [];
@@ -81,7 +88,8 @@ export async function publishFromSocket(
       }),
     );
   } catch (error) {
-    // The topic could not be reached or refused the append: nothing of the frame was stored.
+    // The topic could not be reached, or its answer was lost: the events may or may not be stored,
+    // and sending them again is safe, since dedup stores each (source, id) once.
     return refuseAll(toMeshError(error));
   }
 }
@@ -91,13 +99,7 @@ function refusalOf(error: MeshError): PublishOutcome {
 }
 
 /** Only a token that allows `publish` on the topic publishes on a socket. */
-function scopeRefusal(token: SocketCredential | null, topic: string): MeshError | null {
-  if (token === null) {
-    return new MeshError(
-      "forbidden",
-      "publishing on a socket takes a subscriber token that allows publish; a key publishes with POST /v1/topics/:topic/events",
-    );
-  }
+function scopeRefusal(token: SocketCredential, topic: string): MeshError | null {
   const ops: readonly string[] = token.ops;
   if (!ops.includes("publish") || !token.topics.some((pattern) => topicMatches(pattern, topic))) {
     return new MeshError("forbidden", `this token does not allow publish on topic "${topic}"`);
