@@ -22,6 +22,23 @@ export class ConnectionPool {
     return connection.add(channel);
   }
 
+  /** The connection a client's publishes ride on: the source's first one, or a new one that closes once idle. */
+  publisher(token: TokenSource | undefined): MeshConnection {
+    const connections = this.bySource.get(token) ?? [];
+    this.bySource.set(token, connections);
+    if (connections.length === 0) {
+      connections.push(new MeshConnection(this.settings, token, (idle) => this.forget(token, idle)));
+    }
+    return connections[0];
+  }
+
+  /** The client closed: every connection lets go once its topics are gone, refusing unanswered publishes. */
+  close(): void {
+    for (const connections of [...this.bySource.values()]) {
+      for (const connection of [...connections]) connection.close();
+    }
+  }
+
   private forget(token: TokenSource | undefined, idle: MeshConnection): void {
     const connections = (this.bySource.get(token) ?? []).filter((connection) => connection !== idle);
     if (connections.length > 0) this.bySource.set(token, connections);

@@ -26,6 +26,8 @@ export { cursorKey, memoryStorage, webStorage } from "./cursor-storage.ts";
 export type { HeartbeatOptions } from "./heartbeat.ts";
 export type { MeshClient, MeshClientOptions } from "./mesh-client.ts";
 export { createMeshClient } from "./mesh-client.ts";
+export { PublishError, type PublishErrorCode } from "./publish-error.ts";
+export type { SocketPublishResult } from "./publish-ledger.ts";
 export type { SubscribeOptions } from "./subscription.ts";
 export { Subscription } from "./subscription.ts";
 export type { SubscriptionState } from "./subscription-state.ts";

@@ -1,9 +1,12 @@
 import type { BackoffPolicy } from "../protocol/backoff.ts";
 import type { Catalog, EmptyCatalog } from "../protocol/catalog.ts";
+import type { JsonValue } from "../protocol/json.ts";
 import { isValidTopicName, TOPIC_NAME_RULE } from "../protocol/topic-name.ts";
 import { ConnectionPool } from "./connection-pool.ts";
 import type { CursorStorage } from "./cursor-storage.ts";
 import type { HeartbeatOptions } from "./heartbeat.ts";
+import type { SocketPublishResult } from "./publish-ledger.ts";
+import type { PublishEvent } from "./publisher.ts";
 import { type SubscribeOptions, Subscription } from "./subscription.ts";
 import type { ConnectionMode, ConnectionSettings, TokenSource } from "./transport.ts";
 
@@ -30,13 +33,23 @@ export interface MeshClientOptions {
    * `own`: each has a socket of its own on its topic's URL. A subscription may choose otherwise.
    */
   connection?: ConnectionMode;
+  /** `source` of the events `publish` sends without one (default `urn:event-mesh:browser`). */
+  source?: string;
 }
 
 /** A live client, typed by the app's catalog (`createMeshClient<typeof catalog>(…)`, a type-only import). */
 export interface MeshClient<C extends Catalog = EmptyCatalog> {
   /** Follows a topic live, resuming after every disconnect. */
   subscribe<T extends string = string>(topic: string, options: SubscribeOptions<C, T>): Subscription<C, T>;
-  /** Closes every subscription made by this client. */
+  /**
+   * Publishes one event on the client's shared connection, with a token that allows `publish` on
+   * the topic. `id` (a fresh UUID) and `source` are filled when absent and kept for every resend:
+   * an event still unanswered when the connection drops is sent again after the reconnect, and the
+   * mesh's dedup by `(source, id)` stores it once. Resolves with its seq; rejects with a
+   * PublishError whose `code` is the mesh's (`forbidden`, `rate_limited`, `schema_mismatch`, …).
+   */
+  publish<T extends string = string>(topic: string, event: PublishEvent<C, T>): Promise<SocketPublishResult>;
+  /** Closes every subscription made by this client; publishes still unanswered are refused. */
   close(): void;
 }
 
@@ -44,6 +57,8 @@ const DEFAULT_BACKOFF: BackoffPolicy = { firstDelayMs: 500, maxDelayMs: 15_000, 
 
 /** A client's subscriptions share one socket: browsers cap sockets per host, and hubs serve many topics per socket. */
 const DEFAULT_CONNECTION: ConnectionMode = "shared";
+
+const DEFAULT_SOURCE = "urn:event-mesh:browser";
 
 /** A client for the mesh's live topics, in browsers and in Node 20. */
 export function createMeshClient<C extends Catalog = EmptyCatalog>(options: MeshClientOptions): MeshClient<C> {
@@ -84,8 +99,19 @@ export function createMeshClient<C extends Catalog = EmptyCatalog>(options: Mesh
       open.add(subscription);
       return subscription;
     },
+    publish<T extends string = string>(topic: string, event: PublishEvent<C, T>): Promise<SocketPublishResult> {
+      if (!isValidTopicName(topic)) throw new TypeError(`invalid topic name "${topic}": ${TOPIC_NAME_RULE}`);
+      const filled = {
+        ...(event as Record<string, JsonValue | undefined>),
+        id: event.id ?? crypto.randomUUID(),
+        source: event.source ?? options.source ?? DEFAULT_SOURCE,
+        specversion: "1.0",
+      };
+      return pool.publisher(settings.token).publish(topic, filled);
+    },
     close() {
       for (const subscription of [...open]) subscription.close();
+      pool.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { backoffDelay } from "../protocol/backoff.ts";
 import { closeCodeForError, isTerminalCloseCode } from "../protocol/close-codes.ts";
 import { subscribeFrameText, type UnsubscribedFrame, unsubscribeFrameText } from "../protocol/frames.ts";
+import { type FilledEvent, PublishLedger, type SocketPublishResult } from "./publish-ledger.ts";
 import { type RoutedFrame, SocketDriver } from "./socket-driver.ts";
 import { SubscribeLedger } from "./subscribe-ledger.ts";
 import type { ConnectionSettings, TokenSource, TopicChannel, Transport } from "./transport.ts";
@@ -19,12 +20,15 @@ interface Entry {
  * One socket on `/v1/ws` that follows many topics of one client and one credential. Each topic
  * is a `subscribe` frame carrying its own cursor; every (re)connection sends one per topic, and one
  * topic's trouble (a hole, a refusal) is repaired by subscribing that topic again, without dropping
- * the socket or the other topics. The socket closes when its last topic goes.
+ * the socket or the other topics. It also carries the client's publishes (`publish-ledger.ts`). The
+ * socket closes when its last topic goes and its last publish is answered.
  */
 export class MeshConnection {
   private readonly entries = new Map<string, Entry>();
   private readonly ledger = new SubscribeLedger();
+  private readonly publishes = new PublishLedger();
   private readonly driver: SocketDriver;
+  private idle = false;
 
   constructor(
     private readonly settings: ConnectionSettings,
@@ -50,6 +54,7 @@ export class MeshConnection {
         },
         terminal: (error) => {
           for (const entry of [...this.entries.values()]) entry.channel.fail(error);
+          this.publishes.failAll(error);
         },
         report: (error) => {
           for (const entry of this.entries.values()) entry.channel.report(error);
@@ -81,9 +86,37 @@ export class MeshConnection {
     };
   }
 
+  /** Publishes one filled event on this connection; settles with the server's answer for it. */
+  publish(topic: string, event: FilledEvent): Promise<SocketPublishResult> {
+    return this.publishes.add(topic, event, (text) => this.sendNow(text));
+  }
+
+  /** A connection that carries no topic and no publish any more is closed and let go. */
+  private closeIfIdle(): boolean {
+    if (this.idle || this.entries.size > 0 || this.publishes.size > 0) return false;
+    this.idle = true;
+    this.driver.close();
+    this.onIdle(this);
+    return true;
+  }
+
+  /** The client closed (its subscriptions first): publishes still unanswered are refused. */
+  close(): void {
+    this.publishes.failAll({ code: "network_error", message: "the client was closed before the answer came" });
+    this.closeIfIdle();
+  }
+
+  private sendNow(text: string): boolean {
+    if (!this.driver.isOpen) return false;
+    this.driver.send(text);
+    return true;
+  }
+
   private onOpen(): void {
     this.ledger.reset();
     for (const entry of this.entries.values()) this.subscribe(entry);
+    // Sent again with the same events: the server's dedup answers a stored one with its seq.
+    this.publishes.resend((text) => this.sendNow(text));
   }
 
   /** Sends the topic's subscribe with its cursor, once it is ready, not waiting, and the socket is open. */
@@ -118,11 +151,7 @@ export class MeshConnection {
     if (this.entries.get(topic) !== entry) return;
     if (entry.retry !== null) clearTimeout(entry.retry);
     this.entries.delete(topic);
-    if (this.entries.size === 0) {
-      this.driver.close();
-      this.onIdle(this);
-      return;
-    }
+    if (this.closeIfIdle()) return;
     if (this.ledger.followed(topic)) this.driver.send(unsubscribeFrameText(topic));
   }
 
@@ -139,6 +168,9 @@ export class MeshConnection {
       case "unsubscribed":
         // Without a code it answers the client's own unsubscribe: nothing to do.
         if (frame.code !== undefined) this.onRefusal(frame, frame.code);
+        return;
+      case "published":
+        if (this.publishes.answer(frame)) this.closeIfIdle();
         return;
       default:
         if (entry && entry.retry === null && this.ledger.current(frame.topic)) entry.channel.receive(frame);

@@ -32,7 +32,7 @@ export class TopicSocket implements Transport {
         frame: (frame) => {
           // A one-topic socket is sent `subscribed` only to name where its rewind resolved to.
           if (frame.type === "subscribed" && frame.epoch !== undefined) channel.started(frame.after, frame.epoch);
-          if (frame.type === "subscribed" || frame.type === "unsubscribed") return;
+          if (frame.type === "subscribed" || frame.type === "unsubscribed" || frame.type === "published") return;
           channel.receive(frame);
         },
         drop: () => channel.dropped(),

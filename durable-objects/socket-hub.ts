@@ -14,12 +14,14 @@ import {
 import { SubscribeQuerySchema, TopicsSocketQuerySchema } from "../protocol/query.ts";
 import { rewindOf } from "../protocol/rewind.ts";
 import { SocketCredentialSchema } from "../protocol/socket-credential.ts";
+import { appCatalog } from "../runtime/app-catalog.ts";
 import { type MeshConfig, readConfig } from "../runtime/config.ts";
 import type { Env } from "../runtime/env.ts";
 import { logLine } from "../runtime/log.ts";
 import { closeWithRefusal, refuseSocket } from "../runtime/socket-refusal.ts";
 import { broadcast } from "./hub-delivery.ts";
 import { HubFeeds, type TopicSide } from "./hub-feeds.ts";
+import { type HubPublishDeps, PublishQueue, publishFromSocket } from "./hub-publish.ts";
 import { HubReplay } from "./hub-replay.ts";
 import type { HubPush, HubPushResult, HubStats } from "./hub-rpc.ts";
 import { HubSender } from "./hub-sender.ts";
@@ -51,7 +53,7 @@ const MARKS_PER_LIMIT = 4;
 /** Characters of recent events a hub keeps per topic, next to the count bound (HUB_WINDOW_EVENTS). */
 const WINDOW_CHARS = 1024 * 1024;
 const TOKEN_EXPIRED = "the token expired: refresh it in band (auth:<token>) before it does";
-const TOPICS_TAKES = "frames are text: ping, ack:<id>, auth:<token> or JSON subscribe";
+const TOPICS_TAKES = "frames are text: ping, ack:<id>, auth:<token> or JSON subscribe / unsubscribe / publish";
 const PINNED_TAKES = "this socket takes no frames other than ping, ack:<id> and auth:<token>";
 
 /**
@@ -71,6 +73,8 @@ export class SocketHub extends DurableObject<Env> {
   /** Sockets the hub holds in all, and per client address and per credential. */
   private readonly limits: { maxSockets: number; maxPerClient: number; maxPerCredential: number };
   private readonly counts: SocketCounts;
+  private readonly publishing: HubPublishDeps;
+  private readonly publishQueue = new PublishQueue();
   private name: string | null = null;
   private registered = false;
   /** The alarm's time as last set or read; undefined until read once. */
@@ -105,6 +109,12 @@ export class SocketHub extends DurableObject<Env> {
       maxSockets: this.config.hubMaxSockets,
       maxPerClient: this.config.liveMaxSocketsPerClient,
       maxPerCredential: this.config.liveMaxSocketsPerCredential,
+    };
+    this.publishing = {
+      config: this.config,
+      catalog: appCatalog,
+      limit: async (key) => (await env.KEY_RATE_LIMITER.limit({ key })).success,
+      append: (topic, events) => env.TOPIC_LOG.get(env.TOPIC_LOG.idFromName(topic)).publish(topic, events),
     };
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG));
   }
@@ -224,11 +234,17 @@ export class SocketHub extends DurableObject<Env> {
       this.sender.frame(session, invalidFrame(parsed.message));
       return;
     }
-    if (parsed.frame.type === "unsubscribe") return unsubscribe(this.deps, session, parsed.frame.topic);
+    const { frame } = parsed;
+    if (frame.type === "unsubscribe") return unsubscribe(this.deps, session, frame.topic);
     if (session.token && session.token.expiresAt <= Date.now()) {
       return this.closeSocket(ws, "token_expired", TOKEN_EXPIRED);
     }
-    subscribe(this.deps, session, parsed.frame);
+    if (frame.type === "publish") {
+      return this.publishQueue.run(ws, async () => {
+        this.sender.frame(session, await publishFromSocket(this.publishing, session.token, frame));
+      });
+    }
+    subscribe(this.deps, session, frame);
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {

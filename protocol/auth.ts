@@ -2,10 +2,12 @@ import * as v from "valibot";
 
 /**
  * Operations a credential can allow. Keys (backends) may hold any of them; subscriber tokens
- * (browsers) only `subscribe` and `history`.
+ * (browsers) `subscribe`, `history` and `publish` (minted only by a key that may publish there);
+ * a topic listed in PUBLIC_TOPICS may be read without a credential, never written.
  */
 export const KEY_OPERATIONS = ["publish", "history", "subscribe", "mint", "admin"] as const;
-export const TOKEN_OPERATIONS = ["subscribe", "history"] as const;
+export const TOKEN_OPERATIONS = ["subscribe", "history", "publish"] as const;
+export const PUBLIC_OPERATIONS = ["subscribe", "history"] as const;
 export type Operation = (typeof KEY_OPERATIONS)[number];
 
 /**
@@ -54,7 +56,7 @@ export const TokenRequestSchema = v.object({
     v.maxLength(50),
   ),
   ops: v.optional(
-    v.pipe(v.array(v.picklist(TOKEN_OPERATIONS, 'ops may hold "subscribe" and "history"')), v.minLength(1)),
+    v.pipe(v.array(v.picklist(TOKEN_OPERATIONS, 'ops may hold "subscribe", "history" and "publish"')), v.minLength(1)),
     ["subscribe", "history"],
   ),
   ttlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10), v.maxValue(MAX_TOKEN_TTL_SECONDS)), 300),

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { isAuthContextAttribute } from "./auth-context.ts";
 import type { JsonObject } from "./json.ts";
 import { timestampSchema } from "./timestamp.ts";
 import { ABSOLUTE_URI_PATTERN, URI_REFERENCE_PATTERN } from "./uri.ts";
@@ -117,6 +118,15 @@ export function checkEnvelope(input: unknown, now: Date = new Date()): EnvelopeC
       ok: false,
       message: `extension attribute "${inherited}" is a name JavaScript objects reserve; choose another`,
       attribute: inherited,
+    };
+  }
+  // Refused rather than overwritten: a publisher that sends one expects it kept, or is forging it.
+  const claimed = Object.keys(input).find(isAuthContextAttribute);
+  if (claimed !== undefined) {
+    return {
+      ok: false,
+      message: `${claimed} is set by the mesh from the publishing credential (CloudEvents authcontext): leave it out`,
+      attribute: claimed,
     };
   }
   const result = v.safeParse(CloudEventSchema, input);

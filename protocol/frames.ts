@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { EventFiltersSchema } from "./event-filter.ts";
-import { StoredEventSchema } from "./mesh-event.ts";
+import { SeqSchema, StoredEventSchema } from "./mesh-event.ts";
 import { LastSchema, SinceSchema, startConflict } from "./rewind.ts";
 import { TopicNameSchema } from "./topic-name.ts";
 
@@ -134,6 +134,23 @@ export const UnsubscribedFrameSchema = v.object({
   retryAfterSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
 });
 
+/** One event's answer in a `published` frame: its seq (the original one for a duplicate), or why it was refused. */
+export const PublishOutcomeSchema = v.union([
+  v.object({ seq: SeqSchema, duplicate: v.boolean() }),
+  v.object({ error: v.object({ code: v.string(), message: v.string() }) }),
+]);
+
+/**
+ * The answer to a `publish` frame, by its request `id`: one outcome per event, in the order sent.
+ * The events it accepted were stored together; a refused one stored nothing.
+ */
+export const PublishedFrameSchema = v.object({
+  type: v.literal("published"),
+  id: v.string(),
+  topic: v.string(),
+  results: v.array(PublishOutcomeSchema),
+});
+
 export const ServerFrameSchema = v.variant("type", [
   EventFrameSchema,
   EventsFrameSchema,
@@ -144,6 +161,7 @@ export const ServerFrameSchema = v.variant("type", [
   MarkFrameSchema,
   SubscribedFrameSchema,
   UnsubscribedFrameSchema,
+  PublishedFrameSchema,
 ]);
 
 export type EventFrame = v.InferOutput<typeof EventFrameSchema>;
@@ -154,6 +172,8 @@ export type ErrorFrame = v.InferOutput<typeof ErrorFrameSchema>;
 export type TokenRefreshedFrame = v.InferOutput<typeof TokenRefreshedFrameSchema>;
 export type SubscribedFrame = v.InferOutput<typeof SubscribedFrameSchema>;
 export type UnsubscribedFrame = v.InferOutput<typeof UnsubscribedFrameSchema>;
+export type PublishOutcome = v.InferOutput<typeof PublishOutcomeSchema>;
+export type PublishedFrame = v.InferOutput<typeof PublishedFrameSchema>;
 export type ServerFrame = v.InferOutput<typeof ServerFrameSchema>;
 
 /** Event types a subscription may filter on: as many and as long as the one-topic URL's `types`. */
@@ -187,9 +207,29 @@ export const UnsubscribeFrameSchema = v.object({
   topic: TopicNameSchema,
 });
 
+/** Events one `publish` frame may carry: a small batch, answered event by event. */
+export const MAX_PUBLISH_FRAME_EVENTS = 10;
+
+/**
+ * Client to server, on `/v1/ws` with a token that allows `publish` on `topic`: publish these
+ * CloudEvents, checked one by one as `POST /v1/topics/:topic/events` checks them. `id` is the
+ * client's own request id, echoed in the `published` answer; a request sent again after a reconnect
+ * carries the same events, whose (source, id) makes the second copy a duplicate.
+ */
+export const PublishFrameSchema = v.object({
+  type: v.literal("publish"),
+  id: v.pipe(v.string(), v.minLength(1), v.maxLength(64, "a publish request id is at most 64 characters")),
+  topic: TopicNameSchema,
+  events: v.pipe(
+    v.array(v.unknown()),
+    v.minLength(1, "a publish frame carries at least one event"),
+    v.maxLength(MAX_PUBLISH_FRAME_EVENTS, `a publish frame carries at most ${MAX_PUBLISH_FRAME_EVENTS} events`),
+  ),
+});
+
 /** A subscribe gives a cursor or a rewind, never both (a variant's options cannot carry the check). */
 export const ClientFrameSchema = v.pipe(
-  v.variant("type", [SubscribeFrameSchema, UnsubscribeFrameSchema]),
+  v.variant("type", [SubscribeFrameSchema, UnsubscribeFrameSchema, PublishFrameSchema]),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed || dataset.value.type !== "subscribe") return;
     const conflict = startConflict(dataset.value);
@@ -202,6 +242,7 @@ export const ClientFrameSchema = v.pipe(
 
 export type SubscribeFrame = v.InferOutput<typeof SubscribeFrameSchema>;
 export type UnsubscribeFrame = v.InferOutput<typeof UnsubscribeFrameSchema>;
+export type PublishFrame = v.InferOutput<typeof PublishFrameSchema>;
 export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
 
 export function subscribeFrameText(frame: Omit<SubscribeFrame, "type">): string {
@@ -212,13 +253,20 @@ export function unsubscribeFrameText(topic: string): string {
   return JSON.stringify({ type: "unsubscribe", topic });
 }
 
+export function publishFrameText(frame: Omit<PublishFrame, "type">): string {
+  return JSON.stringify({ type: "publish", ...frame });
+}
+
 /** Parses a JSON client frame; a refusal names what was wrong. */
 export function parseClientFrame(text: string): { ok: true; frame: ClientFrame } | { ok: false; message: string } {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return { ok: false, message: "a frame is ping, ack:<id>, auth:<token> or a JSON subscribe / unsubscribe frame" };
+    return {
+      ok: false,
+      message: "a frame is ping, ack:<id>, auth:<token> or a JSON subscribe / unsubscribe / publish frame",
+    };
   }
   const result = v.safeParse(ClientFrameSchema, value);
   if (result.success) return { ok: true, frame: result.output };

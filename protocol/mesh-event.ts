@@ -35,11 +35,18 @@ export const StoredEventSchema = v.pipe(
       tracestate: v.optional(v.string()),
       correlationid: v.optional(v.string()),
       causationid: v.optional(v.string()),
+      /**
+       * CloudEvents authcontext, set by the mesh from the publishing credential (protocol/auth-context.ts):
+       * `app_user` or `api_key`. A string here, since events stored before the mesh set it may carry a
+       * publisher's own value.
+       */
+      authtype: v.optional(v.string()),
+      authid: v.optional(v.string()),
     },
     JsonValueSchema,
   ),
   v.description(
-    "A stored CloudEvent: the event as published, plus seq (and time when it had none). Extension attributes are strings, numbers or booleans.",
+    "A stored CloudEvent: the event as published, plus seq (and time when it had none) and who published it (authtype: app_user for a subscriber token, api_key for a key; authid: the token's subject or id, or the key's id). Extension attributes are strings, numbers or booleans.",
   ),
 );
 

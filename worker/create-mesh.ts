@@ -1,4 +1,5 @@
 import type { Catalog } from "../protocol/catalog.ts";
+import { registerAppCatalog } from "../runtime/app-catalog.ts";
 import type { Env } from "../runtime/env.ts";
 import { createApp } from "./app.ts";
 import type { Consumer } from "./consumers/define-consumer.ts";
@@ -27,6 +28,8 @@ export interface Mesh {
  */
 export function createMesh<C extends Catalog>(options: MeshOptions<C>): Mesh {
   const app = createApp({ catalog: options.catalog });
+  // The hubs check events published on sockets against the same catalog (runtime/app-catalog.ts).
+  registerAppCatalog(options.catalog);
   const registry = new ConsumerRegistry(options.consumers);
   const queues = { ...DEFAULT_QUEUES, ...options.queues };
   return {

@@ -1,6 +1,6 @@
-import { type Catalog, checkData } from "../protocol/catalog.ts";
-import { checkEnvelope } from "../protocol/envelope.ts";
+import type { Catalog } from "../protocol/catalog.ts";
 import type { JsonObject, JsonValue } from "../protocol/json.ts";
+import { checkEvent } from "../runtime/check-event.ts";
 import type { MeshConfig } from "../runtime/config.ts";
 import { MeshError } from "../runtime/mesh-error.ts";
 
@@ -38,33 +38,7 @@ export function parsePublishRequest(
       count: raw.length,
     });
   }
-  return raw.map((input, index) => {
-    const at = raw.length > 1 ? ` (event ${index})` : "";
-    const size = encoder.encode(JSON.stringify(input)).byteLength;
-    if (size > config.maxEventBytes) {
-      throw new MeshError("event_too_large", `an event is at most ${config.maxEventBytes} bytes, got ${size}${at}`, {
-        limit: config.maxEventBytes,
-        size,
-        index,
-      });
-    }
-    const envelope = checkEnvelope(input, now);
-    if (!envelope.ok) {
-      throw new MeshError("invalid_envelope", `invalid CloudEvent${at}: ${envelope.message}`, {
-        index,
-        ...(envelope.attribute ? { attribute: envelope.attribute } : {}),
-      });
-    }
-    const data = checkData(catalog, String(envelope.event.type), envelope.event.data, config.unknownEventTypes);
-    if (!data.ok) {
-      throw new MeshError(data.code, `${data.message}${at}`, {
-        index,
-        type: envelope.event.type,
-        issues: data.issues ?? [],
-      });
-    }
-    return envelope.event;
-  });
+  return raw.map((input, index) => checkEvent(input, index, raw.length, config, catalog, now));
 }
 
 function parseJson(body: Uint8Array): JsonValue {

@@ -464,21 +464,31 @@ describe("the socket sends what the AsyncAPI description declares", () => {
     await socket.closed;
   });
 
-  it("follows topics subscribed with frames on /v1/ws, and answers unsubscribe", async () => {
+  it("follows topics subscribed with frames on /v1/ws, answers unsubscribe and publish", async () => {
     const socket = openSocket("?batch=false", ADMIN_AUTH, "", "/v1/ws");
     await socket.opened;
     const subscribe = JSON.stringify({ type: "subscribe", topic: "api-docs", after: 2 });
     const unsubscribe = JSON.stringify({ type: "unsubscribe", topic: "api-docs" });
-    expect(messages.errors("subscribe", JSON.parse(subscribe)), "what the client sends is declared").toEqual([]);
-    expect(messages.errors("unsubscribe", JSON.parse(unsubscribe)), "what the client sends is declared").toEqual([]);
+    // A socket opened with a key publishes nothing (a token does): answered with a refusal per event.
+    const publish = JSON.stringify({ type: "publish", id: "r1", topic: "api-docs", events: [{ id: "x" }] });
+    for (const [name, text] of [
+      ["subscribe", subscribe],
+      ["unsubscribe", unsubscribe],
+      ["publish", publish],
+    ]) {
+      expect(messages.errors(name, JSON.parse(text)), "what the client sends is declared").toEqual([]);
+    }
     socket.ws.send(subscribe);
     await socket.until((t) => t.some((x) => x.includes('"caught-up"')), "caught-up");
+    socket.ws.send(publish);
+    await socket.until((t) => t.some((x) => x.includes('"published"')), "published");
     socket.ws.send(unsubscribe);
     await socket.until((t) => t.some((x) => x.includes('"unsubscribed"')), "unsubscribed");
     const names = types(socket.texts);
     expect(names[0]).toBe("subscribed");
-    expect(names.slice(1, -2).every((name) => name === "event")).toBe(true);
-    expect(names.slice(-2)).toEqual(["caught-up", "unsubscribed"]);
+    expect(names.slice(1, -3).every((name) => name === "event")).toBe(true);
+    expect(names.slice(-3)).toEqual(["caught-up", "published", "unsubscribed"]);
+    expect(JSON.parse(socket.texts.at(-2) ?? "")).toMatchObject({ results: [{ error: { code: "forbidden" } }] });
     socket.ws.close(1000);
     await socket.closed;
   });

@@ -131,3 +131,36 @@ it("follows 20 topics over one socket and resumes each exactly after a cut; a to
   expect(seqs.get(OUTSIDE)).toEqual([]);
   client.close();
 });
+
+it("publishes over the shared socket exactly once while the connection is cut under it", async () => {
+  const topic = `mtp.${RUN}`;
+  const cut = await new CutProxy(Number(new URL(server.url).port)).start();
+  const token = await subscriberToken([topic], 3600, ["subscribe", "publish"]);
+  const client = createMeshClient({
+    url: cut.url,
+    WebSocket,
+    token,
+    backoff: { firstDelayMs: 20, maxDelayMs: 100 },
+    heartbeat: false,
+  });
+  try {
+    const ids = Array.from({ length: 50 }, (_, i) => `m${i + 1}`);
+    const answers = ids.map((id) => client.publish(topic, { id, source: "/e2e-multi", type: "Tick" }));
+    // Cut twice while the publishes are under way: the answers in flight are lost with the connection,
+    // and whatever the mesh stored of them is answered again, as a duplicate, after the resend.
+    for (let cuts = 0; cuts < 2; cuts += 1) {
+      await vi.waitFor(() => expect(cut.open).toBe(1), WAIT);
+      cut.reset();
+    }
+    const results = await Promise.all(answers);
+    const { events } = await api.readLog(topic);
+    expect(events.map((event) => event.id).sort()).toEqual([...ids].sort());
+    expect(events.map((event) => event.seq)).toEqual(ids.map((_, i) => i + 1));
+    // Each promise names the seq its event holds in the log.
+    for (const result of results) expect(events[result.seq - 1].id).toBe(result.id);
+    expect(cut.accepted).toBeGreaterThanOrEqual(3);
+  } finally {
+    client.close();
+    await cut.close();
+  }
+});

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import WebSocket from "ws";
 import { createMeshClient } from "../../client/mesh-client.ts";
 import type { SubscriptionError } from "../../client/subscription.ts";
+import type { HistoryPage } from "../../protocol/responses.ts";
 import { mintToken } from "../../runtime/tokens.ts";
 import { adminApi } from "../support/admin-api.ts";
 import { configWithRateLimits } from "../support/config-copy.ts";
@@ -11,7 +12,13 @@ import { LocalServer } from "../support/local-server.ts";
 import { sleep } from "../support/parties.ts";
 
 const WAIT = { timeout: 30_000 };
-const tick = (id: string) => ({ id, source: "/e2e-security", type: "Tick", specversion: "1.0" });
+const tick = (id: string) => ({ id, source: "/e2e-security", type: "Tick", specversion: "1.0" as const });
+/** An event of the tests' catalog (test/support/test-catalog.ts). */
+const attemptFailed = (id: string) => ({
+  ...tick(id),
+  type: "AttemptFailed",
+  data: { userId: "u-1", attempt: 1, error: "timeout" },
+});
 
 describe("subscriber tokens with the real client", () => {
   // The e2e files' shared local server (test/support/shared-server-setup.ts).
@@ -131,9 +138,10 @@ describe("tokens on open sockets with the real client", () => {
 });
 
 describe("rate limits", () => {
-  // A server of its own with tiny limits: 5 requests per key, 8 per address, per 10 s window.
+  // A server of its own with tiny limits: 5 requests per key, 8 per address, per 10 s window; it
+  // refuses event types outside the tests' catalog.
   const config = configWithRateLimits("ratelimit", 5, 8);
-  const server = new LocalServer({ config: config.path });
+  const server = new LocalServer({ config: config.path, vars: { UNKNOWN_EVENT_TYPES: "reject" } });
   beforeAll(() => server.start());
   afterAll(async () => {
     await server.dispose();
@@ -144,7 +152,7 @@ describe("rate limits", () => {
     fetch(`${server.url}/v1/topics/${topic}/events`, {
       method: "POST",
       headers: { "content-type": "application/cloudevents+json", authorization: `Bearer ${key}` },
-      body: JSON.stringify(tick(id)),
+      body: JSON.stringify(attemptFailed(id)),
     });
   // The limiter counts in fixed 10 s windows, aligned to the epoch: all counts must land in one.
   const leftInWindow = () => 10_000 - (Date.now() % 10_000);
@@ -172,5 +180,29 @@ describe("rate limits", () => {
     const recovered = await publish("limited", "k6");
     expect(recovered.status).toBe(201);
     expect(await recovered.json()).toMatchObject({ events: [{ seq: 6 }] });
+  });
+
+  it("limits a browser's socket publishes per token and refuses a type outside the catalog", async () => {
+    const topic = "limited.chat";
+    const { token } = await mintToken(
+      { topics: [topic], ops: ["subscribe", "publish"], ttlSeconds: 60, subject: "browser-1" },
+      KEYS.admin,
+      TOKEN_SECRET,
+    );
+    const client = createMeshClient({ url: server.url, WebSocket, token });
+    try {
+      if (leftInWindow() < 4_000) await nextWindow();
+      // Five publish frames are this token's allowance in the window; the first is refused by the catalog.
+      await expect(client.publish(topic, { type: "Tick" })).rejects.toMatchObject({ code: "unknown_event_type" });
+      const stored = await Promise.all(["c1", "c2", "c3", "c4"].map((id) => client.publish(topic, attemptFailed(id))));
+      expect(stored.map((answer) => answer.seq).sort()).toEqual([1, 2, 3, 4]);
+      await expect(client.publish(topic, attemptFailed("c5"))).rejects.toMatchObject({ code: "rate_limited" });
+      const { events } = await adminApi(server).json<HistoryPage>("GET", `/v1/topics/${topic}/events`);
+      expect(events.map((e) => [e.id, e.authtype, e.authid]).sort()).toEqual(
+        ["c1", "c2", "c3", "c4"].map((id) => [id, "app_user", "browser-1"]),
+      );
+    } finally {
+      client.close();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import type { TokenRequest } from "../../protocol/auth.ts";
 import { mintToken } from "../../runtime/tokens.ts";
 import { KEYS, TOKEN_SECRET } from "./credentials.ts";
 
@@ -5,7 +6,11 @@ import { KEYS, TOKEN_SECRET } from "./credentials.ts";
  * A subscriber token for `topics`, signed here with the test secret as `POST /v1/tokens` would:
  * what a WebSocket URL may carry (keys never travel in URLs).
  */
-export async function subscriberToken(topics: string[] = ["*"], ttlSeconds = 3600): Promise<string> {
-  const request = { topics, ops: ["subscribe" as const, "history" as const], ttlSeconds };
+export async function subscriberToken(
+  topics: string[] = ["*"],
+  ttlSeconds = 3600,
+  ops: TokenRequest["ops"] = ["subscribe", "history"],
+): Promise<string> {
+  const request = { topics, ops, ttlSeconds };
   return (await mintToken(request, KEYS.admin, TOKEN_SECRET)).token;
 }

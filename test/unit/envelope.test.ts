@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { keyAuthContext, tokenAuthContext, withAuthContext } from "../../protocol/auth-context.ts";
 import { checkEnvelope } from "../../protocol/envelope.ts";
 
 const base = { id: "evt-1", source: "/billing", type: "InvoicePaid", specversion: "1.0" };
@@ -172,4 +173,29 @@ describe("datacontenttype: an RFC 2046 media type", () => {
       });
     },
   );
+});
+
+describe("authcontext: set by the mesh, never by the publisher", () => {
+  it.each(["authtype", "authid", "authclaims"])("refuses an event that carries %s, naming it", (attribute) => {
+    expect(checkEnvelope({ ...base, [attribute]: "admin" }, now)).toEqual({
+      ok: false,
+      attribute,
+      message: `${attribute} is set by the mesh from the publishing credential (CloudEvents authcontext): leave it out`,
+    });
+  });
+
+  it("names a token's subject, or its id without one, as an app user; a key by its id as an API key", () => {
+    expect(tokenAuthContext({ tokenId: "jti-1", subject: "user-7" })).toEqual({
+      authtype: "app_user",
+      authid: "user-7",
+    });
+    expect(tokenAuthContext({ tokenId: "jti-1" })).toEqual({ authtype: "app_user", authid: "jti-1" });
+    expect(keyAuthContext("checkout")).toEqual({ authtype: "api_key", authid: "checkout" });
+    const checked = { ...base, time: now.toISOString() };
+    expect(withAuthContext(checked, keyAuthContext("checkout"))).toEqual({
+      ...checked,
+      authtype: "api_key",
+      authid: "checkout",
+    });
+  });
 });

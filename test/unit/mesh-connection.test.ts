@@ -429,3 +429,77 @@ describe("rewind", () => {
     expect(() => subscribe("a", options)).toThrow(new RangeError(message));
   });
 });
+
+describe("publishing on the shared connection", () => {
+  const published = (id: string, results: unknown[]) => JSON.stringify({ type: "published", id, topic: "a", results });
+  const publishes = (conn: Connection) => clientFrames(conn).filter((frame) => frame.type === "publish");
+
+  it("sends each publish as a frame, settles it from its answer, and closes a socket opened only for it", async () => {
+    respond = (conn, frame) => {
+      if (frame.type !== "publish") return;
+      const event = frame.events[0] as { id: string };
+      if (event.id === "bad") send(conn, published(frame.id, [{ error: { code: "rate_limited", message: "slow!" } }]));
+      else send(conn, published(frame.id, [{ seq: 7, duplicate: false }]));
+    };
+    // Made together, they ride one socket; each is settled by its own answer.
+    const ok = client.publish("a", { type: "Thing", id: "good", data: { n: 1 } });
+    const refused = client.publish("a", { type: "Thing", id: "bad" });
+    await expect(ok).resolves.toEqual({ id: "good", source: "urn:event-mesh:browser", seq: 7, duplicate: false });
+    await expect(refused).rejects.toMatchObject({ name: "PublishError", code: "rate_limited", message: "slow!" });
+    expect(connections).toHaveLength(1);
+    expect(connections[0].path).toBe("/v1/ws");
+    expect(publishes(connections[0])).toEqual([
+      {
+        type: "publish",
+        id: "p1",
+        topic: "a",
+        events: [{ type: "Thing", id: "good", data: { n: 1 }, source: "urn:event-mesh:browser", specversion: "1.0" }],
+      },
+      {
+        type: "publish",
+        id: "p2",
+        topic: "a",
+        events: [{ type: "Thing", id: "bad", source: "urn:event-mesh:browser", specversion: "1.0" }],
+      },
+    ]);
+    // Nothing to follow and nothing unanswered: the socket is let go.
+    expect(await connections[0].closed).toBe(1000);
+  });
+
+  it("sends an unanswered publish again after a reconnect, the same event with the same id", async () => {
+    respond = replayTo({ a: 0 });
+    const sub = subscribe("a");
+    await until(() => sub.subscription.state === "live", "live");
+    const result = client.publish("a", { type: "Thing", data: 1 });
+    await until(() => publishes(connections[0]).length === 1, "first send");
+    // The answer is lost with the connection.
+    connections[0].socket.terminate();
+    respond = (conn, frame) => {
+      replayTo({ a: 1 })(conn, frame);
+      if (frame.type === "publish") send(conn, published(frame.id, [{ seq: 1, duplicate: true }]));
+    };
+    await expect(result).resolves.toMatchObject({ seq: 1, duplicate: true });
+    expect(connections).toHaveLength(2);
+    expect(publishes(connections[1])).toEqual(publishes(connections[0]));
+    // The resent frame follows the topic's subscribe on the new socket.
+    expect(clientFrames(connections[1]).map((frame) => frame.type)).toEqual(["subscribe", "publish"]);
+  });
+
+  it("refuses unanswered publishes when the socket closes for good or the client closes", async () => {
+    respond = replayTo({ a: 0 });
+    const sub = subscribe("a");
+    await until(() => sub.subscription.state === "live", "live");
+    const lost = client.publish("a", { type: "Thing" });
+    await until(() => publishes(connections[0]).length === 1, "sent");
+    connections[0].socket.send(JSON.stringify({ type: "error", code: "token_revoked", message: "revoked!" }));
+    connections[0].socket.close(4401, "revoked");
+    await expect(lost).rejects.toMatchObject({ code: "token_revoked", message: "revoked!" });
+
+    const other = makeClient();
+    respond = () => {};
+    const pending = other.publish("a", { type: "Thing" });
+    await until(() => connections.length === 2 && publishes(connections[1]).length === 1, "sent on the other client");
+    other.close();
+    await expect(pending).rejects.toMatchObject({ code: "network_error" });
+  });
+});

@@ -1,23 +1,15 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { SocketHub } from "../../durable-objects/socket-hub.ts";
-import type { TokenRequest } from "../../protocol/auth.ts";
 import { CLOSE } from "../../protocol/close-codes.ts";
 import type { EventFilter } from "../../protocol/event-filter.ts";
-import {
-  authFrame,
-  type ServerFrame,
-  type SubscribeFrame,
-  subscribeFrameText,
-  unsubscribeFrameText,
-} from "../../protocol/frames.ts";
+import { authFrame, type ServerFrame, unsubscribeFrameText } from "../../protocol/frames.ts";
 import { readConfig } from "../../runtime/config.ts";
-import { mintToken } from "../../runtime/tokens.ts";
 import { hubName, rankHubs } from "../../worker/hub-choice.ts";
-import { KEYS, TOKEN_SECRET } from "../support/credentials.ts";
+import { openHub, token } from "./support/hub-socket.ts";
 import { meshFetch } from "./support/mesh-fetch.ts";
-import { caughtUp, collect, ofTopic, type Socket, seqsOf } from "./support/socket.ts";
+import { caughtUp, ofTopic, seqsOf } from "./support/socket.ts";
 import { freshTopic } from "./topic-client.ts";
 
 // REPLAY_PAGE_SIZE is 10 in the workers pool, so replays from a topic's log span several pages.
@@ -50,33 +42,7 @@ async function publish(
   expect(res.status).toBe(201);
 }
 
-interface HubSocket extends Socket {
-  hub: string;
-  subscribe(topic: string, frame?: Omit<SubscribeFrame, "type" | "topic">): void;
-}
-
-/** Opens `/v1/ws` through the Worker: with the admin key, or a token in the query as a browser sends it. */
-async function openHub(query: Record<string, string> = {}, token?: string): Promise<HubSocket> {
-  const params = new URLSearchParams({ ...query, ...(token ? { token } : {}) });
-  const init = { headers: { upgrade: "websocket" } };
-  const url = `http://mesh/v1/ws?${params}`;
-  const res = await (token ? exports.default.fetch(url, init) : meshFetch(url, init));
-  const hub = res.headers.get("x-mesh-hub") ?? "";
-  const socket = collect(res);
-  return {
-    ...socket,
-    hub,
-    subscribe: (topic, frame = {}) => socket.ws.send(subscribeFrameText({ topic, ...frame })),
-  };
-}
-
 const lastSeq = (topic: string, seq: number) => (frames: ServerFrame[]) => seqsOf(frames, topic).at(-1) === seq;
-
-async function token(topics: string[], extra: Partial<TokenRequest> = {}) {
-  const request: TokenRequest = { topics, ops: ["subscribe", "history"], ttlSeconds: 600, ...extra };
-  const { token: jwt, claims } = await mintToken(request, KEYS.admin, TOKEN_SECRET);
-  return { token: jwt, tokenId: claims.jti };
-}
 
 describe("one socket, many topics (/v1/ws)", () => {
   it("follows several topics, each with its own cursor: replay, caught-up, then live, in order", async () => {

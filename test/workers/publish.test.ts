@@ -30,7 +30,8 @@ describe("publish: the three CloudEvents modes", () => {
     });
     const [stored] = (await history(topic)).events;
     const { seq: _sent, ...kept } = sent;
-    expect(stored).toEqual({ ...kept, time: expect.any(String), seq: 1 });
+    // Plus who published it (CloudEvents authcontext), set by the mesh from the key.
+    expect(stored).toEqual({ ...kept, time: expect.any(String), seq: 1, authtype: "api_key", authid: "test-admin" });
     expect(Date.now() - Date.parse(String(stored.time))).toBeLessThan(60_000);
   });
 

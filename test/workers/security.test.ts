@@ -181,7 +181,11 @@ describe("tokens", () => {
     const wide = await call("POST", "/v1/tokens", minter, { topics: ["notifications.*", "users"] });
     expect(wide.status).toBe(403);
     expect(await wide.json()).toMatchObject({ error: { code: "forbidden", topic: "users" } });
-    const bad = await call("POST", "/v1/tokens", minter, { topics: ["notifications.u1"], ops: ["publish"] });
+    // A token may publish only where its key may: this one holds mint alone.
+    const publishing = await call("POST", "/v1/tokens", minter, { topics: ["notifications.u1"], ops: ["publish"] });
+    expect(publishing.status).toBe(403);
+    expect(await publishing.json()).toMatchObject({ error: { code: "forbidden", operation: "publish" } });
+    const bad = await call("POST", "/v1/tokens", minter, { topics: ["notifications.u1"], ops: ["admin"] });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: "invalid_body" } });
   });

@@ -14,6 +14,8 @@ import {
   MarkFrameSchema,
   PingTextSchema,
   PongTextSchema,
+  PublishedFrameSchema,
+  PublishFrameSchema,
   SubscribedFrameSchema,
   SubscribeFrameSchema,
   TokenRefreshedFrameSchema,
@@ -54,6 +56,8 @@ const FRAME_SCHEMAS: Record<string, v.GenericSchema> = {
   UnsubscribeFrame: UnsubscribeFrameSchema,
   EventFilter: EventFilterSchema,
   EventFilterList: EventFilterListSchema,
+  PublishFrame: PublishFrameSchema,
+  PublishedFrame: PublishedFrameSchema,
 };
 
 const JSON_TEXT = "application/json";
@@ -141,13 +145,25 @@ const MESSAGES = {
     summary:
       "On /v1/ws: the topic is no longer followed. Without code it answers unsubscribe; with one the server refused or ended the subscription (forbidden, invalid_topic, cursor_ahead, too_many_subscriptions: final for the topic; overloaded: subscribe again after retryAfterSeconds). The socket and its other topics go on.",
   },
+  publish: {
+    payload: PublishFrameSchema,
+    contentType: JSON_TEXT,
+    summary:
+      "On /v1/ws with a subscriber token that allows publish on the topic: publish up to 10 CloudEvents, each checked as POST /v1/topics/{topic}/events checks it (envelope, size, catalog) and stored with the token's authcontext (authtype app_user, authid its subject or id). One request per frame counts against the token's rate limit. Send an unanswered frame again after a reconnect: (source, id) makes a stored event a duplicate.",
+  },
+  published: {
+    payload: PublishedFrameSchema,
+    contentType: JSON_TEXT,
+    summary:
+      "On /v1/ws: the answer to the publish frame with this id, one result per event in the order sent: its seq (the original one, duplicate: true, for a repeated (source, id)), or its refusal with a stable code (forbidden, rate_limited, invalid_envelope, schema_mismatch, unknown_event_type, event_too_large, overloaded). Refused events stored nothing; the socket goes on.",
+  },
 } as const;
 
 type MessageName = keyof typeof MESSAGES;
 type ChannelName = "topic" | "topics";
 
 /** Messages only a socket that follows many topics takes or sends. */
-const TOPICS_ONLY: readonly MessageName[] = ["subscribe", "unsubscribe", "unsubscribed"];
+const TOPICS_ONLY: readonly MessageName[] = ["subscribe", "unsubscribe", "unsubscribed", "publish", "published"];
 
 const channelMessage = (channel: ChannelName) => (name: MessageName) => ({
   $ref: `#/channels/${channel}/messages/${name}`,
@@ -206,6 +222,13 @@ function channelOperations(channel: ChannelName, suffix: string, sent: readonly 
       summary: "The client stops following a topic.",
       messages: [message("unsubscribe")],
       reply: { channel: ref, messages: [message("unsubscribed")] },
+    };
+    operations.receivePublish = {
+      action: "receive",
+      channel: ref,
+      summary: "The client publishes events to a topic its token allows publish on.",
+      messages: [message("publish")],
+      reply: { channel: ref, messages: [message("published")] },
     };
   }
   return operations;

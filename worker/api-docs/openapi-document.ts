@@ -1,6 +1,6 @@
 import type { JsonSchema } from "@valibot/to-json-schema";
 import * as v from "valibot";
-import { TOKEN_OPERATIONS, TokenRequestSchema, TokenResponseSchema } from "../../protocol/auth.ts";
+import { PUBLIC_OPERATIONS, TokenRequestSchema, TokenResponseSchema } from "../../protocol/auth.ts";
 import type { Catalog } from "../../protocol/catalog.ts";
 import {
   DeadLetterListSchema,
@@ -201,7 +201,7 @@ function accessText(access: RouteAccess): string {
   const where = access.topic ? " on the topic" : "";
   const limited = access.rateLimit ? " Rate limited per credential and per client address." : "";
   const open =
-    access.topic && (TOKEN_OPERATIONS as readonly string[]).includes(access.op)
+    access.topic && (PUBLIC_OPERATIONS as readonly string[]).includes(access.op)
       ? " No credential is needed on a topic listed in PUBLIC_TOPICS."
       : "";
   return `Needs a credential allowing \`${access.op}\`${where}.${open}${limited}`;

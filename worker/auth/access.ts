@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { tokenRevocations } from "../../durable-objects/token-revocations.ts";
-import { type Operation, TOKEN_OPERATIONS, topicMatches } from "../../protocol/auth.ts";
+import { type Operation, PUBLIC_OPERATIONS, topicMatches } from "../../protocol/auth.ts";
 import { socketCredential } from "../../protocol/socket-credential.ts";
 import type { Env } from "../../runtime/env.ts";
 import { MeshError } from "../../runtime/mesh-error.ts";
@@ -104,7 +104,7 @@ export function requireAccess(op: Operation, options: { topicScoped?: boolean; q
     if (principal === null) {
       const isPublic =
         topic !== undefined &&
-        (TOKEN_OPERATIONS as readonly string[]).includes(op) &&
+        (PUBLIC_OPERATIONS as readonly string[]).includes(op) &&
         publicPatterns(c.env).some((pattern) => topicMatches(pattern, topic));
       if (!isPublic) {
         if (parseKeys(c.env.MESH_KEYS).length === 0 && !c.env.MESH_TOKEN_SECRET) {
@@ -112,7 +112,7 @@ export function requireAccess(op: Operation, options: { topicScoped?: boolean; q
         }
         throw new MeshError("unauthorized", "a credential is required: send Authorization: Bearer <key or token>");
       }
-      c.set("principal", { kind: "public", id: "public", topics: [topic], ops: TOKEN_OPERATIONS });
+      c.set("principal", { kind: "public", id: "public", topics: [topic], ops: PUBLIC_OPERATIONS });
       return next();
     }
     if (!allows(principal, op, topic)) {

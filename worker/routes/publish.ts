@@ -1,5 +1,6 @@
 import type { Handler, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { keyAuthContext, tokenAuthContext, withAuthContext } from "../../protocol/auth-context.ts";
 import { acceptedEvent } from "../../protocol/mesh-event.ts";
 import type { PublishResponse } from "../../protocol/responses.ts";
 import { readConfig } from "../../runtime/config.ts";
@@ -19,7 +20,11 @@ export const publishBodyLimit: MiddlewareHandler<AppEnv> = (c, next) => {
   })(c, next);
 };
 
-/** `POST /v1/topics/:topic/events`: structured, batch or binary CloudEvents. */
+/**
+ * `POST /v1/topics/:topic/events`: structured, batch or binary CloudEvents, with a publisher key or
+ * a subscriber token that allows `publish` on the topic. Each stored event names its publisher in
+ * the authcontext attributes.
+ */
 export const publishEvents: Handler<AppEnv> = async (c) => {
   const topic = checkTopic(c.req.param("topic"));
   const events = parsePublishRequest(
@@ -31,7 +36,11 @@ export const publishEvents: Handler<AppEnv> = async (c) => {
     readConfig(c.env),
     c.get("mesh").catalog,
   );
-  const result = await topicStub(c.env, topic).publish(topic, events.map(acceptedEvent));
+  // The route's guard admits keys and tokens only: either one signs its events (authcontext).
+  const principal = c.get("principal");
+  const context = principal.credential ? tokenAuthContext(principal.credential) : keyAuthContext(principal.id);
+  const accepted = events.map((event) => acceptedEvent(withAuthContext(event, context)));
+  const result = await topicStub(c.env, topic).publish(topic, accepted);
   const body: PublishResponse = { topic, events: result.events };
   const allDuplicates = result.events.every((e) => e.duplicate);
   return c.json(body, allDuplicates ? 200 : 201);

@@ -107,7 +107,7 @@ export const ROUTES: readonly RouteDef[] = [
     operationId: "publishEvents",
     summary: "Publish CloudEvents (structured, batch or binary mode)",
     description:
-      "Stores the events at the end of the topic's log, each with the next seq, in one transaction: all or none. A (source, id) already stored inside the dedup window is answered with its original seq and duplicate: true.",
+      "Stores the events at the end of the topic's log, each with the next seq, in one transaction: all or none. A (source, id) already stored inside the dedup window is answered with its original seq and duplicate: true. The credential is a key, or a subscriber token that allows publish; every stored event carries who published it (CloudEvents authcontext: authtype api_key or app_user, authid the key's id or the token's subject), and an event that sets authtype, authid or authclaims itself is refused (invalid_envelope).",
     access: topicOp("publish", { rateLimit: "publish" }),
     params: TOPIC_PARAMS,
     body: {
@@ -356,6 +356,8 @@ export const ROUTES: readonly RouteDef[] = [
     path: "/v1/tokens",
     operationId: "mintToken",
     summary: "Mint a subscriber token for browsers",
+    description:
+      "The token's topics must lie inside the key's own. ops defaults to subscribe and history; publish (browser publishing, on the topics named) is allowed only when the key itself allows publish, else 403 forbidden.",
     access: { op: "mint", rateLimit: "mint" },
     body: jsonBody(TokenRequestSchema),
     responses: { 201: { description: "A token within the key's own topics.", body: TokenResponseSchema } },

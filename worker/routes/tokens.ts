@@ -20,7 +20,8 @@ import { parseBody } from "../validate.ts";
 
 /**
  * `POST /v1/tokens`: a backend key with `mint` (checked by the route policy) issues a short-lived
- * subscriber token for browsers, never wider than the key's own topics.
+ * subscriber token for browsers, never wider than the key's own topics, and allowing `publish` only
+ * when the key allows it.
  */
 export const mintSubscriberToken: Handler<AppEnv> = async (c) => {
   const secret = c.env.MESH_TOKEN_SECRET;
@@ -30,6 +31,12 @@ export const mintSubscriberToken: Handler<AppEnv> = async (c) => {
   const outside = request.topics.find((t) => !principal.topics.some((own) => patternWithin(t, own)));
   if (outside !== undefined) {
     throw new MeshError("forbidden", `this key cannot mint tokens for "${outside}"`, { topic: outside });
+  }
+  // A token may publish only where its minting key may: `publish` among the key's own operations.
+  if (request.ops.includes("publish") && !principal.ops.includes("publish")) {
+    throw new MeshError("forbidden", "this key cannot mint tokens that publish: it does not allow publish itself", {
+      operation: "publish",
+    });
   }
   const key = parseKeys(c.env.MESH_KEYS).find((k) => k.id === principal.id);
   if (!key) throw new MeshError("forbidden", "only publisher keys can mint tokens");
