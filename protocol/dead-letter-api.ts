@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { CONSUMER_NAME_RULE, isValidConsumerName } from "./consumer-name.ts";
 import { DeadLetterSchema } from "./dead-letters.ts";
+import { limitParam } from "./query.ts";
 import { isValidSubscriptionName, SUBSCRIPTION_NAME_RULE } from "./subscriptions.ts";
 import { isValidTopicName, TOPIC_NAME_RULE } from "./topic-name.ts";
 
@@ -12,10 +13,7 @@ export const MAX_REDRIVE_IDS = 100;
 const PAGE_QUERY = {
   limit: v.optional(
     v.pipe(
-      v.string(),
-      v.regex(/^\d{1,6}$/, "limit must be a positive integer"),
-      v.transform(Number),
-      v.minValue(1, "limit must be at least 1"),
+      limitParam,
       v.maxValue(DEAD_LETTER_LIST_LIMITS.maxLimit, `limit is at most ${DEAD_LETTER_LIST_LIMITS.maxLimit}`),
     ),
   ),

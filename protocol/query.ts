@@ -6,6 +6,14 @@ import { lastParam, SinceSchema, type StartFields, startConflict, UntilSchema } 
 const seqParam = (name: string) =>
   v.pipe(v.string(), v.regex(/^\d{1,15}$/, `${name} must be a non-negative integer`), v.transform(Number));
 
+/** A page size in a query: a positive integer (each route adds its own maximum). */
+export const limitParam = v.pipe(
+  v.string(),
+  v.regex(/^\d{1,6}$/, "limit must be a positive integer"),
+  v.transform(Number),
+  v.minValue(1, "limit must be at least 1"),
+);
+
 const typesParam = v.pipe(
   v.string(),
   v.transform((s) =>
@@ -43,14 +51,7 @@ export const HistoryQuerySchema = v.pipe(
     last: v.optional(lastParam(1)),
     since: v.optional(SinceSchema),
     until: v.optional(UntilSchema),
-    limit: v.optional(
-      v.pipe(
-        v.string(),
-        v.regex(/^\d{1,6}$/, "limit must be a positive integer"),
-        v.transform(Number),
-        v.minValue(1, "limit must be at least 1"),
-      ),
-    ),
+    limit: v.optional(limitParam),
     type: v.optional(typesParam),
   }),
   startsOnce(),
