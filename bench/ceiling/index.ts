@@ -3,8 +3,8 @@ import { DurableObject } from "cloudflare:workers";
 /** workerd's WebSocket pair (declared here: this folder is type-checked with DOM types, not Workers types). */
 declare const WebSocketPair: new () => { 0: WebSocket; 1: WebSocket & { accept(): void } };
 
-/** The parts of a Durable Object's state this file uses. */
-interface RoomState {
+/** The parts of a Durable Object's state the relaying object uses. */
+interface RoomState extends SqlState {
   acceptWebSocket(ws: WebSocket): void;
   getWebSockets(): WebSocket[];
 }
@@ -25,10 +25,14 @@ interface SqlState {
 /** A publish RPC as the mesh's topic object takes it. */
 type PublishStub = { publish(events: HopEvent[]): Promise<{ id: string; source: string; seq: number }[]> };
 
+/** The relaying object as the Worker (fetch) and the storing origin (RPC) reach it. */
+type RoomStub = { fetch(request: Request): Promise<Response>; relay(frame: string): void };
+
 interface Env {
-  ROOM: {
+  ROOM: { idFromName(name: string): unknown; get(id: unknown): RoomStub };
+  ORIGIN: {
     idFromName(name: string): unknown;
-    get(id: unknown): { fetch(request: Request): Promise<Response> };
+    get(id: unknown): { publish(body: string, room: string): Promise<void> };
   };
   HOP: { idFromName(name: string): unknown; get(id: unknown): PublishStub };
   COMMIT: { idFromName(name: string): unknown; get(id: unknown): PublishStub };
@@ -41,15 +45,24 @@ function accepted(server: WebSocket & { accept(): void }, client: WebSocket): Re
 
 /**
  * A Durable Object that only relays: hibernatable sockets and a broadcast of each POSTed body,
- * with no storage, no validation and no sequence. The runtime's own floor for fan-out.
+ * with no validation and no sequence. The runtime's own floor for fan-out. With `?store` in the
+ * URL it first writes each body to its SQLite, so the runtime holds the sends until the write is
+ * durable: the floor for delivering only stored events from the object that holds the sockets.
  */
-export class Room {
-  constructor(private readonly state: RoomState) {}
+export class Room extends DurableObject {
+  constructor(
+    private readonly state: RoomState,
+    env: unknown,
+  ) {
+    super(state, env);
+    createBodies(state);
+  }
 
   async fetch(request: Request): Promise<Response> {
     if (request.method === "POST") {
-      const frame = `{"type":"event","event":${await request.text()}}`;
-      for (const ws of this.state.getWebSockets()) ws.send(frame);
+      const body = await request.text();
+      if (new URL(request.url).searchParams.has("store")) storeBody(this.state, body);
+      this.relay(`{"type":"event","event":${body}}`);
       return new Response('{"events":1}', { status: 201, headers: { "content-type": "application/json" } });
     }
     const pair = new WebSocketPair();
@@ -57,10 +70,44 @@ export class Room {
     return accepted(pair[1], pair[0]);
   }
 
+  /** Sends one frame to every socket: the POST above, or an RPC from the storing origin below. */
+  relay(frame: string): void {
+    for (const ws of this.state.getWebSockets()) ws.send(frame);
+  }
+
   /** Completes the client's close handshake, as the mesh does. */
   webSocketClose(ws: WebSocket, code: number): void {
     ws.close(code === 1005 || code === 1006 ? 1000 : code);
   }
+}
+
+/**
+ * The shape of the mesh's path with none of its work: an object that stores each POSTed body, then
+ * hands it by RPC to a relaying object holding the sockets (the runtime holds the RPC until the
+ * write is durable), and answers. The floor for a log that pushes stored events to a second tier.
+ */
+export class Origin extends DurableObject {
+  constructor(
+    private readonly state: SqlState,
+    private readonly env: Env,
+  ) {
+    super(state, env);
+    createBodies(state);
+  }
+
+  publish(body: string, room: string): void {
+    storeBody(this.state, body);
+    void this.env.ROOM.get(this.env.ROOM.idFromName(room)).relay(`{"type":"event","event":${body}}`);
+  }
+}
+
+/** One row per body, written by the floors that store before they relay. */
+function createBodies(state: SqlState): void {
+  state.storage.sql.exec("CREATE TABLE IF NOT EXISTS bodies (seq INTEGER PRIMARY KEY, body TEXT NOT NULL)");
+}
+
+function storeBody(state: SqlState, body: string): void {
+  state.storage.sql.exec("INSERT INTO bodies (body) VALUES (?)", body);
 }
 
 /**
@@ -143,7 +190,8 @@ async function postLoop({ url, body, count }: PostLoop): Promise<Response> {
  *   at once (no validation, no Durable Object, no storage);
  * - a WebSocket upgrade on `/ws` is accepted by the Worker itself and held (what a connection costs
  *   the runtime with no Durable Object behind it);
- * - `/room/:name` (upgrade or POST) reaches the relaying Durable Object above;
+ * - `/room/:name` (upgrade or POST) reaches the relaying Durable Object above, `?store` its storing variant;
+ * - `POST /origin/room/:name` stores in the origin object, which relays through `/room/:name`;
  * - `POST /hop/v1/topics/:topic/events` goes through the Durable Object that stores nothing (the hop floor);
  * - `POST /commit/v1/topics/:topic/events` through the one that stores each event (the commit floor);
  * - `POST /post-loop` POSTs to a receiver in a loop (the outbound floor, above).
@@ -152,6 +200,11 @@ export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     const { pathname } = new URL(request.url);
     if (pathname.startsWith("/room/")) return env.ROOM.get(env.ROOM.idFromName(pathname)).fetch(request);
+    const origin = /^\/origin(\/room\/.+)$/.exec(pathname);
+    if (origin && request.method === "POST") {
+      await env.ORIGIN.get(env.ORIGIN.idFromName(origin[1])).publish(await request.text(), origin[1]);
+      return new Response('{"events":1}', { status: 201, headers: { "content-type": "application/json" } });
+    }
     const floor = /^\/(hop|commit)\/v1\/topics\/([^/]+)\/events$/.exec(pathname);
     if (floor && request.method === "POST") {
       const [, kind, topic] = floor as unknown as [string, "hop" | "commit", string];

@@ -70,6 +70,20 @@ export async function latencySuite(ctx: BenchContext): Promise<{ rows: Row[]; se
       },
     },
     {
+      name: "DO relay storing each event before it sends",
+      open: (n) => Subscribers.open(`${ctx.ceiling.wsUrl}/room/lat-stored`, n, /"ready"/),
+      send: async (due) => {
+        await postOk(`${ctx.ceiling.url}/room/lat-stored?store`, {}, eventText(PAYLOAD_BYTES, due));
+      },
+    },
+    {
+      name: "DO storing each event, relayed by a second DO (the hub path's floor)",
+      open: (n) => Subscribers.open(`${ctx.ceiling.wsUrl}/room/lat-hop`, n, /"ready"/),
+      send: async (due) => {
+        await postOk(`${ctx.ceiling.url}/origin/room/lat-hop`, {}, eventText(PAYLOAD_BYTES, due));
+      },
+    },
+    {
       name: "Node ws broadcaster (floor)",
       open: (n) => Subscribers.open(ctx.broadcaster.wsUrl, n, null),
       send: async (due) => {

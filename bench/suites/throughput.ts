@@ -26,6 +26,8 @@ type Publisher = (c: Case, topic: number) => Promise<void>;
 
 /** Concurrent callers of the SDK's publish() in the SDK rows. */
 const SDK_CALLERS = [1, 8, 32];
+/** The most callers: their events make one batch request at a time, measured on its own too. */
+const SDK_BATCH = Math.max(...SDK_CALLERS);
 
 /**
  * 1. Publish throughput (events/s acknowledged): single events and batches, one topic and many.
@@ -63,6 +65,15 @@ export async function throughputSuite(ctx: BenchContext): Promise<Row[]> {
       payload: PAYLOAD_BYTES,
     },
     { key: "large-1", label: "single 16 KiB events, 1 topic", batch: 1, topics: 1, payload: LARGE_PAYLOAD_BYTES },
+    // What the SDK sends for 32 concurrent callers: one batch of their 32 events at a time.
+    {
+      key: "batch32-c1",
+      label: `batches of ${SDK_BATCH}, 1 topic, 1 publisher`,
+      batch: SDK_BATCH,
+      topics: 1,
+      payload: PAYLOAD_BYTES,
+      concurrency: 1,
+    },
   ];
 
   const jsm = await ctx.nats.jetstreamManager();
