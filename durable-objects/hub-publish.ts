@@ -106,17 +106,3 @@ function scopeRefusal(token: SocketCredential, topic: string): MeshError | null 
   }
   return null;
 }
-
-/**
- * Runs each socket's publish frames one after another, so a socket's events are stored in the
- * order it sent them, while different sockets' publishes go on side by side.
- */
-export class PublishQueue {
-  private readonly tails = new WeakMap<object, Promise<void>>();
-
-  run(socket: object, task: () => Promise<void>): Promise<void> {
-    const next = (this.tails.get(socket) ?? Promise.resolve()).then(task, task);
-    this.tails.set(socket, next);
-    return next;
-  }
-}

@@ -4,10 +4,11 @@ import type { SubscribedFrame, SubscribeFrame, UnsubscribedFrame } from "../prot
 import { type Rewind, rewindOf } from "../protocol/rewind.ts";
 import type { HubFeeds } from "./hub-feeds.ts";
 import type { HubReplay } from "./hub-replay.ts";
-import { inTurn, type ResolveRewind } from "./hub-rewind.ts";
+import type { ResolveRewind } from "./hub-rewind.ts";
 import type { HubSender } from "./hub-sender.ts";
 import type { HubSessions, Session } from "./hub-sessions.ts";
 import type { SocketScope } from "./hub-store.ts";
+import type { SerialChains } from "./serial-chains.ts";
 import type { RewindStart } from "./topic-log.ts";
 
 export interface SubscribeDeps {
@@ -16,6 +17,12 @@ export interface SubscribeDeps {
   replay: HubReplay;
   maxTopicsPerSocket: number;
   resolveRewind: ResolveRewind;
+  /**
+   * A socket's frames of one topic, in order: while a rewind is asked of the topic's log the hub
+   * takes other frames, and a later subscribe or unsubscribe of that topic waits for its answer
+   * (clients match answers to their subscribes by order).
+   */
+  turns: SerialChains;
 }
 
 /** True when the socket's token or key allows following `topic`. */
@@ -31,7 +38,7 @@ export function scopeAllows(scope: SocketScope, topic: string): boolean {
  * epoch, and from there the replay is the one a client's `after` gets.
  */
 export function subscribe(deps: SubscribeDeps, session: Session, frame: SubscribeFrame): void {
-  inTurn(session, frame.topic, () => subscribeNow(deps, session, frame));
+  void deps.turns.run(session, frame.topic, () => subscribeNow(deps, session, frame));
 }
 
 function subscribeNow(deps: SubscribeDeps, session: Session, frame: SubscribeFrame): Promise<void> | undefined {
@@ -195,7 +202,7 @@ function refusal(
 
 /** An `unsubscribe` frame: answered with `unsubscribed`, whether or not the topic was followed. */
 export function unsubscribe(deps: SubscribeDeps, session: Session, topic: string): void {
-  inTurn(session, topic, () => {
+  void deps.turns.run(session, topic, () => {
     deps.sessions.unsubscribe(session, topic);
     deps.sender.frame(session, { type: "unsubscribed", topic } satisfies UnsubscribedFrame);
     return undefined;

@@ -21,7 +21,7 @@ import { logLine } from "../runtime/log.ts";
 import { closeWithRefusal, refuseSocket } from "../runtime/socket-refusal.ts";
 import { broadcast } from "./hub-delivery.ts";
 import { HubFeeds, type TopicSide } from "./hub-feeds.ts";
-import { type HubPublishDeps, PublishQueue, publishFromSocket } from "./hub-publish.ts";
+import { type HubPublishDeps, publishFromSocket } from "./hub-publish.ts";
 import { HubReplay } from "./hub-replay.ts";
 import type { HubPush, HubPushResult, HubStats } from "./hub-rpc.ts";
 import { HubSender } from "./hub-sender.ts";
@@ -35,6 +35,7 @@ import {
   subscribePinned,
   unsubscribe,
 } from "./hub-subscribe.ts";
+import { SerialChains } from "./serial-chains.ts";
 import { SocketCounts } from "./socket-counts.ts";
 import { clientTag, credentialTag, subjectTag, tokenTag } from "./socket-tags.ts";
 import { checkTokenRefresh } from "./token-refresh-check.ts";
@@ -74,7 +75,8 @@ export class SocketHub extends DurableObject<Env> {
   private readonly limits: { maxSockets: number; maxPerClient: number; maxPerCredential: number };
   private readonly counts: SocketCounts;
   private readonly publishing: HubPublishDeps;
-  private readonly publishQueue = new PublishQueue();
+  /** Frames whose handling calls another object, kept in the order each socket sent them. */
+  private readonly turns = new SerialChains();
   private name: string | null = null;
   private registered = false;
   /** The alarm's time as last set or read; undefined until read once. */
@@ -103,6 +105,7 @@ export class SocketHub extends DurableObject<Env> {
       sender: this.sender,
       replay: this.replay,
       maxTopicsPerSocket: this.config.hubMaxTopicsPerSocket,
+      turns: this.turns,
       resolveRewind: (topic, rewind) => env.TOPIC_LOG.get(env.TOPIC_LOG.idFromName(topic)).rewind(topic, rewind),
     };
     this.limits = {
@@ -240,7 +243,8 @@ export class SocketHub extends DurableObject<Env> {
       return this.closeSocket(ws, "token_expired", TOKEN_EXPIRED);
     }
     if (frame.type === "publish") {
-      return this.publishQueue.run(ws, async () => {
+      // A socket's events are stored in the order it sent them.
+      return this.turns.run(session, "publish", async () => {
         this.sender.frame(session, await publishFromSocket(this.publishing, session.token, frame));
       });
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type HubPublishDeps, PublishQueue, publishFromSocket } from "../../durable-objects/hub-publish.ts";
+import { type HubPublishDeps, publishFromSocket } from "../../durable-objects/hub-publish.ts";
 import type { PublishFrame } from "../../protocol/frames.ts";
 import type { AcceptedEvent } from "../../protocol/mesh-event.ts";
 import type { SocketCredential } from "../../protocol/socket-credential.ts";
@@ -86,26 +86,5 @@ describe("publishFromSocket", () => {
     const hub = fakeHub({ fail: Object.assign(new Error("busy"), { overloaded: true }) });
     const answer = await publishFromSocket(hub.deps, token, frame([tick("a")]), now);
     expect(answer.results).toEqual([{ error: { code: "overloaded", message: expect.stringContaining("retry") } }]);
-  });
-});
-
-describe("PublishQueue", () => {
-  it("runs one socket's tasks one after another, another socket's beside them, and goes on after a failure", async () => {
-    const queue = new PublishQueue();
-    const [one, two] = [{}, {}];
-    const order: string[] = [];
-    const task =
-      (name: string, ms: number, fail = false) =>
-      async () => {
-        await new Promise((resolve) => setTimeout(resolve, ms));
-        order.push(name);
-        if (fail) throw new Error(name);
-      };
-    await Promise.allSettled([
-      queue.run(one, task("one-a", 30, true)),
-      queue.run(one, task("one-b", 1)),
-      queue.run(two, task("two-a", 10)),
-    ]);
-    expect(order).toEqual(["two-a", "one-a", "one-b"]);
   });
 });

@@ -1,6 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { inTurn } from "../../durable-objects/hub-rewind.ts";
-import type { Session } from "../../durable-objects/hub-sessions.ts";
 import type { LogPosition } from "../../durable-objects/log-store.ts";
 import { type RewindLog, rewindCursor, untilSeq } from "../../durable-objects/rewind-plan.ts";
 import { parseClientFrame } from "../../protocol/frames.ts";
@@ -81,52 +79,5 @@ describe("start fields", () => {
         "last: last starts a new subscription and after resumes one: give after (with its epoch) or last, not both",
     });
     expect(parseClientFrame(JSON.stringify({ type: "unsubscribe", topic: "t" }))).toMatchObject({ ok: true });
-  });
-});
-
-describe("inTurn: a topic's frames answered in order while a rewind is resolved", () => {
-  it("runs a later step of the same topic after the rewind before it, other topics at once", async () => {
-    const session = {} as Session;
-    const order: string[] = [];
-    let resolveRewind: () => void = () => undefined;
-    inTurn(session, "a", () => {
-      order.push("a: rewind asked");
-      return new Promise<void>((resolve) => {
-        resolveRewind = () => {
-          order.push("a: rewind answered");
-          resolve();
-        };
-      });
-    });
-    inTurn(session, "a", () => {
-      order.push("a: unsubscribe");
-      return undefined;
-    });
-    inTurn(session, "b", () => {
-      order.push("b: subscribe");
-      return undefined;
-    });
-    expect(order).toEqual(["a: rewind asked", "b: subscribe"]);
-    resolveRewind();
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    expect(order).toEqual(["a: rewind asked", "b: subscribe", "a: rewind answered", "a: unsubscribe"]);
-    // Nothing is waiting any more: the next step runs at once.
-    inTurn(session, "a", () => {
-      order.push("a: subscribe");
-      return undefined;
-    });
-    expect(order.at(-1)).toBe("a: subscribe");
-  });
-
-  it("a failed rewind does not hold the topic's later frames", async () => {
-    const session = {} as Session;
-    const order: string[] = [];
-    inTurn(session, "a", () => Promise.reject(new Error("unreachable")));
-    inTurn(session, "a", () => {
-      order.push("a: subscribe");
-      return undefined;
-    });
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    expect(order).toEqual(["a: subscribe"]);
   });
 });
