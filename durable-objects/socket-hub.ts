@@ -18,6 +18,7 @@ import { logLine } from "../runtime/log.ts";
 import { closeWithRefusal, refuseSocket } from "../runtime/socket-refusal.ts";
 import { broadcast } from "./hub-delivery.ts";
 import { HubFeeds, type TopicSide } from "./hub-feeds.ts";
+import { HubPresence, type PresenceSide } from "./hub-presence.ts";
 import { HubReplay } from "./hub-replay.ts";
 import type { HubPush, HubPushResult, HubStats } from "./hub-rpc.ts";
 import { HubSender } from "./hub-sender.ts";
@@ -31,6 +32,7 @@ import {
   subscribePinned,
   unsubscribe,
 } from "./hub-subscribe.ts";
+import type { PresencePush, PresencePushResult } from "./presence-fanout.ts";
 import { SocketCounts } from "./socket-counts.ts";
 import { clientTag, credentialTag, subjectTag, tokenTag } from "./socket-tags.ts";
 import { checkTokenRefresh } from "./token-refresh-check.ts";
@@ -69,6 +71,7 @@ export class SocketHub extends DurableObject<Env> {
   /** Sockets the hub holds in all, and per client address and per credential. */
   private readonly limits: { maxSockets: number; maxPerClient: number; maxPerCredential: number };
   private readonly counts: SocketCounts;
+  private readonly presence: HubPresence;
   private name: string | null = null;
   private registered = false;
   /** The alarm's time as last set or read; undefined until read once. */
@@ -103,6 +106,14 @@ export class SocketHub extends DurableObject<Env> {
       maxPerClient: this.config.liveMaxSocketsPerClient,
       maxPerCredential: this.config.liveMaxSocketsPerCredential,
     };
+    this.presence = new HubPresence({
+      sql: ctx.storage.sql,
+      sessions: this.sessions,
+      sender: this.sender,
+      presence: (topic): PresenceSide => env.TOPIC_PRESENCE.get(env.TOPIC_PRESENCE.idFromName(topic)),
+      hub: () => this.hubName(),
+      lastBeat: (ws) => ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? null,
+    });
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG));
   }
 
@@ -213,11 +224,13 @@ export class SocketHub extends DurableObject<Env> {
       this.sender.frame(session, invalidFrame(parsed.message));
       return;
     }
-    if (parsed.frame.type === "unsubscribe") return unsubscribe(this.deps, session, parsed.frame.topic);
+    const { frame } = parsed;
+    if (frame.type === "unsubscribe") return unsubscribe(this.deps, session, frame.topic);
     if (session.token && session.token.expiresAt <= Date.now()) {
       return this.closeSocket(ws, "token_expired", TOKEN_EXPIRED);
     }
-    subscribe(this.deps, session, parsed.frame);
+    if (frame.type !== "subscribe") return this.presence.frame(session, frame);
+    subscribe(this.deps, session, frame);
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
@@ -225,6 +238,7 @@ export class SocketHub extends DurableObject<Env> {
     this.counts.closed(ws);
     const session = this.sessions.of(ws);
     if (session) this.sessions.close(session);
+    if (session) this.presence.closed(session.sid);
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code, "closed");
     } catch {
@@ -237,6 +251,7 @@ export class SocketHub extends DurableObject<Env> {
     this.counts.closed(ws);
     const session = this.sessions.of(ws);
     if (session) this.sessions.close(session);
+    if (session) this.presence.closed(session.sid);
   }
 
   /** A topic's committed appends, pushed once to this hub for all its sockets that follow the topic. */
@@ -246,6 +261,18 @@ export class SocketHub extends DurableObject<Env> {
     const feed = this.feeds.get(push.topic);
     if (applied && feed) broadcast(this.deps, feed, applied);
     return result;
+  }
+
+  /** A topic's presence changes, pushed once to this hub for all its sockets that follow them. */
+  async presencePush(push: PresencePush): Promise<PresencePushResult> {
+    this.wake(null);
+    return this.presence.push(push);
+  }
+
+  /** Which of `sids` still hold a connection in the topic's presence (asked by its presence object). */
+  async presenceHeld(topic: string, sids: string[]): Promise<{ gone: string[] }> {
+    this.wake(null);
+    return this.presence.held(topic, sids, Date.now());
   }
 
   /** Closes the hub's sockets of a revoked token or subject with 4401; answers how many. */
@@ -304,6 +331,7 @@ export class SocketHub extends DurableObject<Env> {
     closeWithRefusal(ws, code, message);
     const session = this.sessions.of(ws);
     if (session) this.sessions.close(session);
+    if (session) this.presence.closed(session.sid);
   }
 
   /** The alarm runs when the next socket's token expires; none while no socket runs on a token. */

@@ -1,5 +1,16 @@
 import * as v from "valibot";
 import { StoredEventSchema } from "./mesh-event.ts";
+import {
+  OccupancyFrameSchema,
+  PresenceEnterFrameSchema,
+  PresenceEventFrameSchema,
+  PresenceFollowFrameSchema,
+  PresenceFrameSchema,
+  PresenceLeaveFrameSchema,
+  PresenceRefusedFrameSchema,
+  PresenceUnfollowFrameSchema,
+  PresenceUpdateFrameSchema,
+} from "./presence.ts";
 import { TopicNameSchema } from "./topic-name.ts";
 
 /**
@@ -137,6 +148,10 @@ export const ServerFrameSchema = v.variant("type", [
   MarkFrameSchema,
   SubscribedFrameSchema,
   UnsubscribedFrameSchema,
+  PresenceFrameSchema,
+  PresenceEventFrameSchema,
+  OccupancyFrameSchema,
+  PresenceRefusedFrameSchema,
 ]);
 
 export type EventFrame = v.InferOutput<typeof EventFrameSchema>;
@@ -175,7 +190,15 @@ export const UnsubscribeFrameSchema = v.object({
   topic: TopicNameSchema,
 });
 
-export const ClientFrameSchema = v.variant("type", [SubscribeFrameSchema, UnsubscribeFrameSchema]);
+export const ClientFrameSchema = v.variant("type", [
+  SubscribeFrameSchema,
+  UnsubscribeFrameSchema,
+  PresenceEnterFrameSchema,
+  PresenceUpdateFrameSchema,
+  PresenceLeaveFrameSchema,
+  PresenceFollowFrameSchema,
+  PresenceUnfollowFrameSchema,
+]);
 
 export type SubscribeFrame = v.InferOutput<typeof SubscribeFrameSchema>;
 export type UnsubscribeFrame = v.InferOutput<typeof UnsubscribeFrameSchema>;

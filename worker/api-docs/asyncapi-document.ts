@@ -22,6 +22,7 @@ import {
 import { StoredEventSchema } from "../../protocol/mesh-event.ts";
 import { SubscribeQuerySchema, TopicsSocketQuerySchema } from "../../protocol/query.ts";
 import { TOPIC_NAME_RULE } from "../../protocol/topic-name.ts";
+import { PRESENCE_MESSAGES, PRESENCE_RECEIVED, PRESENCE_SENT } from "./asyncapi-presence.ts";
 import { DocumentSchemas } from "./document-schemas.ts";
 
 export const ASYNCAPI_VERSION = "3.0.0";
@@ -138,13 +139,21 @@ const MESSAGES = {
     summary:
       "On /v1/ws: the topic is no longer followed. Without code it answers unsubscribe; with one the server refused or ended the subscription (forbidden, invalid_topic, cursor_ahead, too_many_subscriptions: final for the topic; overloaded: subscribe again after retryAfterSeconds). The socket and its other topics go on.",
   },
+  ...PRESENCE_MESSAGES,
 } as const;
 
 type MessageName = keyof typeof MESSAGES;
 type ChannelName = "topic" | "topics";
 
 /** Messages only a socket that follows many topics takes or sends. */
-const TOPICS_ONLY: readonly MessageName[] = ["subscribe", "unsubscribe", "subscribed", "unsubscribed"];
+const TOPICS_ONLY: readonly MessageName[] = [
+  "subscribe",
+  "unsubscribe",
+  "subscribed",
+  "unsubscribed",
+  ...PRESENCE_SENT,
+  ...PRESENCE_RECEIVED,
+];
 
 const channelMessage = (channel: ChannelName) => (name: MessageName) => ({
   $ref: `#/channels/${channel}/messages/${name}`,
@@ -203,6 +212,12 @@ function channelOperations(channel: ChannelName, suffix: string, sent: readonly 
       summary: "The client stops following a topic.",
       messages: [message("unsubscribe")],
       reply: { channel: ref, messages: [message("unsubscribed")] },
+    };
+    operations.receivePresence = {
+      action: "receive",
+      channel: ref,
+      summary: "The client follows a topic's presence, enters, updates or leaves it.",
+      messages: PRESENCE_RECEIVED.map(message),
     };
   }
   return operations;
@@ -292,6 +307,7 @@ export function asyncApiDocument(catalog: Catalog): AsyncApiDocument {
         "gap",
         "unsubscribed",
         "error",
+        ...PRESENCE_SENT,
       ]),
     },
     components: {

@@ -1,0 +1,80 @@
+import type { Occupancy } from "../protocol/presence.ts";
+import type { PresenceDelta } from "./presence-store.ts";
+
+/** What the presence object pushes to a hub: the changes since its last push, and the counts now. */
+export interface PresencePush {
+  topic: string;
+  changes: PresenceDelta[];
+  occupancy: Occupancy;
+}
+
+/** The hub's answer: `following` false when none of its sockets follows the topic's presence any more. */
+export interface PresencePushResult {
+  following: boolean;
+}
+
+export type PresencePushSender = (hub: string, push: PresencePush) => Promise<PresencePushResult>;
+
+interface Outbox {
+  changes: PresenceDelta[];
+  /** Set when the hub's followers want the changes, not only the counts. */
+  members: boolean;
+  sending: boolean;
+  dirty: boolean;
+}
+
+/**
+ * Sends presence changes to the hubs that follow a topic's presence, one push in flight per hub:
+ * what changes meanwhile goes together in the next push, with the counts as they are then. So a
+ * burst of joins costs a hub a few pushes, and a counts-only hub gets one occupancy per push
+ * however many changed. A hub whose push fails is sent the next change again; its sockets, if it
+ * restarted, were closed and get a fresh list when they subscribe again.
+ */
+export class PresenceFanout {
+  private readonly outboxes = new Map<string, Outbox>();
+
+  constructor(
+    private readonly topic: () => string,
+    private readonly occupancy: () => Occupancy,
+    private readonly send: PresencePushSender,
+    private readonly forget: (hub: string) => void,
+  ) {}
+
+  /** Queues `changes` (possibly none: a counts change only) for every follower hub. */
+  publish(followers: readonly { hub: string; members: boolean }[], changes: readonly PresenceDelta[]): void {
+    for (const { hub, members } of followers) {
+      let box = this.outboxes.get(hub);
+      if (!box) {
+        box = { changes: [], members, sending: false, dirty: false };
+        this.outboxes.set(hub, box);
+      }
+      box.members ||= members;
+      if (box.members) box.changes.push(...changes);
+      box.dirty = true;
+      if (!box.sending) void this.drain(hub, box);
+    }
+  }
+
+  private async drain(hub: string, box: Outbox): Promise<void> {
+    box.sending = true;
+    try {
+      while (box.dirty) {
+        const changes = box.changes;
+        box.changes = [];
+        box.dirty = false;
+        try {
+          const result = await this.send(hub, { topic: this.topic(), changes, occupancy: this.occupancy() });
+          if (!result.following) {
+            this.forget(hub);
+            this.outboxes.delete(hub);
+            return;
+          }
+        } catch {
+          // The hub could not be reached: its sockets went with it, or the next change retries.
+        }
+      }
+    } finally {
+      box.sending = false;
+    }
+  }
+}
