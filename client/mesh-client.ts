@@ -4,6 +4,7 @@ import { isValidTopicName, TOPIC_NAME_RULE } from "../protocol/topic-name.ts";
 import { ConnectionPool } from "./connection-pool.ts";
 import type { CursorStorage } from "./cursor-storage.ts";
 import type { HeartbeatOptions } from "./heartbeat.ts";
+import { Presence, type PresenceOptions } from "./presence.ts";
 import { type SubscribeOptions, Subscription } from "./subscription.ts";
 import type { ConnectionMode, ConnectionSettings, TokenSource } from "./transport.ts";
 
@@ -36,7 +37,12 @@ export interface MeshClientOptions {
 export interface MeshClient<C extends Catalog = EmptyCatalog> {
   /** Follows a topic live, resuming after every disconnect. */
   subscribe<T extends string = string>(topic: string, options: SubscribeOptions<C, T>): Subscription<C, T>;
-  /** Closes every subscription made by this client. */
+  /**
+   * Follows who is on a topic (and, with `enter`, is there as the token's subject), on the shared
+   * connection, whether or not its events are subscribed.
+   */
+  presence(topic: string, options?: PresenceOptions): Presence;
+  /** Closes every subscription and presence made by this client. */
   close(): void;
 }
 
@@ -83,6 +89,22 @@ export function createMeshClient<C extends Catalog = EmptyCatalog>(options: Mesh
       );
       open.add(subscription);
       return subscription;
+    },
+    presence(topic: string, presenceOptions: PresenceOptions = {}): Presence {
+      if (!isValidTopicName(topic)) throw new TypeError(`invalid topic name "${topic}": ${TOPIC_NAME_RULE}`);
+      const token = presenceOptions.token ?? settings.token;
+      const presence = new Presence(topic, presenceOptions, (channel) => {
+        const link = pool.attachPresence(channel, token);
+        return {
+          send: link.send,
+          close: () => {
+            open.delete(presence);
+            link.close();
+          },
+        };
+      });
+      open.add(presence);
+      return presence;
     },
     close() {
       for (const subscription of [...open]) subscription.close();

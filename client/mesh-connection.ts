@@ -1,6 +1,8 @@
 import { backoffDelay } from "../protocol/backoff.ts";
 import { closeCodeForError, isTerminalCloseCode } from "../protocol/close-codes.ts";
 import { subscribeFrameText, type UnsubscribedFrame, unsubscribeFrameText } from "../protocol/frames.ts";
+import type { PresenceChannel, PresenceLink } from "./presence.ts";
+import { isPresenceFrame } from "./presence-set.ts";
 import { type RoutedFrame, SocketDriver } from "./socket-driver.ts";
 import { SubscribeLedger } from "./subscribe-ledger.ts";
 import type { ConnectionSettings, TokenSource, TopicChannel, Transport } from "./transport.ts";
@@ -23,6 +25,8 @@ interface Entry {
  */
 export class MeshConnection {
   private readonly entries = new Map<string, Entry>();
+  /** Topics whose presence this socket follows (presence.ts), beside or without their events. */
+  private readonly presences = new Map<string, PresenceChannel>();
   private readonly ledger = new SubscribeLedger();
   private readonly driver: SocketDriver;
 
@@ -47,9 +51,11 @@ export class MeshConnection {
         frame: (frame) => this.onFrame(frame),
         drop: () => {
           for (const entry of this.entries.values()) entry.channel.dropped();
+          for (const presence of this.presences.values()) presence.dropped();
         },
         terminal: (error) => {
           for (const entry of [...this.entries.values()]) entry.channel.fail(error);
+          for (const presence of [...this.presences.values()]) presence.fail(error);
         },
         report: (error) => {
           for (const entry of this.entries.values()) entry.channel.report(error);
@@ -61,6 +67,27 @@ export class MeshConnection {
   /** A socket follows a topic once: a second subscription of it needs another connection. */
   carries(topic: string): boolean {
     return this.entries.has(topic);
+  }
+
+  /** A socket follows a topic's presence once. */
+  carriesPresence(topic: string): boolean {
+    return this.presences.has(topic);
+  }
+
+  addPresence(channel: PresenceChannel): PresenceLink {
+    this.presences.set(channel.topic, channel);
+    // On an open socket it follows at once, once its owner holds the link this returns.
+    queueMicrotask(() => {
+      if (this.driver.isOpen && this.presences.get(channel.topic) === channel) channel.opened();
+    });
+    return {
+      send: (text) => this.driver.send(text),
+      close: () => {
+        if (this.presences.get(channel.topic) !== channel) return;
+        this.presences.delete(channel.topic);
+        this.closeIfIdle();
+      },
+    };
   }
 
   add(channel: TopicChannel): Transport {
@@ -84,6 +111,7 @@ export class MeshConnection {
   private onOpen(): void {
     this.ledger.reset();
     for (const entry of this.entries.values()) this.subscribe(entry);
+    for (const presence of this.presences.values()) presence.opened();
   }
 
   /** Sends the topic's subscribe with its cursor, once it is ready, not waiting, and the socket is open. */
@@ -115,15 +143,25 @@ export class MeshConnection {
     if (this.entries.get(topic) !== entry) return;
     if (entry.retry !== null) clearTimeout(entry.retry);
     this.entries.delete(topic);
-    if (this.entries.size === 0) {
-      this.driver.close();
-      this.onIdle(this);
-      return;
-    }
+    if (this.closeIfIdle()) return;
     if (this.ledger.followed(topic)) this.driver.send(unsubscribeFrameText(topic));
   }
 
+  /** The socket closes when it carries nothing more. */
+  private closeIfIdle(): boolean {
+    if (this.entries.size > 0 || this.presences.size > 0) return false;
+    this.driver.close();
+    this.onIdle(this);
+    return true;
+  }
+
   private onFrame(frame: RoutedFrame): void {
+    if (isPresenceFrame(frame)) {
+      // The counts answer a follow: a presence-only socket is healthy, its backoff starts over.
+      if (frame.type === "occupancy") this.driver.settled();
+      this.presences.get(frame.topic)?.receive(frame);
+      return;
+    }
     const entry = this.entries.get(frame.topic);
     switch (frame.type) {
       case "subscribed":

@@ -1,3 +1,4 @@
+import { isPresenceFrame } from "./presence-set.ts";
 import { SocketDriver } from "./socket-driver.ts";
 import type { ConnectionSettings, TokenSource, TopicChannel, Transport } from "./transport.ts";
 
@@ -25,7 +26,7 @@ export class TopicSocket implements Transport {
       events: {
         open: () => channel.opened(),
         frame: (frame) => {
-          if (frame.type === "subscribed" || frame.type === "unsubscribed") return;
+          if (frame.type === "subscribed" || frame.type === "unsubscribed" || isPresenceFrame(frame)) return;
           channel.receive(frame);
         },
         drop: () => channel.dropped(),
