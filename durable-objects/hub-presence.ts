@@ -36,6 +36,8 @@ export interface HubPresenceDeps {
   sender: HubSender;
   presence: (topic: string) => PresenceSide;
   hub: () => string;
+  /** Topics one socket may be in the presence of (entered or followed): the topic limit per socket. */
+  maxTopics: number;
   /** When the runtime last answered the socket's `ping`, if ever. */
   lastBeat: (ws: WebSocket) => number | null;
 }
@@ -51,6 +53,8 @@ export class HubPresence {
   private readonly follows = new Map<string, Map<string, PresenceMode>>();
   /** Frames held back from a socket while its member list is being sent (`sid topic` → frames). */
   private readonly syncing = new Map<string, string[]>();
+  /** Each socket's presence frames, one after another: an update must not overtake its enter. */
+  private readonly chains = new Map<string, Promise<void>>();
   private loaded = false;
 
   constructor(private readonly deps: HubPresenceDeps) {
@@ -61,15 +65,25 @@ export class HubPresence {
   }
 
   /**
-   * A presence frame from a socket. Entering needs a token with a subject (the member id) and the
-   * right to subscribe to the topic; a refusal is a `presence.refused` frame and the socket goes on.
+   * A presence frame from a socket, handled after the socket's earlier ones (each waits for the
+   * topic's presence object). Entering needs a token with a subject (the member id) and the right
+   * to subscribe to the topic; a refusal is a `presence.refused` frame and the socket goes on.
    */
-  async frame(session: Session, frame: PresenceClientFrame): Promise<void> {
+  frame(session: Session, frame: PresenceClientFrame): Promise<void> {
+    return this.inTurn(session.sid, () => this.handle(session, frame));
+  }
+
+  private async handle(session: Session, frame: PresenceClientFrame): Promise<void> {
     const { topic } = frame;
     if (frame.type === "presence.leave") return this.leave(session, topic);
     if (frame.type === "presence.unfollow") return this.unfollow(session.sid, topic);
     if (!scopeAllows(session.scope, topic)) {
       return this.refuse(session, topic, "forbidden", `this credential does not allow subscribe on topic "${topic}"`);
+    }
+    const known = this.entered.get(session.sid)?.has(topic) || this.follows.get(topic)?.has(session.sid);
+    if (!known && this.topicsOf(session.sid) >= this.deps.maxTopics) {
+      const message = `this socket is in the presence of ${this.deps.maxTopics} topics, its limit`;
+      return this.refuse(session, topic, "too_many_subscriptions", message);
     }
     if (frame.type === "presence.follow") return this.follow(session, topic, frame.mode);
     if (frame.type === "presence.update") {
@@ -176,6 +190,10 @@ export class HubPresence {
 
   /** A socket closed or failed: its connections go (and linger at their topics), it follows nothing. */
   closed(sid: string): void {
+    void this.inTurn(sid, async () => this.gone(sid)).finally(() => this.chains.delete(sid));
+  }
+
+  private gone(sid: string): void {
     this.load();
     for (const topic of [...this.follows.keys()]) this.unfollow(sid, topic);
     const topics = [...(this.entered.get(sid)?.keys() ?? [])];
@@ -263,6 +281,20 @@ export class HubPresence {
       }
       this.index(this.follows, row.topic, row.sid, row.mode === "count" ? "count" : "members");
     }
+  }
+
+  /** Runs `work` after the socket's earlier presence work; a failure ends only its own frame. */
+  private inTurn(sid: string, work: () => Promise<void>): Promise<void> {
+    const next = (this.chains.get(sid) ?? Promise.resolve()).then(work).catch(() => undefined);
+    this.chains.set(sid, next);
+    return next;
+  }
+
+  /** Topics the socket entered or follows the presence of. */
+  private topicsOf(sid: string): number {
+    const topics = new Set(this.entered.get(sid)?.keys());
+    for (const [topic, followers] of this.follows) if (followers.has(sid)) topics.add(topic);
+    return topics.size;
   }
 
   private forgetEntered(sid: string, topic: string): void {

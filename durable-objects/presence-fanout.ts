@@ -15,19 +15,27 @@ export interface PresencePushResult {
 
 export type PresencePushSender = (hub: string, push: PresencePush) => Promise<PresencePushResult>;
 
+/**
+ * A hub whose sockets follow the counts only is pushed at most this often: in a large room the
+ * counts change all the time, and a count a second is what a page shows.
+ */
+export const OCCUPANCY_INTERVAL_MS = 1_000;
+
 interface Outbox {
   changes: PresenceDelta[];
   /** Set when the hub's followers want the changes, not only the counts. */
   members: boolean;
   sending: boolean;
   dirty: boolean;
+  /** When the last push to the hub went. */
+  sentAt: number;
 }
 
 /**
  * Sends presence changes to the hubs that follow a topic's presence, one push in flight per hub:
  * what changes meanwhile goes together in the next push, with the counts as they are then. So a
  * burst of joins costs a hub a few pushes, and a counts-only hub gets one occupancy per push
- * however many changed. A hub whose push fails is sent the next change again; its sockets, if it
+ * however many changed, at most one per `OCCUPANCY_INTERVAL_MS`. A hub whose push fails is sent the next change again; its sockets, if it
  * restarted, were closed and get a fresh list when they subscribe again.
  */
 export class PresenceFanout {
@@ -38,6 +46,7 @@ export class PresenceFanout {
     private readonly occupancy: () => Occupancy,
     private readonly send: PresencePushSender,
     private readonly forget: (hub: string) => void,
+    private readonly intervalMs = OCCUPANCY_INTERVAL_MS,
   ) {}
 
   /** Queues `changes` (possibly none: a counts change only) for every follower hub. */
@@ -45,7 +54,7 @@ export class PresenceFanout {
     for (const { hub, members } of followers) {
       let box = this.outboxes.get(hub);
       if (!box) {
-        box = { changes: [], members, sending: false, dirty: false };
+        box = { changes: [], members, sending: false, dirty: false, sentAt: 0 };
         this.outboxes.set(hub, box);
       }
       box.members ||= members;
@@ -59,6 +68,9 @@ export class PresenceFanout {
     box.sending = true;
     try {
       while (box.dirty) {
+        const wait = box.members ? 0 : box.sentAt + this.intervalMs - Date.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        box.sentAt = Date.now();
         const changes = box.changes;
         box.changes = [];
         box.dirty = false;

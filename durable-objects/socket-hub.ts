@@ -112,6 +112,7 @@ export class SocketHub extends DurableObject<Env> {
       sender: this.sender,
       presence: (topic): PresenceSide => env.TOPIC_PRESENCE.get(env.TOPIC_PRESENCE.idFromName(topic)),
       hub: () => this.hubName(),
+      maxTopics: this.config.hubMaxTopicsPerSocket,
       lastBeat: (ws) => ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? null,
     });
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG));

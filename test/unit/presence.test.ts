@@ -133,4 +133,28 @@ describe("presence pushes to hubs", () => {
     ]);
     expect(forgotten).toEqual(["hub-2"]);
   });
+
+  it("pushes a counts-only hub at most once per interval, with the counts as they are then", async () => {
+    const sent: { at: number; members: number }[] = [];
+    let members = 0;
+    const fanout = new PresenceFanout(
+      () => "room",
+      () => ({ members, connections: members }),
+      async (_hub, push) => {
+        sent.push({ at: Date.now(), members: push.occupancy.members });
+        return { following: true };
+      },
+      () => undefined,
+      60,
+    );
+    const counters = [{ hub: "hub-1", members: false }];
+    for (members = 1; members <= 5; members += 1) {
+      fanout.publish(counters, [{ type: "presence.join", member: `m${members}` }]);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    members = 5;
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(sent.map((s) => s.members)).toEqual([1, 5]);
+    expect(sent[1].at - sent[0].at).toBeGreaterThanOrEqual(55);
+  });
 });
