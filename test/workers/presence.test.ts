@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
+import type { SocketHub } from "../../durable-objects/socket-hub.ts";
 import type { ServerFrame } from "../../protocol/frames.ts";
 import {
   PRESENCE_LINGER_MS,
@@ -79,6 +80,14 @@ async function goneFrom(topic: string, n: number): Promise<void> {
         state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM conns WHERE gone_at IS NOT NULL").one().n,
     );
     expect(count).toBe(n);
+  });
+}
+
+/** The hub wakes from hibernation: a new instance on the same state, nothing of the old memory (hub-hibernation.test.ts). */
+async function hibernateAndWake(hub: string): Promise<void> {
+  await runInDurableObject(hubStub(hub), (instance: SocketHub, state) => {
+    const Hub = instance.constructor as new (ctx: DurableObjectState, e: typeof env) => SocketHub;
+    Object.assign(instance, new Hub(state, env));
   });
 }
 
@@ -190,6 +199,23 @@ describe("presence across hubs", () => {
       `presence.join carol {"v":1}`,
       "presence.leave carol",
     ]);
+    watcher.ws.close();
+  });
+
+  it("what hubs know of presence survives their hibernation: the follow, the entered connection", async () => {
+    const topic = freshTopic("preshib");
+    const watcher = await open(`${topic}-w`, [topic], "watcher");
+    watcher.send(presenceFollowFrameText(topic, "members"));
+    await seen(watcher, topic, "occupancy 0/0");
+    const frank = await open(`${topic}-a`, [topic], "frank");
+    frank.send(presenceEnterFrameText({ topic, data: 1 }));
+    await seen(watcher, topic, "occupancy 1/1");
+    for (const hub of new Set([watcher.hub, frank.hub])) await hibernateAndWake(hub);
+    frank.send(presenceUpdateFrameText(topic, 2));
+    await seen(watcher, topic, "occupancy 1/1");
+    await watcher.until((f) => changes(f, topic).includes("presence.update frank 2"), "update after the wake");
+    frank.ws.close(1000);
+    await goneFrom(topic, 1);
     watcher.ws.close();
   });
 
