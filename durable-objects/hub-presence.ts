@@ -233,11 +233,15 @@ export class HubPresence {
     return { gone };
   }
 
-  /** A push from a topic's presence object: changes to members followers, the counts to all. */
+  /**
+   * A push from a topic's presence object: changes to members followers, the counts to all. When
+   * changes were lost on the way (`resync`), each members follower is sent the whole list again.
+   */
   push(push: PresencePush): PresencePushResult {
     this.load();
     const followers = this.follows.get(push.topic);
     if (!followers || followers.size === 0) return { following: false };
+    if (push.resync) this.resync(push.topic, followers);
     const topicJson = JSON.stringify(push.topic);
     const changes = push.changes.map((change) => changeText(topicJson, change));
     const counts = occupancyText(topicJson, push.occupancy);
@@ -257,6 +261,14 @@ export class HubPresence {
       }
     }
     return { following: true };
+  }
+
+  private resync(topic: string, followers: ReadonlyMap<string, PresenceMode>): void {
+    for (const [sid, mode] of followers) {
+      const session = this.deps.sessions.bySid(sid);
+      if (mode !== "members" || !session) continue;
+      void this.inTurn(sid, () => this.follow(session, topic, "members"));
+    }
   }
 
   /** Rebuilds the index from SQLite after a wake; rows of sockets the hub no longer holds are dropped. */

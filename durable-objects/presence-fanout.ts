@@ -1,11 +1,16 @@
 import type { Occupancy } from "../protocol/presence.ts";
-import type { PresenceDelta } from "./presence-store.ts";
+import type { Follower, NumberedDelta, PresenceDelta } from "./presence-store.ts";
 
 /** What the presence object pushes to a hub: the changes since its last push, and the counts now. */
 export interface PresencePush {
   topic: string;
   changes: PresenceDelta[];
   occupancy: Occupancy;
+  /**
+   * Changes before these were never sent to the hub (the presence object restarted with pushes
+   * not yet sent): its followers' lists are stale and are sent again.
+   */
+  resync: boolean;
 }
 
 /** The hub's answer: `following` false when none of its sockets follows the topic's presence any more. */
@@ -22,13 +27,15 @@ export type PresencePushSender = (hub: string, push: PresencePush) => Promise<Pr
 export const OCCUPANCY_INTERVAL_MS = 1_000;
 
 interface Outbox {
-  changes: PresenceDelta[];
+  changes: NumberedDelta[];
   /** Set when the hub's followers want the changes, not only the counts. */
   members: boolean;
   sending: boolean;
   dirty: boolean;
   /** When the last push to the hub went. */
   sentAt: number;
+  /** The last change the hub was sent (kept in the followers table too). */
+  delivered: number;
 }
 
 /**
@@ -43,18 +50,18 @@ export class PresenceFanout {
 
   constructor(
     private readonly topic: () => string,
-    private readonly occupancy: () => Occupancy,
+    private readonly state: () => { occupancy: Occupancy; rev: number },
     private readonly send: PresencePushSender,
-    private readonly forget: (hub: string) => void,
+    private readonly hubs: { forget(hub: string): void; delivered(hub: string, rev: number): void },
     private readonly intervalMs = OCCUPANCY_INTERVAL_MS,
   ) {}
 
   /** Queues `changes` (possibly none: a counts change only) for every follower hub. */
-  publish(followers: readonly { hub: string; members: boolean }[], changes: readonly PresenceDelta[]): void {
-    for (const { hub, members } of followers) {
+  publish(followers: readonly Follower[], changes: readonly NumberedDelta[]): void {
+    for (const { hub, members, delivered } of followers) {
       let box = this.outboxes.get(hub);
       if (!box) {
-        box = { changes: [], members, sending: false, dirty: false, sentAt: 0 };
+        box = { changes: [], members, sending: false, dirty: false, sentAt: 0, delivered };
         this.outboxes.set(hub, box);
       }
       box.members ||= members;
@@ -74,12 +81,25 @@ export class PresenceFanout {
         const changes = box.changes;
         box.changes = [];
         box.dirty = false;
+        const { occupancy, rev } = this.state();
+        // Every change up to `rev` is queued by now: the push covers (first, rev].
+        const first = changes.length > 0 ? changes[0].rev - 1 : rev;
+        const resync = box.members && box.delivered < first;
         try {
-          const result = await this.send(hub, { topic: this.topic(), changes, occupancy: this.occupancy() });
+          const result = await this.send(hub, {
+            topic: this.topic(),
+            changes: changes.map(({ rev: _rev, ...change }) => change),
+            occupancy,
+            resync,
+          });
           if (!result.following) {
-            this.forget(hub);
+            this.hubs.forget(hub);
             this.outboxes.delete(hub);
             return;
+          }
+          if (rev > box.delivered) {
+            box.delivered = rev;
+            this.hubs.delivered(hub, rev);
           }
         } catch {
           // The hub could not be reached: its sockets went with it, or the next change retries.

@@ -9,6 +9,16 @@ export interface PresenceDelta {
   data?: string;
 }
 
+/** A change with its place in the topic's presence: changes are numbered 1, 2, 3… (`rev`). */
+export type NumberedDelta = PresenceDelta & { rev: number };
+
+/** A hub that follows the topic's presence, and the last change it was sent. */
+export interface Follower {
+  hub: string;
+  members: boolean;
+  delivered: number;
+}
+
 /** Where a connection is held: a socket (`sid`) on a hub. */
 export interface ConnPlace {
   hub: string;
@@ -30,7 +40,8 @@ export class PresenceStore {
         sid TEXT NOT NULL, gone_at INTEGER, PRIMARY KEY (member, session));
       CREATE INDEX IF NOT EXISTS conns_place ON conns (hub, sid);
       CREATE INDEX IF NOT EXISTS conns_gone ON conns (gone_at) WHERE gone_at IS NOT NULL;
-      CREATE TABLE IF NOT EXISTS followers (hub TEXT PRIMARY KEY, members INTEGER NOT NULL);`);
+      CREATE TABLE IF NOT EXISTS followers (hub TEXT PRIMARY KEY, members INTEGER NOT NULL,
+        delivered INTEGER NOT NULL);`);
     this.counts = {
       members: sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members").one().n,
       connections: sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM conns").one().n,
@@ -167,25 +178,47 @@ export class PresenceStore {
     return { members, next: more ? (members.at(-1)?.member ?? null) : null };
   }
 
-  /** A hub follows the topic's presence; `members`: it wants every change, not only the counts. */
+  /** The number of the latest change. */
+  get rev(): number {
+    return Number(this.getMeta("rev") ?? 0);
+  }
+
+  /** Numbers `changes` after the latest one. */
+  number(changes: readonly PresenceDelta[]): NumberedDelta[] {
+    if (changes.length === 0) return [];
+    const first = this.rev + 1;
+    this.setMeta("rev", String(first + changes.length - 1));
+    return changes.map((change, i) => ({ ...change, rev: first + i }));
+  }
+
+  /**
+   * A hub follows the topic's presence; `members`: it wants every change, not only the counts. A
+   * new follower reads the list now, so it needs the changes after the latest one only.
+   */
   follow(hub: string, members: boolean): void {
     this.sql.exec(
-      `INSERT INTO followers (hub, members) VALUES (?, ?)
+      `INSERT INTO followers (hub, members, delivered) VALUES (?, ?, ?)
         ON CONFLICT (hub) DO UPDATE SET members = MAX(members, excluded.members)`,
       hub,
       members ? 1 : 0,
+      this.rev,
     );
+  }
+
+  /** The hub was sent every change up to `rev`. */
+  delivered(hub: string, rev: number): void {
+    this.sql.exec("UPDATE followers SET delivered = MAX(delivered, ?) WHERE hub = ?", rev, hub);
   }
 
   unfollow(hub: string): void {
     this.sql.exec("DELETE FROM followers WHERE hub = ?", hub);
   }
 
-  followers(): { hub: string; members: boolean }[] {
+  followers(): Follower[] {
     return this.sql
-      .exec<{ hub: string; members: number }>("SELECT hub, members FROM followers")
+      .exec<{ hub: string; members: number; delivered: number }>("SELECT hub, members, delivered FROM followers")
       .toArray()
-      .map((row) => ({ hub: row.hub, members: row.members === 1 }));
+      .map((row) => ({ hub: row.hub, members: row.members === 1, delivered: row.delivered }));
   }
 
   private member(member: string): { data: string } | null {

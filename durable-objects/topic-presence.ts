@@ -30,9 +30,9 @@ export class TopicPresence extends DurableObject<Env> {
     this.store = new PresenceStore(ctx.storage.sql);
     this.fanout = new PresenceFanout(
       () => this.store.getMeta("topic") ?? "",
-      () => this.store.occupancy,
+      () => ({ occupancy: this.store.occupancy, rev: this.store.rev }),
       (hub, push) => hubStub(env, hub).presencePush(push),
-      (hub) => this.store.unfollow(hub),
+      { forget: (hub) => this.store.unfollow(hub), delivered: (hub, rev) => this.store.delivered(hub, rev) },
     );
   }
 
@@ -104,7 +104,7 @@ export class TopicPresence extends DurableObject<Env> {
 
   private changed(changes: PresenceDelta[], countsMayChange = false): void {
     if (changes.length === 0 && !countsMayChange) return;
-    this.fanout.publish(this.store.followers(), changes);
+    this.fanout.publish(this.store.followers(), this.store.number(changes));
   }
 
   private name(topic: string): void {

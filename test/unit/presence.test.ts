@@ -105,22 +105,22 @@ describe("presence pushes to hubs", () => {
     let members = 0;
     const fanout = new PresenceFanout(
       () => "room",
-      () => ({ members, connections: members }),
+      () => ({ occupancy: { members, connections: members }, rev: members }),
       (hub, push) => {
         sent.push({ hub, push });
         return new Promise((resolve) => answers.push((following) => resolve({ following })));
       },
-      (hub) => forgotten.push(hub),
+      { forget: (hub) => forgotten.push(hub), delivered: () => undefined },
     );
     const followers = [
-      { hub: "hub-1", members: true },
-      { hub: "hub-2", members: false },
+      { hub: "hub-1", members: true, delivered: 0 },
+      { hub: "hub-2", members: false, delivered: 0 },
     ];
     members = 1;
-    fanout.publish(followers, [{ type: "presence.join", member: "a", data: "1" }]);
+    fanout.publish(followers, [{ type: "presence.join", member: "a", data: "1", rev: 1 }]);
     members = 3;
-    fanout.publish(followers, [{ type: "presence.join", member: "b", data: "2" }]);
-    fanout.publish(followers, [{ type: "presence.join", member: "c", data: "3" }]);
+    fanout.publish(followers, [{ type: "presence.join", member: "b", data: "2", rev: 2 }]);
+    fanout.publish(followers, [{ type: "presence.join", member: "c", data: "3", rev: 3 }]);
     expect(sent.map((s) => [s.hub, s.push.changes.length, s.push.occupancy.members])).toEqual([
       ["hub-1", 1, 1],
       ["hub-2", 0, 1],
@@ -139,22 +139,44 @@ describe("presence pushes to hubs", () => {
     let members = 0;
     const fanout = new PresenceFanout(
       () => "room",
-      () => ({ members, connections: members }),
+      () => ({ occupancy: { members, connections: members }, rev: 0 }),
       async (_hub, push) => {
         sent.push({ at: Date.now(), members: push.occupancy.members });
         return { following: true };
       },
-      () => undefined,
+      { forget: () => undefined, delivered: () => undefined },
       60,
     );
-    const counters = [{ hub: "hub-1", members: false }];
+    const counters = [{ hub: "hub-1", members: false, delivered: 0 }];
     for (members = 1; members <= 5; members += 1) {
-      fanout.publish(counters, [{ type: "presence.join", member: `m${members}` }]);
+      fanout.publish(counters, [{ type: "presence.join", member: `m${members}`, rev: members }]);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     members = 5;
     await new Promise((resolve) => setTimeout(resolve, 120));
     expect(sent.map((s) => s.members)).toEqual([1, 5]);
     expect(sent[1].at - sent[0].at).toBeGreaterThanOrEqual(55);
+  });
+
+  it("marks a push resync when changes before it never reached the hub (the object restarted with pushes unsent)", async () => {
+    const pushes: PresencePush[] = [];
+    const delivered: number[] = [];
+    const fanout = new PresenceFanout(
+      () => "room",
+      () => ({ occupancy: { members: 1, connections: 1 }, rev: 7 }),
+      async (_hub, push) => {
+        pushes.push(push);
+        return { following: true };
+      },
+      { forget: () => undefined, delivered: (_hub, rev) => delivered.push(rev) },
+    );
+    // The hub was last sent change 5; 6 was lost with the old instance's outbox; 7 is new.
+    fanout.publish([{ hub: "hub-1", members: true, delivered: 5 }], [{ type: "presence.leave", member: "a", rev: 7 }]);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(pushes.map((p) => [p.resync, p.changes])).toEqual([[true, [{ type: "presence.leave", member: "a" }]]]);
+    expect(delivered).toEqual([7]);
+    fanout.publish([{ hub: "hub-1", members: true, delivered: 7 }], [{ type: "presence.join", member: "b", rev: 8 }]);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(pushes[1].resync).toBe(false);
   });
 });
