@@ -17,7 +17,7 @@ export type { ErrorBody, ErrorCode } from "../protocol/error-codes.ts";
 export type { GapFrame } from "../protocol/frames.ts";
 export type { MeshEvent } from "../protocol/mesh-event.ts";
 export { isEventType } from "../protocol/mesh-event.ts";
-export type { Occupancy, PresenceMember, PresenceMode } from "../protocol/presence.ts";
+export type { Occupancy, PresenceMember, PresenceMode, PresencePage } from "../protocol/presence.ts";
 export type { HistoryPage, PublishResponse, TopicInfo } from "../protocol/responses.ts";
 export type { SubscriptionConfigInput, SubscriptionView } from "../protocol/subscriptions.ts";
 export { isValidTopicName, TOPIC_NAME_RULE } from "../protocol/topic-name.ts";

@@ -104,8 +104,8 @@ export interface PresenceHookView extends PresenceView {
  * Who is on a topic, live: follows its presence on mount (and enters it when `data` is given),
  * updates the data when it changes, leaves and stops on unmount. A `null` topic follows nothing.
  */
-export function usePresence(
-  client: MeshClient,
+export function usePresence<C extends Catalog = EmptyCatalog>(
+  client: MeshClient<C>,
   topic: string | null,
   options: UsePresenceOptions = {},
 ): PresenceHookView {
