@@ -166,6 +166,20 @@ describe("presence across hubs", () => {
     for (const sock of [keySocket, bob]) sock.ws.close();
   });
 
+  it("refuses a socket's presence in more topics than HUB_MAX_TOPICS_PER_SOCKET; leaving one makes room", async () => {
+    const base = freshTopic("prescap");
+    const topics = Array.from({ length: 100 }, (_, i) => `${base}-${i}`);
+    const sock = await open(base, [`${base}-*`], "gina");
+    for (const topic of topics) sock.send(presenceEnterFrameText({ topic }));
+    sock.send(presenceFollowFrameText(`${base}-extra`, "count"));
+    await seen(sock, `${base}-extra`, "refused too_many_subscriptions");
+    sock.send(presenceLeaveFrameText(topics[0]));
+    sock.send(presenceFollowFrameText(`${base}-extra`, "count"));
+    await seen(sock, `${base}-extra`, "occupancy 0/0");
+    expect((await members(topics[99])).members).toEqual([{ member: "gina", data: null }]);
+    sock.ws.close();
+  });
+
   it("a closed socket lingers: a reconnect with its session is no leave + join, and it leaves once the linger passes", async () => {
     const topic = freshTopic("preslinger");
     const watcher = await open(`${topic}-w`, [topic], "watcher");
