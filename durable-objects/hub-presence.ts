@@ -1,3 +1,4 @@
+import { CLOSE } from "../protocol/close-codes.ts";
 import type { Occupancy, PresenceClientFrame, PresenceMode, PresenceRefusedFrame } from "../protocol/presence.ts";
 import { PRESENCE_PAGE_MAX } from "../protocol/presence.ts";
 import type { HubSender } from "./hub-sender.ts";
@@ -7,6 +8,9 @@ import type { PresencePush, PresencePushResult } from "./presence-fanout.ts";
 import { heartbeatMissed } from "./presence-rules.ts";
 import type { PresenceDelta } from "./presence-store.ts";
 import type { PresenceMembersPage } from "./topic-presence.ts";
+
+/** How often a member list waiting for acks looks again. */
+const ROOM_POLL_MS = 50;
 
 /** The topic's presence object as a hub calls it. */
 export interface PresenceSide {
@@ -165,6 +169,7 @@ export class HubPresence {
       if (mode === "members") {
         let cursor = "";
         for (let page = 0; ; page += 1) {
+          if (!(await this.room(session))) return;
           const result = await side.members(topic, cursor, PRESENCE_PAGE_MAX);
           occupancy = result.occupancy;
           this.deps.sender.send(session, presencePageText(topic, page, result.members, result.next !== null));
@@ -293,6 +298,34 @@ export class HubPresence {
       }
       this.index(this.follows, row.topic, row.sid, row.mode === "count" ? "count" : "members");
     }
+  }
+
+  /**
+   * Waits until the socket may be sent more: a large member list goes no faster than its client
+   * reads it (acks), like a replay. A client that acknowledges nothing for the stall time is
+   * closed with 1013, as a stalled replay is.
+   */
+  private async room(session: Session): Promise<boolean> {
+    const { sender } = this.deps;
+    const since = Date.now();
+    while (!sender.open(session)) {
+      if (Date.now() - since >= sender.bounds.stallMs) {
+        try {
+          session.ws.close(CLOSE.tryAgainLater, "too far behind: follow again");
+        } catch {
+          // Already closing.
+        }
+        return false;
+      }
+      const mark = session.flow.markAll();
+      try {
+        if (mark) session.ws.send(mark);
+      } catch {
+        return false;
+      }
+      await new Promise((resolve) => setTimeout(resolve, ROOM_POLL_MS));
+    }
+    return true;
   }
 
   /** Runs `work` after the socket's earlier presence work; a failure ends only its own frame. */

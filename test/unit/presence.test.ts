@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { isPresenceFrame, PresenceSet } from "../../client/presence-set.ts";
+import { HubPresence, type HubPresenceDeps, type PresenceSide } from "../../durable-objects/hub-presence.ts";
+import { HubSender } from "../../durable-objects/hub-sender.ts";
+import type { HubSessions, Session } from "../../durable-objects/hub-sessions.ts";
 import { PresenceFanout, type PresencePush } from "../../durable-objects/presence-fanout.ts";
 import {
   changeOnEnter,
@@ -9,6 +12,7 @@ import {
   lingerEnded,
   nextAlarm,
 } from "../../durable-objects/presence-rules.ts";
+import { SocketFlow } from "../../durable-objects/socket-flow.ts";
 import { parseClientFrame } from "../../protocol/frames.ts";
 import {
   PRESENCE_CHECK_MS,
@@ -178,5 +182,68 @@ describe("presence pushes to hubs", () => {
     fanout.publish([{ hub: "hub-1", members: true, delivered: 7 }], [{ type: "presence.join", member: "b", rev: 8 }]);
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(pushes[1].resync).toBe(false);
+  });
+});
+
+describe("a hub sending a member list", () => {
+  /** A hub's presence over a stand-in SQLite and presence object: a list of 6 pages of 3 members, 300 characters each. */
+  function hubWithList() {
+    const sent: string[] = [];
+    const closes: number[] = [];
+    const ws = {
+      send: (text: string) => sent.push(text),
+      close: (code: number) => closes.push(code),
+    } as unknown as WebSocket;
+    const session = { sid: "s1", ws, flow: new SocketFlow(400), scope: { topics: ["*"], ops: ["subscribe"] } };
+    const rows = { toArray: () => [], one: () => ({}) };
+    const page = (n: number) =>
+      Array.from({ length: 3 }, (_, i) => ({ member: `m${n}${i}`, data: JSON.stringify("x".repeat(80)) }));
+    const side = {
+      follow: async () => ({ members: 18, connections: 18 }),
+      members: async (_topic: string, cursor: string) => {
+        const n = cursor === "" ? 0 : Number(cursor) + 1;
+        return { occupancy: { members: 18, connections: 18 }, members: page(n), next: n < 5 ? String(n) : null };
+      },
+    } as unknown as PresenceSide;
+    const presence = new HubPresence({
+      sql: { exec: () => rows } as unknown as HubPresenceDeps["sql"],
+      sessions: { bySid: () => session } as unknown as HubSessions,
+      sender: new HubSender({ maxUnackedChars: 1000, stallMs: 400 }),
+      presence: () => side,
+      hub: () => "hub-0",
+      maxTopics: 100,
+      lastBeat: () => null,
+    });
+    const pages = () => sent.filter((text) => text.startsWith('{"type":"presence"')).length;
+    const marks = () => sent.filter((text) => text.startsWith('{"type":"mark"')).map((text) => JSON.parse(text).id);
+    return { presence, session: session as unknown as Session, sent, closes, pages, marks };
+  }
+
+  it("sends no more than the socket's allowance until its client acknowledges what it read", async () => {
+    const hub = hubWithList();
+    const following = hub.presence.frame(hub.session, { type: "presence.follow", topic: "room", mode: "members" });
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    const before = hub.pages();
+    expect(before).toBeGreaterThan(0);
+    expect(before).toBeLessThan(6);
+    for (const id of hub.marks()) hub.session.flow.ack(id);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(hub.pages()).toBeGreaterThan(before);
+    // Read along until the list is whole: 6 pages, then the counts.
+    for (let i = 0; i < 20 && hub.pages() < 6; i += 1) {
+      for (const id of hub.marks()) hub.session.flow.ack(id);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+    }
+    await following;
+    expect(hub.pages()).toBe(6);
+    expect(hub.sent.some((text) => text.startsWith('{"type":"occupancy"'))).toBe(true);
+    expect(hub.closes).toEqual([]);
+  });
+
+  it("closes a socket that acknowledges nothing for the stall time with 1013", async () => {
+    const hub = hubWithList();
+    await hub.presence.frame(hub.session, { type: "presence.follow", topic: "room", mode: "members" });
+    expect(hub.closes).toEqual([1013]);
+    expect(hub.pages()).toBeLessThan(6);
   });
 });
