@@ -12,6 +12,9 @@ import type { SubscriptionError, TokenSource } from "./transport.ts";
 
 export type { PresenceView } from "./presence-set.ts";
 
+/** How long after an `overloaded` refusal the client enters again. */
+const RETRY_MS = 1_000;
+
 export interface PresenceOptions {
   /** `members` (default): the member list and every change; `count`: occupancy only, for large rooms. */
   mode?: PresenceMode;
@@ -106,20 +109,25 @@ export class Presence {
     this.link.close();
   }
 
+  private reenter(): void {
+    if (this.closed || this.entered === null) return;
+    this.link.send(presenceEnterFrameText({ topic: this.topic, session: this.session, data: this.entered.data }));
+  }
+
   private channel(): PresenceChannel {
     return {
       topic: this.topic,
       opened: () => {
         if (this.closed) return;
         this.link.send(presenceFollowFrameText(this.topic, this.mode));
-        if (this.entered) {
-          this.link.send(presenceEnterFrameText({ topic: this.topic, session: this.session, data: this.entered.data }));
-        }
+        this.reenter();
       },
       receive: (frame) => {
         if (this.closed) return;
         if (frame.type === "presence.refused") {
           if (frame.code === "no_subject" || frame.code === "forbidden") this.entered = null;
+          // The topic's presence could not be reached: enter again after a while, as a reconnect would.
+          if (frame.code === "overloaded") setTimeout(() => this.reenter(), RETRY_MS);
           this.options.onError?.({ code: frame.code, message: frame.message, terminal: false });
           return;
         }

@@ -74,10 +74,20 @@ export class HubPresence {
    * to subscribe to the topic; a refusal is a `presence.refused` frame and the socket goes on.
    */
   frame(session: Session, frame: PresenceClientFrame): Promise<void> {
-    return this.inTurn(session.sid, () => this.handle(session, frame));
+    return this.inTurn(session.sid, async () => {
+      try {
+        await this.handle(session, frame);
+      } catch (error) {
+        // The topic's presence object could not be reached: nothing counts as done, the client may retry.
+        if (frame.type === "presence.enter") this.forgetEntered(session.sid, frame.topic);
+        const message = `the topic's presence could not be reached (${String(error)}): send the frame again`;
+        this.refuse(session, frame.topic, "overloaded", message);
+      }
+    });
   }
 
   private async handle(session: Session, frame: PresenceClientFrame): Promise<void> {
+    this.load();
     const { topic } = frame;
     if (frame.type === "presence.leave") return this.leave(session, topic);
     if (frame.type === "presence.unfollow") return this.unfollow(session.sid, topic);

@@ -218,7 +218,10 @@ export function parseClientFrame(text: string): { ok: true; frame: ClientFrame }
   try {
     value = JSON.parse(text);
   } catch {
-    return { ok: false, message: "a frame is ping, ack:<id>, auth:<token> or a JSON subscribe / unsubscribe frame" };
+    return {
+      ok: false,
+      message: "a frame is ping, ack:<id>, auth:<token> or a JSON subscribe, unsubscribe or presence frame",
+    };
   }
   const result = v.safeParse(ClientFrameSchema, value);
   if (result.success) return { ok: true, frame: result.output };

@@ -401,4 +401,20 @@ describe("presence on the shared connection", () => {
     sub.subscription.close();
     expect(await connections[1].closed).toBe(1000);
   });
+
+  it("enters again a second after the server could not reach the topic's presence (overloaded)", async () => {
+    let refusals = 0;
+    respond = (conn, frame) => {
+      if (frame.type !== "presence.enter" || refusals > 0) return;
+      refusals += 1;
+      const refused = { type: "presence.refused", topic: "room", code: "overloaded", message: "try again" };
+      send(conn, JSON.stringify(refused));
+    };
+    const errors: SubscriptionError[] = [];
+    client.presence("room", { enter: { data: 1 }, onError: (error) => errors.push(error) });
+    const enters = () => clientFrames(connections[0] ?? { received: [] }).filter((f) => f.type === "presence.enter");
+    await until(() => connections.length === 1 && enters().length === 2, "a second enter");
+    expect(errors).toMatchObject([{ code: "overloaded", terminal: false }]);
+    expect(enters()[1]).toEqual(enters()[0]);
+  });
 });
