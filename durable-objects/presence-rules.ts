@@ -47,12 +47,12 @@ export function heartbeatMissed(lastBeat: number, now: number, staleMs = PRESENC
  */
 export function nextAlarm(
   firstGoneAt: number | null,
-  liveConnections: number,
+  anyLive: boolean,
   now: number,
   bounds = { lingerMs: PRESENCE_LINGER_MS, checkMs: PRESENCE_CHECK_MS },
 ): number | null {
   const due: number[] = [];
   if (firstGoneAt !== null) due.push(firstGoneAt + bounds.lingerMs);
-  if (liveConnections > 0) due.push(now + bounds.checkMs);
+  if (anyLive) due.push(now + bounds.checkMs);
   return due.length === 0 ? null : Math.max(now + 1, Math.min(...due));
 }

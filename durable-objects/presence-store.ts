@@ -144,7 +144,8 @@ export class PresenceStore {
 
   /** When the first lingering connection went, if any does. */
   firstGoneAt(): number | null {
-    return this.sql.exec<{ at: number | null }>("SELECT MIN(gone_at) AS at FROM conns").one().at;
+    return this.sql.exec<{ at: number | null }>("SELECT MIN(gone_at) AS at FROM conns WHERE gone_at IS NOT NULL").one()
+      .at;
   }
 
   /** The sockets that hold live connections, per hub: what the alarm asks each hub about. */
@@ -160,8 +161,9 @@ export class PresenceStore {
     return byHub;
   }
 
-  get liveConnections(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM conns WHERE gone_at IS NULL").one().n;
+  /** Whether any connection is held (not gone): one row read, not a count, since it is asked per change. */
+  get anyLive(): boolean {
+    return this.sql.exec("SELECT 1 FROM conns WHERE gone_at IS NULL LIMIT 1").toArray().length > 0;
   }
 
   /** Members after `cursor` in member order, at most `limit`, and the cursor of the next page. */

@@ -113,7 +113,7 @@ export class TopicPresence extends DurableObject<Env> {
 
   private async arm(): Promise<void> {
     if (this.armedAt === undefined) this.armedAt = await this.ctx.storage.getAlarm();
-    const due = nextAlarm(this.store.firstGoneAt(), this.store.liveConnections, Date.now());
+    const due = nextAlarm(this.store.firstGoneAt(), this.store.anyLive, Date.now());
     // A sooner due time moves the alarm; a later one waits for the alarm, which arms again.
     if (due === null || (this.armedAt !== null && this.armedAt <= due)) return;
     this.armedAt = due;

@@ -39,10 +39,10 @@ describe("presence rules", () => {
     expect(lingerEnded(now - PRESENCE_LINGER_MS, now)).toBe(true);
     expect(heartbeatMissed(now - PRESENCE_STALE_MS, now)).toBe(false);
     expect(heartbeatMissed(now - PRESENCE_STALE_MS - 1, now)).toBe(true);
-    expect(nextAlarm(null, 0, now)).toBeNull();
-    expect(nextAlarm(null, 3, now)).toBe(now + PRESENCE_CHECK_MS);
-    expect(nextAlarm(now - 8_000, 0, now)).toBe(now - 8_000 + PRESENCE_LINGER_MS);
-    expect(nextAlarm(now - 60_000, 1, now)).toBe(now + 1);
+    expect(nextAlarm(null, false, now)).toBeNull();
+    expect(nextAlarm(null, true, now)).toBe(now + PRESENCE_CHECK_MS);
+    expect(nextAlarm(now - 8_000, false, now)).toBe(now - 8_000 + PRESENCE_LINGER_MS);
+    expect(nextAlarm(now - 60_000, true, now)).toBe(now + 1);
     // Worst case of a vanished client: no heartbeat for the stale bound, found at the next check, then the linger.
     expect(PRESENCE_STALE_MS + PRESENCE_CHECK_MS + PRESENCE_LINGER_MS).toBe(75_000);
   });
