@@ -101,7 +101,7 @@ const QUICK: Preset = {
     // Two points are enough to fit a line in a smoke run; each starts a workerd of its own.
     pushCost: { subscribers: 20, hubCounts: [1, 5], connectAttempts: 12 },
   },
-  presence: { members: 50, occupancyMembers: 200, timeoutSeconds: 30 },
+  presence: { members: 20, occupancyMembers: 50, timeoutSeconds: 30 },
 };
 
 /**
