@@ -24,6 +24,7 @@ import { type HubsPoint, hubsSuite } from "./suites/hubs.ts";
 import { pushCostSuite } from "./suites/hubs-push-cost.ts";
 import { type LatencySeries, latencySuite } from "./suites/latency.ts";
 import { memorySuite } from "./suites/memory.ts";
+import { presenceSuite } from "./suites/presence.ts";
 import { throughputSuite } from "./suites/throughput.ts";
 
 // The launcher runs this from the repository root (wrangler.toml is read from there).
@@ -138,6 +139,7 @@ async function main(): Promise<void> {
     : { rows: [], points: [] };
   rows.push(...hubs.rows);
   if (run.includes("hubs")) rows.push(...(await pushCostSuite(ctx)));
+  if (run.includes("presence")) rows.push(...(await presenceSuite(ctx)));
 
   mkdirSync(options.outDir, { recursive: true });
   const name = resultName(options.outDir);

@@ -2,7 +2,7 @@
  * Every count and time bound of a run. The full run fits in under 10 minutes on a 2-core machine;
  * the quick run exercises every code path in well under a minute (CI keeps the harness working).
  */
-export const SUITES = ["throughput", "latency", "fanout", "catchup", "memory", "delivery", "hubs"] as const;
+export const SUITES = ["throughput", "latency", "fanout", "catchup", "memory", "delivery", "hubs", "presence"] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface BenchOptions {
@@ -43,6 +43,8 @@ export interface BenchOptions {
      */
     pushCost: { subscribers: number; hubCounts: number[]; connectAttempts: number };
   };
+  /** Members entering and leaving one topic for the rates; members present for the large room. */
+  presence: { members: number; occupancyMembers: number; timeoutSeconds: number };
 }
 
 type Preset = Omit<BenchOptions, "quick" | "outDir" | "suites" | "report">;
@@ -71,6 +73,7 @@ const FULL: Preset = {
     settleMs: 1000,
     pushCost: { subscribers: 1000, hubCounts: [1, 10, 50], connectAttempts: 12 },
   },
+  presence: { members: 1000, occupancyMembers: 10_000, timeoutSeconds: 180 },
 };
 
 const QUICK: Preset = {
@@ -98,6 +101,7 @@ const QUICK: Preset = {
     // Two points are enough to fit a line in a smoke run; each starts a workerd of its own.
     pushCost: { subscribers: 20, hubCounts: [1, 5], connectAttempts: 12 },
   },
+  presence: { members: 20, occupancyMembers: 50, timeoutSeconds: 30 },
 };
 
 /**

@@ -1,4 +1,5 @@
 import { MeshConnection } from "./mesh-connection.ts";
+import type { PresenceChannel, PresenceLink } from "./presence.ts";
 import type { ConnectionSettings, TokenSource, TopicChannel, Transport } from "./transport.ts";
 
 /**
@@ -12,14 +13,23 @@ export class ConnectionPool {
   constructor(private readonly settings: ConnectionSettings) {}
 
   attach(channel: TopicChannel, token: TokenSource | undefined): Transport {
+    return this.pick(token, (candidate) => !candidate.carries(channel.topic)).add(channel);
+  }
+
+  /** A topic's presence rides on the source's connection that does not follow it yet. */
+  attachPresence(channel: PresenceChannel, token: TokenSource | undefined): PresenceLink {
+    return this.pick(token, (candidate) => !candidate.carriesPresence(channel.topic)).addPresence(channel);
+  }
+
+  private pick(token: TokenSource | undefined, fits: (connection: MeshConnection) => boolean): MeshConnection {
     const connections = this.bySource.get(token) ?? [];
     this.bySource.set(token, connections);
-    let connection = connections.find((candidate) => !candidate.carries(channel.topic));
+    let connection = connections.find(fits);
     if (!connection) {
       connection = new MeshConnection(this.settings, token, (idle) => this.forget(token, idle));
       connections.push(connection);
     }
-    return connection.add(channel);
+    return connection;
   }
 
   /** The connection a client's publishes ride on: the source's first one, or a new one that closes once idle. */

@@ -5,6 +5,7 @@ import { isValidTopicName, TOPIC_NAME_RULE } from "../protocol/topic-name.ts";
 import { ConnectionPool } from "./connection-pool.ts";
 import type { CursorStorage } from "./cursor-storage.ts";
 import type { HeartbeatOptions } from "./heartbeat.ts";
+import { Presence, type PresenceOptions } from "./presence.ts";
 import type { SocketPublishResult } from "./publish-ledger.ts";
 import type { PublishEvent } from "./publisher.ts";
 import { type SubscribeOptions, Subscription } from "./subscription.ts";
@@ -49,7 +50,12 @@ export interface MeshClient<C extends Catalog = EmptyCatalog> {
    * PublishError whose `code` is the mesh's (`forbidden`, `rate_limited`, `schema_mismatch`, …).
    */
   publish<T extends string = string>(topic: string, event: PublishEvent<C, T>): Promise<SocketPublishResult>;
-  /** Closes every subscription made by this client; publishes still unanswered are refused. */
+  /**
+   * Follows who is on a topic (and, with `enter`, is there as the token's subject), on the shared
+   * connection, whether or not its events are subscribed.
+   */
+  presence(topic: string, options?: PresenceOptions): Presence;
+  /** Closes every subscription and presence made by this client; publishes still unanswered are refused. */
   close(): void;
 }
 
@@ -108,6 +114,22 @@ export function createMeshClient<C extends Catalog = EmptyCatalog>(options: Mesh
         specversion: "1.0",
       };
       return pool.publisher(settings.token).publish(topic, filled);
+    },
+    presence(topic: string, presenceOptions: PresenceOptions = {}): Presence {
+      if (!isValidTopicName(topic)) throw new TypeError(`invalid topic name "${topic}": ${TOPIC_NAME_RULE}`);
+      const token = presenceOptions.token ?? settings.token;
+      const presence = new Presence(topic, presenceOptions, (channel) => {
+        const link = pool.attachPresence(channel, token);
+        return {
+          send: link.send,
+          close: () => {
+            open.delete(presence);
+            link.close();
+          },
+        };
+      });
+      open.add(presence);
+      return presence;
     },
     close() {
       for (const subscription of [...open]) subscription.close();

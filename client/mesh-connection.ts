@@ -1,6 +1,8 @@
 import { backoffDelay } from "../protocol/backoff.ts";
 import { closeCodeForError, isTerminalCloseCode } from "../protocol/close-codes.ts";
 import { subscribeFrameText, type UnsubscribedFrame, unsubscribeFrameText } from "../protocol/frames.ts";
+import type { PresenceChannel, PresenceLink } from "./presence.ts";
+import { isPresenceFrame } from "./presence-set.ts";
 import { type FilledEvent, PublishLedger, type SocketPublishResult } from "./publish-ledger.ts";
 import { type RoutedFrame, SocketDriver } from "./socket-driver.ts";
 import { SubscribeLedger } from "./subscribe-ledger.ts";
@@ -25,6 +27,8 @@ interface Entry {
  */
 export class MeshConnection {
   private readonly entries = new Map<string, Entry>();
+  /** Topics whose presence this socket follows (presence.ts), beside or without their events. */
+  private readonly presences = new Map<string, PresenceChannel>();
   private readonly ledger = new SubscribeLedger();
   private readonly publishes = new PublishLedger();
   private readonly driver: SocketDriver;
@@ -51,10 +55,12 @@ export class MeshConnection {
         frame: (frame) => this.onFrame(frame),
         drop: () => {
           for (const entry of this.entries.values()) entry.channel.dropped();
+          for (const presence of this.presences.values()) presence.dropped();
         },
         terminal: (error) => {
           for (const entry of [...this.entries.values()]) entry.channel.fail(error);
           this.publishes.failAll(error);
+          for (const presence of [...this.presences.values()]) presence.fail(error);
         },
         report: (error) => {
           for (const entry of this.entries.values()) entry.channel.report(error);
@@ -66,6 +72,27 @@ export class MeshConnection {
   /** A socket follows a topic once: a second subscription of it needs another connection. */
   carries(topic: string): boolean {
     return this.entries.has(topic);
+  }
+
+  /** A socket follows a topic's presence once. */
+  carriesPresence(topic: string): boolean {
+    return this.presences.has(topic);
+  }
+
+  addPresence(channel: PresenceChannel): PresenceLink {
+    this.presences.set(channel.topic, channel);
+    // On an open socket it follows at once, once its owner holds the link this returns.
+    queueMicrotask(() => {
+      if (this.driver.isOpen && this.presences.get(channel.topic) === channel) channel.opened();
+    });
+    return {
+      send: (text) => this.driver.send(text),
+      close: () => {
+        if (this.presences.get(channel.topic) !== channel) return;
+        this.presences.delete(channel.topic);
+        this.closeIfIdle();
+      },
+    };
   }
 
   add(channel: TopicChannel): Transport {
@@ -91,9 +118,9 @@ export class MeshConnection {
     return this.publishes.add(topic, event, (text) => this.sendNow(text));
   }
 
-  /** A connection that carries no topic and no publish any more is closed and let go. */
+  /** A connection that carries no topic, presence or publish any more is closed and let go. */
   private closeIfIdle(): boolean {
-    if (this.idle || this.entries.size > 0 || this.publishes.size > 0) return false;
+    if (this.idle || this.entries.size > 0 || this.presences.size > 0 || this.publishes.size > 0) return false;
     this.idle = true;
     this.driver.close();
     this.onIdle(this);
@@ -117,6 +144,7 @@ export class MeshConnection {
     for (const entry of this.entries.values()) this.subscribe(entry);
     // Sent again with the same events: the server's dedup answers a stored one with its seq.
     this.publishes.resend((text) => this.sendNow(text));
+    for (const presence of this.presences.values()) presence.opened();
   }
 
   /** Sends the topic's subscribe with its cursor, once it is ready, not waiting, and the socket is open. */
@@ -156,6 +184,12 @@ export class MeshConnection {
   }
 
   private onFrame(frame: RoutedFrame): void {
+    if (isPresenceFrame(frame)) {
+      // The counts answer a follow: a presence-only socket is healthy, its backoff starts over.
+      if (frame.type === "occupancy") this.driver.settled();
+      this.presences.get(frame.topic)?.receive(frame);
+      return;
+    }
     const entry = this.entries.get(frame.topic);
     switch (frame.type) {
       case "subscribed":

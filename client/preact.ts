@@ -3,8 +3,10 @@ import type { Catalog, EmptyCatalog } from "../protocol/catalog.ts";
 import type { EventFilter } from "../protocol/event-filter.ts";
 import type { GapFrame } from "../protocol/frames.ts";
 import type { MeshEvent } from "../protocol/mesh-event.ts";
+import type { PresenceMode } from "../protocol/presence.ts";
 import type { CursorStorage } from "./cursor-storage.ts";
 import type { MeshClient } from "./mesh-client.ts";
+import type { Presence, PresenceView } from "./presence.ts";
 import type { SubscriptionState } from "./subscription-state.ts";
 import type { SubscriptionError, TokenSource } from "./transport.ts";
 
@@ -103,4 +105,63 @@ export function useTopic<C extends Catalog = EmptyCatalog, T extends string = st
 
 function initialView<C extends Catalog, T extends string>(topic: string | null, after = 0): TopicView<C, T> {
   return { events: [], state: topic === null ? "idle" : "connecting", lastSeq: after, gap: null, error: null };
+}
+
+export interface UsePresenceOptions {
+  /**
+   * Enter the topic's presence with this data (JSON, at most 1 KiB) as the token's subject; a new
+   * value updates it. Left out: only follow who is here.
+   */
+  data?: unknown;
+  /** `members` (default): the list and every change; `count`: occupancy only, for large rooms. */
+  mode?: PresenceMode;
+  /** This topic's credential, instead of the client's. */
+  token?: TokenSource;
+}
+
+export interface PresenceHookView extends PresenceView {
+  /** The latest refusal or failure (`no_subject`, `forbidden`…). */
+  error: SubscriptionError | null;
+}
+
+/**
+ * Who is on a topic, live: follows its presence on mount (and enters it when `data` is given),
+ * updates the data when it changes, leaves and stops on unmount. A `null` topic follows nothing.
+ */
+export function usePresence<C extends Catalog = EmptyCatalog>(
+  client: MeshClient<C>,
+  topic: string | null,
+  options: UsePresenceOptions = {},
+): PresenceHookView {
+  const [view, setView] = useState<PresenceHookView>(emptyPresence);
+  const presence = useRef<Presence | null>(null);
+  const dataJson = options.data === undefined ? undefined : JSON.stringify(options.data);
+  const entering = dataJson !== undefined;
+  // The data as of the last render, read when the presence starts: a change alone is an update below.
+  const data = useRef(options.data);
+  data.current = options.data;
+  useEffect(() => {
+    setView(emptyPresence());
+    if (topic === null) return;
+    const current = client.presence(topic, {
+      mode: options.mode,
+      enter: entering ? { data: data.current } : undefined,
+      token: options.token,
+      onChange: (next) => setView((v) => ({ ...next, error: v.error })),
+      onError: (error) => setView((v) => ({ ...v, error })),
+    });
+    presence.current = current;
+    return () => {
+      presence.current = null;
+      current.close();
+    };
+  }, [client, topic, options.mode, options.token, entering]);
+  useEffect(() => {
+    if (dataJson !== undefined) presence.current?.update(JSON.parse(dataJson));
+  }, [dataJson]);
+  return view;
+}
+
+function emptyPresence(): PresenceHookView {
+  return { members: [], occupancy: { members: 0, connections: 0 }, synced: false, error: null };
 }

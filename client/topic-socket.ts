@@ -1,3 +1,4 @@
+import { isPresenceFrame } from "./presence-set.ts";
 import { SocketDriver } from "./socket-driver.ts";
 import type { ConnectionSettings, TokenSource, TopicChannel, Transport } from "./transport.ts";
 
@@ -33,6 +34,7 @@ export class TopicSocket implements Transport {
           // A one-topic socket is sent `subscribed` only to name where its rewind resolved to.
           if (frame.type === "subscribed" && frame.epoch !== undefined) channel.started(frame.after, frame.epoch);
           if (frame.type === "subscribed" || frame.type === "unsubscribed" || frame.type === "published") return;
+          if (isPresenceFrame(frame)) return;
           channel.receive(frame);
         },
         drop: () => channel.dropped(),

@@ -21,6 +21,7 @@ import { logLine } from "../runtime/log.ts";
 import { closeWithRefusal, refuseSocket } from "../runtime/socket-refusal.ts";
 import { broadcast } from "./hub-delivery.ts";
 import { HubFeeds, type TopicSide } from "./hub-feeds.ts";
+import { HubPresence, type PresenceSide } from "./hub-presence.ts";
 import { type HubPublishDeps, publishFromSocket } from "./hub-publish.ts";
 import { HubReplay } from "./hub-replay.ts";
 import type { HubPush, HubPushResult, HubStats } from "./hub-rpc.ts";
@@ -35,6 +36,7 @@ import {
   subscribePinned,
   unsubscribe,
 } from "./hub-subscribe.ts";
+import type { PresencePush, PresencePushResult } from "./presence-fanout.ts";
 import { SerialChains } from "./serial-chains.ts";
 import { SocketCounts } from "./socket-counts.ts";
 import { clientTag, credentialTag, subjectTag, tokenTag } from "./socket-tags.ts";
@@ -77,6 +79,7 @@ export class SocketHub extends DurableObject<Env> {
   private readonly publishing: HubPublishDeps;
   /** Frames whose handling calls another object, kept in the order each socket sent them. */
   private readonly turns = new SerialChains();
+  private readonly presence: HubPresence;
   private name: string | null = null;
   private registered = false;
   /** The alarm's time as last set or read; undefined until read once. */
@@ -119,6 +122,15 @@ export class SocketHub extends DurableObject<Env> {
       limit: async (key) => (await env.KEY_RATE_LIMITER.limit({ key })).success,
       append: (topic, events) => env.TOPIC_LOG.get(env.TOPIC_LOG.idFromName(topic)).publish(topic, events),
     };
+    this.presence = new HubPresence({
+      sql: ctx.storage.sql,
+      sessions: this.sessions,
+      sender: this.sender,
+      presence: (topic): PresenceSide => env.TOPIC_PRESENCE.get(env.TOPIC_PRESENCE.idFromName(topic)),
+      hub: () => this.hubName(),
+      maxTopics: this.config.hubMaxTopicsPerSocket,
+      lastBeat: (ws) => ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? null,
+    });
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG));
   }
 
@@ -248,6 +260,7 @@ export class SocketHub extends DurableObject<Env> {
         this.sender.frame(session, await publishFromSocket(this.publishing, session.token, frame));
       });
     }
+    if (frame.type !== "subscribe") return this.presence.frame(session, frame);
     subscribe(this.deps, session, frame);
   }
 
@@ -256,6 +269,7 @@ export class SocketHub extends DurableObject<Env> {
     this.counts.closed(ws);
     const session = this.sessions.of(ws);
     if (session) this.sessions.close(session);
+    if (session) this.presence.closed(session.sid);
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code, "closed");
     } catch {
@@ -268,6 +282,7 @@ export class SocketHub extends DurableObject<Env> {
     this.counts.closed(ws);
     const session = this.sessions.of(ws);
     if (session) this.sessions.close(session);
+    if (session) this.presence.closed(session.sid);
   }
 
   /** A topic's committed appends, pushed once to this hub for all its sockets that follow the topic. */
@@ -283,6 +298,18 @@ export class SocketHub extends DurableObject<Env> {
       this.feeds.saveHead(feed);
     }
     return result;
+  }
+
+  /** A topic's presence changes, pushed once to this hub for all its sockets that follow them. */
+  async presencePush(push: PresencePush): Promise<PresencePushResult> {
+    this.wake(null);
+    return this.presence.push(push);
+  }
+
+  /** Which of `sids` still hold a connection in the topic's presence (asked by its presence object). */
+  async presenceHeld(topic: string, sids: string[]): Promise<{ gone: string[] }> {
+    this.wake(null);
+    return this.presence.held(topic, sids, Date.now());
   }
 
   /** Closes the hub's sockets of a revoked token or subject with 4401; answers how many. */
@@ -341,6 +368,7 @@ export class SocketHub extends DurableObject<Env> {
     closeWithRefusal(ws, code, message);
     const session = this.sessions.of(ws);
     if (session) this.sessions.close(session);
+    if (session) this.presence.closed(session.sid);
   }
 
   /** The alarm runs when the next socket's token expires; none while no socket runs on a token. */

@@ -31,6 +31,8 @@ export const ERROR_STATUS = {
   token_expired: 401,
   token_revoked: 401,
   forbidden: 403,
+  no_subject: 403,
+  not_entered: 409,
   rate_limited: 429,
   too_many_connections: 429,
   too_many_subscriptions: 429,

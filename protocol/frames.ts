@@ -1,6 +1,17 @@
 import * as v from "valibot";
 import { EventFiltersSchema } from "./event-filter.ts";
 import { SeqSchema, StoredEventSchema } from "./mesh-event.ts";
+import {
+  OccupancyFrameSchema,
+  PresenceEnterFrameSchema,
+  PresenceEventFrameSchema,
+  PresenceFollowFrameSchema,
+  PresenceFrameSchema,
+  PresenceLeaveFrameSchema,
+  PresenceRefusedFrameSchema,
+  PresenceUnfollowFrameSchema,
+  PresenceUpdateFrameSchema,
+} from "./presence.ts";
 import { LastSchema, SinceSchema, startConflict } from "./rewind.ts";
 import { TopicNameSchema } from "./topic-name.ts";
 
@@ -162,6 +173,10 @@ export const ServerFrameSchema = v.variant("type", [
   SubscribedFrameSchema,
   UnsubscribedFrameSchema,
   PublishedFrameSchema,
+  PresenceFrameSchema,
+  PresenceEventFrameSchema,
+  OccupancyFrameSchema,
+  PresenceRefusedFrameSchema,
 ]);
 
 export type EventFrame = v.InferOutput<typeof EventFrameSchema>;
@@ -229,7 +244,16 @@ export const PublishFrameSchema = v.object({
 
 /** A subscribe gives a cursor or a rewind, never both (a variant's options cannot carry the check). */
 export const ClientFrameSchema = v.pipe(
-  v.variant("type", [SubscribeFrameSchema, UnsubscribeFrameSchema, PublishFrameSchema]),
+  v.variant("type", [
+    SubscribeFrameSchema,
+    UnsubscribeFrameSchema,
+    PublishFrameSchema,
+    PresenceEnterFrameSchema,
+    PresenceUpdateFrameSchema,
+    PresenceLeaveFrameSchema,
+    PresenceFollowFrameSchema,
+    PresenceUnfollowFrameSchema,
+  ]),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed || dataset.value.type !== "subscribe") return;
     const conflict = startConflict(dataset.value);
@@ -265,7 +289,7 @@ export function parseClientFrame(text: string): { ok: true; frame: ClientFrame }
   } catch {
     return {
       ok: false,
-      message: "a frame is ping, ack:<id>, auth:<token> or a JSON subscribe / unsubscribe / publish frame",
+      message: "a frame is ping, ack:<id>, auth:<token> or a JSON subscribe, unsubscribe, publish or presence frame",
     };
   }
   const result = v.safeParse(ClientFrameSchema, value);

@@ -22,6 +22,10 @@ export const LOG_LINES = {
     says: "a topic or a hub could not be listed in the directory yet (retried on its next write or socket)",
     fields: ["topic", "hub", "error"],
   },
+  "presence check failed": {
+    says: "a topic's presence object could not ask a hub which connections it holds (asked again at the next check)",
+    fields: ["topic", "hub", "error"],
+  },
   "hubs full": {
     says: "every hub tried for a socket was full; the client was refused with overloaded (1013)",
     fields: ["key", "attempts"],

@@ -9,6 +9,7 @@ export { SocketHub } from "../durable-objects/socket-hub.ts";
 export { TokenRevocations } from "../durable-objects/token-revocations.ts";
 export { TopicDirectory } from "../durable-objects/topic-directory.ts";
 export { TopicLog } from "../durable-objects/topic-log.ts";
+export { TopicPresence } from "../durable-objects/topic-presence.ts";
 export type { Catalog, CatalogType, EventData } from "../protocol/catalog.ts";
 export { defineCatalog } from "../protocol/catalog.ts";
 export type { MeshEvent } from "../protocol/mesh-event.ts";

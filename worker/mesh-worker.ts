@@ -10,5 +10,6 @@ export { SocketHub } from "../durable-objects/socket-hub.ts";
 export { TokenRevocations } from "../durable-objects/token-revocations.ts";
 export { TopicDirectory } from "../durable-objects/topic-directory.ts";
 export { TopicLog } from "../durable-objects/topic-log.ts";
+export { TopicPresence } from "../durable-objects/topic-presence.ts";
 
 export default createMesh({ catalog: {} });

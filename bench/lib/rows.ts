@@ -1,6 +1,6 @@
 import { median, round } from "./stats.ts";
 
-export type Section = "throughput" | "latency" | "fanout" | "catchup" | "memory" | "delivery" | "hubs";
+export type Section = "throughput" | "latency" | "fanout" | "catchup" | "memory" | "delivery" | "hubs" | "presence";
 
 /** One line of the comparison: the mesh and one peer on the same measure, from the same run. */
 export interface Row {

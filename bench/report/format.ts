@@ -8,6 +8,7 @@ export const SECTION_TITLES: Record<Row["section"], string> = {
   memory: "5. Memory of the local runtime",
   delivery: "6. Webhook delivery",
   hubs: "7. One topic's audience on hubs (CPU per object)",
+  presence: "8. Presence: join/leave rate and a large room",
 };
 
 /** A figure with a sensible number of digits and thousands separators. */

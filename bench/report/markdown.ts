@@ -4,6 +4,8 @@ import { hubsDetails } from "./hubs-table.ts";
 import type { BenchResults } from "./results.ts";
 
 const WHAT: Record<Row["section"], string> = {
+  presence:
+    "Members are sockets on `/v1/ws`, each on a subscriber token of its own subject, all routed by the topic. Rates: every member sends `presence.enter` (then `presence.leave`) at once; a `members` follower of the topic's presence times the occupancy it is sent until it counts all of them (none). A large room: with N members present, a new `count` follower's first occupancy, a new `members` follower's whole list (pages of 1,000, under flow control) and every page of `GET /v1/topics/:topic/presence?limit=1000`. Peer: Redis, a hash per room (HSET/HDEL with a PUBLISH per change, counted by a subscriber; HLEN, HGETALL, HSCAN), what an app builds itself, without heartbeat bounds or linger. One sample.",
   throughput:
     "Events acknowledged per second by a closed loop of concurrent publishers (HTTP keep-alive). The mesh answers after the events are committed to the topic's SQLite log. JetStream: acked publish to a file-storage stream per topic, with a message id for dedup like the mesh's (source, id). Runtime ceiling: a bench-only Worker on the same workerd that parses the body and answers, with no Durable Object.",
   latency:

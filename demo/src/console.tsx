@@ -1,4 +1,4 @@
-import type { DeadLetterList, SubscriptionView, TopicInfo } from "event-mesh/client";
+import type { DeadLetterList, PresencePage, SubscriptionView, TopicInfo } from "event-mesh/client";
 import { render } from "preact";
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { Card } from "./components/card.tsx";
@@ -16,6 +16,16 @@ const REFRESH_MS = 2_000;
 const topicPath = (topic: string) => `/v1/topics/${encodeURIComponent(topic)}`;
 
 const loadTopics = () => adminApi<{ topics: TopicInfo[] }>("/v1/topics").then((b) => b.topics);
+
+/** Every topic with its occupancy: who is on it right now (presence), one small read per topic. */
+const loadTopicsHere = () =>
+  loadTopics().then((topics) =>
+    Promise.all(
+      topics.map((t) =>
+        adminApi<PresencePage>(`${topicPath(t.topic)}/presence?limit=1`).then((p) => ({ ...t, here: p.occupancy })),
+      ),
+    ),
+  );
 
 /** Every subscription of every topic (the API lists them per topic). */
 async function loadSubscriptions(): Promise<SubscriptionView[]> {
@@ -73,7 +83,7 @@ function ConsolePage() {
   const [tail, setTail] = useState<TailSelection | null>(null);
   const refresh = useCallback(() => setTick((n) => n + 1), []);
 
-  const topics = useLoad(loadTopics, tick);
+  const topics = useLoad(loadTopicsHere, tick);
   const subs = useLoad(loadSubscriptions, tick);
   const letters = useLoad(() => adminApi<DeadLetterList>("/v1/dead-letters"), tick);
 

@@ -1,4 +1,4 @@
-import { useTopic } from "event-mesh/preact";
+import { usePresence, useTopic } from "event-mesh/preact";
 import { render } from "preact";
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { type MeAnswer, notificationTopic, type Registration, type SignupAnswer, USERS_TOPIC } from "../api-shapes.ts";
@@ -59,6 +59,8 @@ function SignupPage() {
     [show],
   );
   const notifications = useTopic(meshClient, topic, { types: NOTIFICATION_TYPES, token, onEvent });
+  // The page is present on the user's topic (as the token's subject, the user): the console counts it.
+  usePresence(meshClient, topic, { data: { page: "signup" }, token, mode: "count" });
 
   const onSignedUp = (answer: SignupAnswer) => {
     if (answer.created) createdHere.current.add(answer.user.userId);

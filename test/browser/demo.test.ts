@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { DeadLetterList, HistoryPage } from "event-mesh/client";
+import type { DeadLetterList, HistoryPage, PresencePage } from "event-mesh/client";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OutboxAnswer, type SignupAnswer, SWITCH_ERROR } from "../../demo/api-shapes.ts";
@@ -201,6 +201,12 @@ describe("the signup page", () => {
     expect(await outboxCount(page)).toBe(1);
     expect((await eventsOf(`notifications.${user.userId}`)).map((e) => e.type)).toEqual(["WelcomeEmailSent"]);
     expect(await flowTypes(page)).toEqual(["UserRegistered", "WelcomeEmailSent"]);
+    // The page is present on the user's topic (usePresence), as the user: the console's "Here" counts it.
+    const presence = await operatorJson<PresencePage>(`/v1/topics/notifications.${user.userId}/presence`);
+    expect(presence).toMatchObject({
+      occupancy: { members: 1, connections: 1 },
+      members: [{ member: user.userId, data: { page: "signup" } }],
+    });
 
     // A reload picks the flow up again from the visitor's newest signup, without a toast for the old email.
     await page.reload();

@@ -210,6 +210,10 @@ describe("every route answers as its description says", () => {
     await answer(400, "GET", EVENTS, { params: topic, query: "?limit=many" });
     await answer(200, "GET", TOPIC, { params: topic });
     expect(await answer(200, "GET", `${TOPIC}/stats`, { params: topic })).toMatchObject({ topic: "api-docs" });
+    expect(await answer(200, "GET", `${TOPIC}/presence`, { params: topic, query: "?limit=10" })).toMatchObject({
+      next: null,
+    });
+    await answer(400, "GET", `${TOPIC}/presence`, { params: topic, query: "?limit=0" });
     await answer(403, "GET", TOPIC, { params: topic, auth: { authorization: `Bearer ${KEYS.usersPublisher.secret}` } });
     await answer(200, "GET", "/v1/topics");
     await answer(401, "GET", "/v1/topics", { auth: { authorization: "Bearer not-a-key" } });
@@ -491,6 +495,37 @@ describe("the socket sends what the AsyncAPI description declares", () => {
     expect(JSON.parse(socket.texts.at(-2) ?? "")).toMatchObject({ results: [{ error: { code: "forbidden" } }] });
     socket.ws.close(1000);
     await socket.closed;
+  });
+
+  it("follows a topic's presence, lets a token's subject enter and refuses a key, as declared", async () => {
+    const { token } = (await answer(201, "POST", "/v1/tokens", {
+      json: { topics: ["api-docs"], subject: "api-docs-member" },
+    })) as { token: string };
+    const socket = openSocket(`?token=${token}`, {}, "", "/v1/ws");
+    const keySocket = openSocket("", ADMIN_AUTH, "", "/v1/ws");
+    await Promise.all([socket.opened, keySocket.opened]);
+    const sent = [
+      { type: "presence.follow", topic: "api-docs", mode: "members" },
+      { type: "presence.enter", topic: "api-docs", session: "s-1", data: { name: "Docs" } },
+      { type: "presence.update", topic: "api-docs", data: { name: "Docs", away: true } },
+      { type: "presence.leave", topic: "api-docs" },
+      { type: "presence.unfollow", topic: "api-docs" },
+    ];
+    for (const frame of sent) expect(messages.errors(frame.type, frame), frame.type).toEqual([]);
+    socket.ws.send(JSON.stringify(sent[0]));
+    await socket.until((t) => t.some((x) => x.includes('"occupancy"')), "occupancy");
+    for (const frame of sent.slice(1, 4)) socket.ws.send(JSON.stringify(frame));
+    await socket.until((t) => t.some((x) => x.includes('"presence.leave"')), "presence.leave");
+    keySocket.ws.send(JSON.stringify(sent[1]));
+    await keySocket.until((t) => t.some((x) => x.includes('"presence.refused"')), "presence.refused");
+    expect(types(socket.texts).filter((name) => name !== "occupancy")).toEqual([
+      "presence",
+      "presence.join",
+      "presence.update",
+      "presence.leave",
+    ]);
+    expect(types(keySocket.texts)).toEqual(["presence.refused"]);
+    for (const s of [socket, keySocket]) s.ws.close(1000);
   });
 
   it.each([

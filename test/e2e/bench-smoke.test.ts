@@ -41,7 +41,7 @@ it("runs the quick bench and writes results, report and charts", { timeout: 300_
 
   const rows = results.rows as Row[];
   expect(new Set(rows.map((r) => r.section))).toEqual(
-    new Set(["throughput", "latency", "fanout", "catchup", "memory", "delivery", "hubs"]),
+    new Set(["throughput", "latency", "fanout", "catchup", "memory", "delivery", "hubs", "presence"]),
   );
   for (const row of rows) {
     expect(Number.isFinite(row.mesh), row.measure).toBe(true);

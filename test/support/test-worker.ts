@@ -12,6 +12,7 @@ export {
   TokenRevocations,
   TopicDirectory,
   TopicLog,
+  TopicPresence,
 } from "../../worker/index.ts";
 
 export default createMesh({ catalog: testCatalog });

@@ -503,3 +503,72 @@ describe("publishing on the shared connection", () => {
     await expect(pending).rejects.toMatchObject({ code: "network_error" });
   });
 });
+
+describe("presence on the shared connection", () => {
+  it("follows and enters beside the topic's events, enters again with the same session after a reconnect, leaves on close", async () => {
+    respond = (conn, frame) => {
+      replayTo({ room: 1 })(conn, frame);
+      if (frame.type !== "presence.follow") return;
+      const list = { type: "presence", topic: "room", page: 0, members: [{ member: "u1", data: 1 }], more: false };
+      send(
+        conn,
+        JSON.stringify(list),
+        JSON.stringify({ type: "occupancy", topic: "room", members: 1, connections: 1 }),
+      );
+    };
+    const views: boolean[] = [];
+    const sub = subscribe("room");
+    const presence = client.presence("room", {
+      enter: { data: { n: 1 } },
+      onChange: (view) => views.push(view.synced),
+    });
+    await until(() => presence.view.synced && sub.subscription.state === "live", "synced and live");
+    expect(connections).toHaveLength(1);
+    expect(presence.view).toEqual({
+      members: [{ member: "u1", data: 1 }],
+      occupancy: { members: 1, connections: 1 },
+      synced: true,
+    });
+    const presenceFrames = (conn: Connection) =>
+      clientFrames(conn).filter((frame) => frame.type.startsWith("presence"));
+    const [follow, enter] = presenceFrames(connections[0]);
+    expect(follow).toEqual({ type: "presence.follow", topic: "room", mode: "members" });
+    expect(enter).toMatchObject({ type: "presence.enter", topic: "room", data: { n: 1 } });
+    const session = (enter as { session?: string }).session;
+    expect(session).toMatch(/^[0-9a-f]{32}$/);
+
+    connections[0].socket.terminate();
+    await until(() => connections.length === 2 && presence.view.synced, "synced again on a new socket");
+    expect(views).toContain(false);
+    expect(presenceFrames(connections[1])).toEqual([follow, enter]);
+
+    presence.update({ n: 2 });
+    presence.update({ n: 2 });
+    presence.close();
+    await until(() => presenceFrames(connections[1]).length === 5, "update, leave, unfollow");
+    expect(presenceFrames(connections[1]).slice(2)).toEqual([
+      { type: "presence.update", topic: "room", data: { n: 2 } },
+      { type: "presence.leave", topic: "room" },
+      { type: "presence.unfollow", topic: "room" },
+    ]);
+    // The socket stays for the topic's events; it closes with its last user.
+    sub.subscription.close();
+    expect(await connections[1].closed).toBe(1000);
+  });
+
+  it("enters again a second after the server could not reach the topic's presence (overloaded)", async () => {
+    let refusals = 0;
+    respond = (conn, frame) => {
+      if (frame.type !== "presence.enter" || refusals > 0) return;
+      refusals += 1;
+      const refused = { type: "presence.refused", topic: "room", code: "overloaded", message: "try again" };
+      send(conn, JSON.stringify(refused));
+    };
+    const errors: SubscriptionError[] = [];
+    client.presence("room", { enter: { data: 1 }, onError: (error) => errors.push(error) });
+    const enters = () => clientFrames(connections[0] ?? { received: [] }).filter((f) => f.type === "presence.enter");
+    await until(() => connections.length === 1 && enters().length === 2, "a second enter");
+    expect(errors).toMatchObject([{ code: "overloaded", terminal: false }]);
+    expect(enters()[1]).toEqual(enters()[0]);
+  });
+});

@@ -25,6 +25,7 @@ import {
 import { StoredEventSchema } from "../../protocol/mesh-event.ts";
 import { SubscribeQuerySchema, TopicsSocketQuerySchema } from "../../protocol/query.ts";
 import { TOPIC_NAME_RULE } from "../../protocol/topic-name.ts";
+import { PRESENCE_MESSAGES, PRESENCE_RECEIVED, PRESENCE_SENT } from "./asyncapi-presence.ts";
 import { DocumentSchemas } from "./document-schemas.ts";
 
 export const ASYNCAPI_VERSION = "3.0.0";
@@ -157,13 +158,22 @@ const MESSAGES = {
     summary:
       "On /v1/ws: the answer to the publish frame with this id, one result per event in the order sent: its seq (the original one, duplicate: true, for a repeated (source, id)), or its refusal with a stable code (forbidden, rate_limited, invalid_envelope, schema_mismatch, unknown_event_type, event_too_large, overloaded). Refused events stored nothing; the socket goes on.",
   },
+  ...PRESENCE_MESSAGES,
 } as const;
 
 type MessageName = keyof typeof MESSAGES;
 type ChannelName = "topic" | "topics";
 
 /** Messages only a socket that follows many topics takes or sends. */
-const TOPICS_ONLY: readonly MessageName[] = ["subscribe", "unsubscribe", "unsubscribed", "publish", "published"];
+const TOPICS_ONLY: readonly MessageName[] = [
+  "subscribe",
+  "unsubscribe",
+  "unsubscribed",
+  "publish",
+  "published",
+  ...PRESENCE_SENT,
+  ...PRESENCE_RECEIVED,
+];
 
 const channelMessage = (channel: ChannelName) => (name: MessageName) => ({
   $ref: `#/channels/${channel}/messages/${name}`,
@@ -229,6 +239,12 @@ function channelOperations(channel: ChannelName, suffix: string, sent: readonly 
       summary: "The client publishes events to a topic its token allows publish on.",
       messages: [message("publish")],
       reply: { channel: ref, messages: [message("published")] },
+    };
+    operations.receivePresence = {
+      action: "receive",
+      channel: ref,
+      summary: "The client follows a topic's presence, enters, updates or leaves it.",
+      messages: PRESENCE_RECEIVED.map(message),
     };
   }
   return operations;
@@ -319,6 +335,7 @@ export function asyncApiDocument(catalog: Catalog): AsyncApiDocument {
         "gap",
         "unsubscribed",
         "error",
+        ...PRESENCE_SENT,
       ]),
     },
     components: {

@@ -17,6 +17,7 @@ import {
 import { DeadLetterIdSchema } from "../../protocol/dead-letter-id.ts";
 import { DeadLetterSchema } from "../../protocol/dead-letters.ts";
 import { CloudEventSchema } from "../../protocol/envelope.ts";
+import { PresencePageSchema, PresenceQuerySchema } from "../../protocol/presence.ts";
 import {
   BinaryEventDataSchema,
   CloudEventBatchSchema,
@@ -55,6 +56,7 @@ import {
   redriveOneDeadLetter,
 } from "./dead-letters.ts";
 import { openLiveSocket } from "./live.ts";
+import { topicPresence } from "./presence.ts";
 import { publishBodyLimit, publishEvents } from "./publish.ts";
 import { type RouteAccess, type RouteBody, type RouteDef, route } from "./route-def.ts";
 import { catalogSchemas } from "./schemas.ts";
@@ -152,6 +154,20 @@ export const ROUTES: readonly RouteDef[] = [
     },
     refusals: ["invalid_query", ...CURSOR_REFUSALS],
     handler: topicHistory,
+  }),
+  route({
+    method: "GET",
+    path: `${TOPIC}/presence`,
+    operationId: "readPresence",
+    summary: "Who is on the topic: occupancy and a page of members",
+    description:
+      "The topic's occupancy (members, and their connections) and its members in member order with their data, a page at a time: pass next as cursor for the next page. Members enter and leave over /v1/ws (presence frames); the list is as the topic's presence object holds it now.",
+    access: topicOp("history"),
+    params: TOPIC_PARAMS,
+    query: PresenceQuerySchema,
+    responses: { 200: { description: "The counts and one page of members.", body: PresencePageSchema } },
+    refusals: ["invalid_query"],
+    handler: topicPresence,
   }),
   route({
     method: "GET",

@@ -1,19 +1,22 @@
-import type { TopicInfo } from "event-mesh/client";
+import type { Occupancy, TopicInfo } from "event-mesh/client";
 import { Card } from "../components/card.tsx";
 import { LoadedView } from "../components/loaded-view.tsx";
 import { Empty } from "../components/states.tsx";
 import { count } from "../format.ts";
 import type { Loaded } from "../use-load.ts";
 
-/** Every topic with where its log stands; "Tail" follows it live below. */
-export function TopicsCard({ topics, onTail }: { topics: Loaded<TopicInfo[]>; onTail: (topic: string) => void }) {
+/** A topic as the console shows it: where its log stands and who is on it. */
+export type TopicRow = TopicInfo & { here: Occupancy };
+
+/** Every topic with where its log stands and its occupancy; "Tail" follows it live below. */
+export function TopicsCard({ topics, onTail }: { topics: Loaded<TopicRow[]>; onTail: (topic: string) => void }) {
   return (
     <Card
       id="topics"
       title="Topics"
       testId="topics-card"
       hint={topics.data ? count(topics.data.length, "topic") : ""}
-      sub="Each topic is one ordered log; head is its newest seq, oldest the first one still kept."
+      sub="Each topic is one ordered log; head is its newest seq, oldest the first one still kept; here is who is on it now (members, and their connections)."
     >
       <LoadedView
         loaded={topics}
@@ -30,6 +33,7 @@ export function TopicsCard({ topics, onTail }: { topics: Loaded<TopicInfo[]>; on
                   <th class="num">Oldest</th>
                   <th class="num">Events kept</th>
                   <th class="num">Dedup window</th>
+                  <th class="num">Here</th>
                   <th>
                     <span class="sr-only">Actions</span>
                   </th>
@@ -43,6 +47,9 @@ export function TopicsCard({ topics, onTail }: { topics: Loaded<TopicInfo[]>; on
                     <td class="num">{t.head === 0 ? "—" : t.oldest}</td>
                     <td class="num">{t.eventCount}</td>
                     <td class="num">{Math.round(t.dedupWindowSeconds / 3600)} h</td>
+                    <td class="num" data-testid="occupancy" title={count(t.here.connections, "connection")}>
+                      {t.here.members}
+                    </td>
                     <td>
                       <div class="row-actions">
                         <button type="button" class="btn small secondary" onClick={() => onTail(t.topic)}>

@@ -10,6 +10,7 @@ export {
   TokenRevocations,
   TopicDirectory,
   TopicLog,
+  TopicPresence,
 } from "../../../worker/index.ts";
 
 const SOAK_CONSUMER = "soak-consumer";

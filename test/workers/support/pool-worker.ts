@@ -15,6 +15,7 @@ export {
   TokenRevocations,
   TopicDirectory,
   TopicLog,
+  TopicPresence,
 } from "../../../worker/index.ts";
 
 export default createMesh({ catalog: testCatalog, consumers: [...testConsumers, flakyConsumer] });
