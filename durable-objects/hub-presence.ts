@@ -7,6 +7,7 @@ import { scopeAllows } from "./hub-subscribe.ts";
 import type { PresencePush, PresencePushResult } from "./presence-fanout.ts";
 import { heartbeatMissed } from "./presence-rules.ts";
 import type { PresenceDelta } from "./presence-store.ts";
+import type { SerialChains } from "./serial-chains.ts";
 import type { PresenceMembersPage } from "./topic-presence.ts";
 
 /** How often a member list waiting for acks looks again. */
@@ -44,6 +45,8 @@ export interface HubPresenceDeps {
   maxTopics: number;
   /** When the runtime last answered the socket's `ping`, if ever. */
   lastBeat: (ws: WebSocket) => number | null;
+  /** The hub's chains of socket frames; presence frames keep a chain per socket. */
+  turns: SerialChains;
 }
 
 /**
@@ -57,8 +60,6 @@ export class HubPresence {
   private readonly follows = new Map<string, Map<string, PresenceMode>>();
   /** Frames held back from a socket while its member list is being sent (`sid topic` → frames). */
   private readonly syncing = new Map<string, string[]>();
-  /** Each socket's presence frames, one after another: an update must not overtake its enter. */
-  private readonly chains = new Map<string, Promise<void>>();
   private loaded = false;
 
   constructor(private readonly deps: HubPresenceDeps) {
@@ -205,7 +206,7 @@ export class HubPresence {
 
   /** A socket closed or failed: its connections go (and linger at their topics), it follows nothing. */
   closed(sid: string): void {
-    void this.inTurn(sid, async () => this.gone(sid)).finally(() => this.chains.delete(sid));
+    void this.inTurn(sid, async () => this.gone(sid));
   }
 
   private gone(sid: string): void {
@@ -338,11 +339,12 @@ export class HubPresence {
     return true;
   }
 
-  /** Runs `work` after the socket's earlier presence work; a failure ends only its own frame. */
+  /**
+   * Runs `work` after the socket's earlier presence work (an update must not overtake its enter);
+   * a failure ends only its own frame.
+   */
   private inTurn(sid: string, work: () => Promise<void>): Promise<void> {
-    const next = (this.chains.get(sid) ?? Promise.resolve()).then(work).catch(() => undefined);
-    this.chains.set(sid, next);
-    return next;
+    return this.deps.turns.run(sid, "presence", work).catch(() => undefined);
   }
 
   /** Topics the socket entered or follows the presence of. */

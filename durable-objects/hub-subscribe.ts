@@ -38,7 +38,7 @@ export function scopeAllows(scope: SocketScope, topic: string): boolean {
  * epoch, and from there the replay is the one a client's `after` gets.
  */
 export function subscribe(deps: SubscribeDeps, session: Session, frame: SubscribeFrame): void {
-  void deps.turns.run(session, frame.topic, () => subscribeNow(deps, session, frame));
+  void deps.turns.run(session.sid, frame.topic, () => subscribeNow(deps, session, frame));
 }
 
 function subscribeNow(deps: SubscribeDeps, session: Session, frame: SubscribeFrame): Promise<void> | undefined {
@@ -202,7 +202,7 @@ function refusal(
 
 /** An `unsubscribe` frame: answered with `unsubscribed`, whether or not the topic was followed. */
 export function unsubscribe(deps: SubscribeDeps, session: Session, topic: string): void {
-  void deps.turns.run(session, topic, () => {
+  void deps.turns.run(session.sid, topic, () => {
     deps.sessions.unsubscribe(session, topic);
     deps.sender.frame(session, { type: "unsubscribed", topic } satisfies UnsubscribedFrame);
     return undefined;

@@ -8,23 +8,19 @@ export type ChainTask = () => Promise<void> | undefined;
  * one task's failure does not hold the tasks after it.
  */
 export class SerialChains {
-  private readonly tails = new WeakMap<object, Map<string, Promise<void>>>();
+  /** The last pending task of each chain; a chain is forgotten once it has nothing pending. */
+  private readonly tails = new Map<string, Promise<void>>();
 
-  /** Runs `task` after the pending tasks of `owner`'s chain `name`; settles as the task does. */
-  run(owner: object, name: string, task: ChainTask): Promise<void> {
-    let chains = this.tails.get(owner);
-    const before = chains?.get(name);
+  /** Runs `task` after the pending tasks of `owner`'s chain `name` (a socket id and what for); settles as the task does. */
+  run(owner: string, name: string, task: ChainTask): Promise<void> {
+    const key = `${owner}\u0000${name}`;
+    const before = this.tails.get(key);
     const running = before ? before.then(task) : task();
     if (!running) return Promise.resolve();
-    if (!chains) {
-      chains = new Map();
-      this.tails.set(owner, chains);
-    }
     const done = running.catch(() => undefined);
-    const held = chains;
-    held.set(name, done);
+    this.tails.set(key, done);
     void done.then(() => {
-      if (held.get(name) === done) held.delete(name);
+      if (this.tails.get(key) === done) this.tails.delete(key);
     });
     return running;
   }

@@ -130,6 +130,7 @@ export class SocketHub extends DurableObject<Env> {
       hub: () => this.hubName(),
       maxTopics: this.config.hubMaxTopicsPerSocket,
       lastBeat: (ws) => ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? null,
+      turns: this.turns,
     });
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG));
   }
@@ -256,7 +257,7 @@ export class SocketHub extends DurableObject<Env> {
     }
     if (frame.type === "publish") {
       // A socket's events are stored in the order it sent them.
-      return this.turns.run(session, "publish", async () => {
+      return this.turns.run(session.sid, "publish", async () => {
         this.sender.frame(session, await publishFromSocket(this.publishing, session.token, frame));
       });
     }

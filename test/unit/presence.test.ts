@@ -12,6 +12,7 @@ import {
   lingerEnded,
   nextAlarm,
 } from "../../durable-objects/presence-rules.ts";
+import { SerialChains } from "../../durable-objects/serial-chains.ts";
 import { SocketFlow } from "../../durable-objects/socket-flow.ts";
 import { parseClientFrame } from "../../protocol/frames.ts";
 import {
@@ -213,6 +214,7 @@ describe("a hub sending a member list", () => {
       hub: () => "hub-0",
       maxTopics: 100,
       lastBeat: () => null,
+      turns: new SerialChains(),
     });
     const pages = () => sent.filter((text) => text.startsWith('{"type":"presence"')).length;
     const marks = () => sent.filter((text) => text.startsWith('{"type":"mark"')).map((text) => JSON.parse(text).id);

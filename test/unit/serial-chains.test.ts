@@ -3,7 +3,7 @@ import { SerialChains } from "../../durable-objects/serial-chains.ts";
 
 describe("SerialChains: a topic's frames answered in order while a rewind is resolved", () => {
   it("runs a later step of the same topic after the rewind before it, other topics at once", async () => {
-    const session = {};
+    const session = "s1";
     const turns = new SerialChains();
     const order: string[] = [];
     let resolveRewind: () => void = () => undefined;
@@ -37,7 +37,7 @@ describe("SerialChains: a topic's frames answered in order while a rewind is res
   });
 
   it("a failed rewind does not hold the topic's later frames", async () => {
-    const session = {};
+    const session = "s1";
     const turns = new SerialChains();
     const order: string[] = [];
     turns.run(session, "a", () => Promise.reject(new Error("unreachable")));
@@ -53,7 +53,7 @@ describe("SerialChains: a topic's frames answered in order while a rewind is res
 describe("SerialChains: a socket's publishes", () => {
   it("runs one socket's tasks one after another, another socket's beside them, and goes on after a failure", async () => {
     const queue = new SerialChains();
-    const [one, two] = [{}, {}];
+    const [one, two] = ["s1", "s2"];
     const order: string[] = [];
     const task =
       (name: string, ms: number, fail = false) =>
