@@ -1,12 +1,10 @@
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { adminApi } from "../support/admin-api.ts";
 import { type Browser, launchBrowser } from "../support/browser.ts";
 import type { LocalHttp } from "../support/local-http.ts";
 import { LocalServer } from "../support/local-server.ts";
-import { serveFiles } from "../support/static-server.ts";
+import { servePreactPage } from "../support/preact-page.ts";
 import { subscriberToken } from "../support/subscriber-token.ts";
 
 const server = new LocalServer();
@@ -14,21 +12,7 @@ let pages: LocalHttp;
 let browser: Browser;
 
 beforeAll(async () => {
-  // The page is bundled from the current client source, as an app would bundle it.
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL("./live-page.tsx", import.meta.url))],
-    bundle: true,
-    write: false,
-    format: "esm",
-    target: "es2022",
-    jsx: "automatic",
-    jsxImportSource: "preact",
-    logLevel: "warning",
-  });
-  pages = await serveFiles({
-    "/": '<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>live</title></head><body><script type="module" src="/app.js"></script></body></html>',
-    "/app.js": bundle.outputFiles[0].text,
-  });
+  pages = await servePreactPage(new URL("./live-page.tsx", import.meta.url), "live");
   await server.start();
   browser = await launchBrowser();
 }, 120_000);

@@ -1,10 +1,8 @@
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { type Browser, launchBrowser } from "../support/browser.ts";
 import type { LocalHttp } from "../support/local-http.ts";
-import { serveFiles } from "../support/static-server.ts";
+import { servePreactPage } from "../support/preact-page.ts";
 import { subscriberToken } from "../support/subscriber-token.ts";
 
 // usePresence in Chromium against the shared local mesh: two visitors see each other, a change of
@@ -14,20 +12,7 @@ let pages: LocalHttp;
 let browser: Browser;
 
 beforeAll(async () => {
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL("./presence-page.tsx", import.meta.url))],
-    bundle: true,
-    write: false,
-    format: "esm",
-    target: "es2022",
-    jsx: "automatic",
-    jsxImportSource: "preact",
-    logLevel: "warning",
-  });
-  pages = await serveFiles({
-    "/": '<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>presence</title></head><body><script type="module" src="/app.js"></script></body></html>',
-    "/app.js": bundle.outputFiles[0].text,
-  });
+  pages = await servePreactPage(new URL("./presence-page.tsx", import.meta.url), "presence");
   browser = await launchBrowser();
 }, 120_000);
 
