@@ -3,13 +3,7 @@
  * with `defineCatalog` and its queue consumers with `defineConsumer`, and re-export the Durable
  * Object classes from the Worker's main module (docs/own-worker.md).
  */
-export { ConsumerLedger } from "../durable-objects/consumer-ledger.ts";
-export { DeadLetterStore } from "../durable-objects/dead-letter-store.ts";
-export { SocketHub } from "../durable-objects/socket-hub.ts";
-export { TokenRevocations } from "../durable-objects/token-revocations.ts";
-export { TopicDirectory } from "../durable-objects/topic-directory.ts";
-export { TopicLog } from "../durable-objects/topic-log.ts";
-export { TopicPresence } from "../durable-objects/topic-presence.ts";
+
 export type { Catalog, CatalogType, EventData } from "../protocol/catalog.ts";
 export { defineCatalog } from "../protocol/catalog.ts";
 export type { MeshEvent } from "../protocol/mesh-event.ts";
@@ -19,4 +13,5 @@ export type { Consumer, ConsumerContext, ConsumerDefinition } from "./consumers/
 export { defineConsumer } from "./consumers/define-consumer.ts";
 export type { Mesh, MeshOptions } from "./create-mesh.ts";
 export { createMesh } from "./create-mesh.ts";
+export * from "./durable-object-classes.ts";
 export type { MeshQueues } from "./queue-handler.ts";

@@ -4,12 +4,15 @@
  */
 import { createMesh } from "./create-mesh.ts";
 
-export { ConsumerLedger } from "../durable-objects/consumer-ledger.ts";
-export { DeadLetterStore } from "../durable-objects/dead-letter-store.ts";
-export { SocketHub } from "../durable-objects/socket-hub.ts";
-export { TokenRevocations } from "../durable-objects/token-revocations.ts";
-export { TopicDirectory } from "../durable-objects/topic-directory.ts";
-export { TopicLog } from "../durable-objects/topic-log.ts";
-export { TopicPresence } from "../durable-objects/topic-presence.ts";
+// Named, not \`export *\`: \`wrangler types\` reads this module's exports to type each binding's stub.
+export {
+  ConsumerLedger,
+  DeadLetterStore,
+  SocketHub,
+  TokenRevocations,
+  TopicDirectory,
+  TopicLog,
+  TopicPresence,
+} from "./durable-object-classes.ts";
 
 export default createMesh({ catalog: {} });

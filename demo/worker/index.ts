@@ -8,15 +8,7 @@ import { createDemoApp } from "./app.ts";
 import type { DemoEnv } from "./env.ts";
 import { notificationService } from "./notification-service.ts";
 
-export {
-  ConsumerLedger,
-  DeadLetterStore,
-  SocketHub,
-  TokenRevocations,
-  TopicDirectory,
-  TopicLog,
-  TopicPresence,
-} from "event-mesh";
+export * from "event-mesh/durable-objects";
 export { NotificationStore } from "../durable-objects/notification-store.ts";
 export { UserStore } from "../durable-objects/user-store.ts";
 

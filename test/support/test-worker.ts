@@ -5,14 +5,6 @@
 import { createMesh } from "../../worker/index.ts";
 import { testCatalog } from "./test-catalog.ts";
 
-export {
-  ConsumerLedger,
-  DeadLetterStore,
-  SocketHub,
-  TokenRevocations,
-  TopicDirectory,
-  TopicLog,
-  TopicPresence,
-} from "../../worker/index.ts";
+export * from "../../worker/durable-object-classes.ts";
 
 export default createMesh({ catalog: testCatalog });

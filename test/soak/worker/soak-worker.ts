@@ -3,15 +3,7 @@ import { testCatalog } from "../../support/test-catalog.ts";
 
 // The mesh with the tests' catalog, plus one queue consumer for the soak (npm run soak). The
 // consumer reports every call to the soak harness over HTTP and fails some of them on purpose.
-export {
-  ConsumerLedger,
-  DeadLetterStore,
-  SocketHub,
-  TokenRevocations,
-  TopicDirectory,
-  TopicLog,
-  TopicPresence,
-} from "../../../worker/index.ts";
+export * from "../../../worker/durable-object-classes.ts";
 
 const SOAK_CONSUMER = "soak-consumer";
 

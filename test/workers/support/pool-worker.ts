@@ -8,14 +8,6 @@ import { flakyConsumer } from "../../reliability/workers/support/flaky-consumer.
 import { testCatalog } from "../../support/test-catalog.ts";
 import { testConsumers } from "./test-consumers.ts";
 
-export {
-  ConsumerLedger,
-  DeadLetterStore,
-  SocketHub,
-  TokenRevocations,
-  TopicDirectory,
-  TopicLog,
-  TopicPresence,
-} from "../../../worker/index.ts";
+export * from "../../../worker/durable-object-classes.ts";
 
 export default createMesh({ catalog: testCatalog, consumers: [...testConsumers, flakyConsumer] });
