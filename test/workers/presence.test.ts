@@ -180,6 +180,11 @@ describe("presence across hubs", () => {
     sock.send(presenceFollowFrameText(`${base}-extra`, "count"));
     await seen(sock, `${base}-extra`, "refused too_many_subscriptions");
     sock.send(presenceLeaveFrameText(topics[0]));
+    // Sent apart for the same reason as above.
+    await vi.waitFor(async () => expect((await members(topics[0])).members).toHaveLength(0), {
+      timeout: 10_000,
+      interval: 200,
+    });
     sock.send(presenceFollowFrameText(`${base}-extra`, "count"));
     await seen(sock, `${base}-extra`, "occupancy 0/0");
     expect((await members(topics[99])).members).toEqual([{ member: "gina", data: null }]);
