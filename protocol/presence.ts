@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { limitParam } from "./query.ts";
 import { TopicNameSchema } from "./topic-name.ts";
 
 /**
@@ -148,15 +149,7 @@ export type PresenceChange = Omit<PresenceEventFrame, "topic">;
 /** Query of `GET /v1/topics/:topic/presence`: a page of members after `cursor` (a member id). */
 export const PresenceQuerySchema = v.object({
   cursor: v.optional(v.pipe(v.string(), v.maxLength(200))),
-  limit: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^\d{1,4}$/, "limit must be a positive integer"),
-      v.transform(Number),
-      v.minValue(1, "limit must be at least 1"),
-      v.maxValue(PRESENCE_PAGE_MAX, `limit is at most ${PRESENCE_PAGE_MAX}`),
-    ),
-  ),
+  limit: v.optional(v.pipe(limitParam, v.maxValue(PRESENCE_PAGE_MAX, `limit is at most ${PRESENCE_PAGE_MAX}`))),
 });
 
 /** Answer of `GET /v1/topics/:topic/presence`: the counts and one page of members. */
