@@ -1,5 +1,5 @@
 import { RetentionPolicy, StorageType } from "nats";
-import { type CoalesceOptions, createPublisher, type PublishEvent } from "../../client/publisher.ts";
+import { type CoalesceOptions, createPublisher, type PublishEvent } from "../../client/node/publisher-node.ts";
 import {
   type BenchContext,
   LARGE_PAYLOAD_BYTES,

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { type CoalesceOptions, createPublisher, type PublishEvent } from "../../client/publisher.ts";
+import { type CoalesceOptions, createPublisher, type PublishEvent } from "../../client/node/publisher-node.ts";
 import type { PublishResponse } from "../../protocol/responses.ts";
 import { adminApi } from "../support/admin-api.ts";
 import { KEYS } from "../support/credentials.ts";
