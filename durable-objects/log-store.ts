@@ -2,6 +2,31 @@ import { type AcceptedEvent, storedEventJson } from "../protocol/mesh-event.ts";
 
 /** Bound values per statement are limited to 100: 24 rows of 4 and the window's start. */
 const KEYS_PER_CLAIM = 24;
+/** 20 rows of 5 bound values. */
+const ROWS_PER_INSERT = 20;
+
+/** Statement texts by row count, made once: a publish's statements are built from these. */
+const statements = (make: (rows: number) => string) => {
+  const made = new Map<number, string>();
+  return (rows: number): string => {
+    let text = made.get(rows);
+    if (text === undefined) {
+      text = make(rows);
+      made.set(rows, text);
+    }
+    return text;
+  };
+};
+const values = (rows: number, row: string) => Array.from({ length: rows }, () => row).join(", ");
+/** Upserts `rows` keys; a row comes back for each key claimed (new, or older than the window). */
+const claimStatement = statements(
+  (rows) => `INSERT INTO dedup (source, id, seq, at) VALUES ${values(rows, "(?, ?, ?, ?)")}
+     ON CONFLICT (source, id) DO UPDATE SET seq = excluded.seq, at = excluded.at WHERE dedup.at < ?
+     RETURNING seq`,
+);
+const insertStatement = statements(
+  (rows) => `INSERT INTO events (seq, type, at, body, size) VALUES ${values(rows, "(?, ?, ?, ?, ?)")}`,
+);
 
 /** The seq an event of a publish call gets, and whether its `(source, id)` was already claimed. */
 type Claim = { seq: number; duplicate: boolean };
@@ -195,46 +220,42 @@ export class LogStore {
    * Claims the call's `(source, id)` keys and answers each event's seq: a new key, or one older than
    * the window (taken over), gets the next seq; a key claimed inside the window, earlier or in this
    * same call, keeps the seq it has (the event is a duplicate). The claims assume no duplicates, the
-   * common case, in a few multi-row upserts; only when some key was not claimed are the seqs
-   * renumbered and the claimed keys' seqs corrected.
+   * common case, in a few multi-row upserts that only count what they claimed; only when some key was
+   * not claimed is each key's row read (a seq past the head is this call's claim) and the seqs renumbered.
    */
   private claimKeys(events: readonly AcceptedEvent[], head: number, now: number, freshAfter: number): Claim[] {
-    const claimed = new Set<string>();
+    let claimed = 0;
     for (let i = 0; i < events.length; i += KEYS_PER_CLAIM) {
-      const chunk = events.slice(i, i + KEYS_PER_CLAIM);
-      const rows = this.sql.exec<{ source: string; id: string }>(
-        `INSERT INTO dedup (source, id, seq, at) VALUES ${chunk.map(() => "(?, ?, ?, ?)").join(", ")}
-         ON CONFLICT (source, id) DO UPDATE SET seq = excluded.seq, at = excluded.at WHERE dedup.at < ?
-         RETURNING source, id`,
-        ...chunk.flatMap((event, k) => [event.source, event.id, head + 1 + i + k, now]),
-        freshAfter,
-      );
-      for (const row of rows) claimed.add(dedupKey(row.source, row.id));
+      const end = Math.min(events.length, i + KEYS_PER_CLAIM);
+      const bindings: (string | number)[] = [];
+      for (let k = i; k < end; k++) bindings.push(events[k].source, events[k].id, head + 1 + k, now);
+      bindings.push(freshAfter);
+      claimed += this.sql.exec(claimStatement(end - i), ...bindings).toArray().length;
     }
-    if (claimed.size === events.length) return events.map((_, i) => ({ seq: head + 1 + i, duplicate: false }));
+    if (claimed === events.length) return events.map((_, i) => ({ seq: head + 1 + i, duplicate: false }));
     const claims: Claim[] = [];
     const given = new Map<string, number>();
     let next = head;
-    events.forEach(({ source, id }, i) => {
+    for (const { source, id } of events) {
       const key = dedupKey(source, id);
       const earlier = given.get(key);
       if (earlier !== undefined) {
         claims.push({ seq: earlier, duplicate: true });
-      } else if (claimed.has(key)) {
-        next += 1;
-        given.set(key, next);
-        claims.push({ seq: next, duplicate: false });
-        if (next !== head + 1 + i) {
-          this.sql.exec("UPDATE dedup SET seq = ? WHERE source = ? AND id = ?", next, source, id);
-        }
-      } else {
-        const seen = this.sql
-          .exec<{ seq: number }>("SELECT seq FROM dedup WHERE source = ? AND id = ?", source, id)
-          .one().seq;
-        given.set(key, seen);
-        claims.push({ seq: seen, duplicate: true });
+        continue;
       }
-    });
+      const { seq } = this.sql
+        .exec<{ seq: number }>("SELECT seq FROM dedup WHERE source = ? AND id = ?", source, id)
+        .one();
+      if (seq <= head) {
+        given.set(key, seq);
+        claims.push({ seq, duplicate: true });
+        continue;
+      }
+      next += 1;
+      given.set(key, next);
+      claims.push({ seq: next, duplicate: false });
+      if (next !== seq) this.sql.exec("UPDATE dedup SET seq = ? WHERE source = ? AND id = ?", next, source, id);
+    }
     return claims;
   }
 
@@ -245,12 +266,14 @@ export class LogStore {
 
   /** Multi-row inserts, 20 rows (100 bound values, the statement limit) at a time. */
   private insertRows(rows: StoredRow[], now: number): void {
-    for (let i = 0; i < rows.length; i += 20) {
-      const chunk = rows.slice(i, i + 20);
-      this.sql.exec(
-        `INSERT INTO events (seq, type, at, body, size) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?)").join(", ")}`,
-        ...chunk.flatMap((row) => [row.seq, row.type, now, row.body, row.body.length]),
-      );
+    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+      const end = Math.min(rows.length, i + ROWS_PER_INSERT);
+      const bindings: (string | number)[] = [];
+      for (let k = i; k < end; k++) {
+        const row = rows[k];
+        bindings.push(row.seq, row.type, now, row.body, row.body.length);
+      }
+      this.sql.exec(insertStatement(end - i), ...bindings);
     }
   }
 
