@@ -17,18 +17,17 @@ export default defineConfig({
     onConsoleLog: quietMeshLogs,
     projects: [
       // Pure modules in Node: protocol parsers and schemas, backoff, delivery planning. They share no
-      // state, so the files share one process: a fresh one per file cost about 0.7 s each here.
+      // state, so the files share their worker processes: a fresh one per file cost about 0.7 s each
+      // here. Every project runs two files at a time (test/vitest-projects.ts).
       nodeProject({ name: "unit", include: ["test/unit/**/*.test.ts"], isolate: false }),
       // Routes, Durable Objects and queues inside workerd, with the real wrangler.toml bindings. Each
       // file gets a workerd of its own (its storage isolation), about 2.4 s of start-up that is
-      // mostly waiting: two files at a time overlap it (139 s to about 75 s here; vitest's default
-      // on two cores is one at a time).
+      // mostly waiting: two files at a time overlap it (139 s to about 75 s here).
       workersProject({
         test: {
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
           globalSetup: [WEBHOOK_RECEIVER],
-          maxWorkers: 2,
         },
       }),
       // The demo app's routes, Durable Objects and Notification Service inside workerd, on its own
@@ -37,8 +36,7 @@ export default defineConfig({
         main: "./demo/worker/index.ts",
         configPath: "./demo/wrangler.toml",
         bindings: DEMO_VARS,
-        // Two files at a time, as the workers project.
-        test: { name: "demo", include: ["test/demo/**/*.test.ts"], maxWorkers: 2 },
+        test: { name: "demo", include: ["test/demo/**/*.test.ts"] },
       }),
       // Journeys in Node against a real local server (workerd via wrangler) and, for test/browser, a
       // real headless Chromium. Two files at a time, one per core: most of their time is waiting
@@ -50,7 +48,6 @@ export default defineConfig({
         include: ["test/e2e/**/*.test.ts", "test/browser/**/*.test.ts"],
         // One local mesh for the files that neither restart nor reconfigure it (inject("meshUrl")).
         globalSetup: ["./test/support/shared-server-setup.ts"],
-        maxWorkers: 2,
         testTimeout: 120_000,
         hookTimeout: 60_000,
       }),
@@ -62,7 +59,6 @@ export default defineConfig({
           name: "reliability-workers",
           include: ["test/reliability/workers/**/*.test.ts"],
           globalSetup: [WEBHOOK_RECEIVER],
-          maxWorkers: 2,
         },
       }),
       // Reliability scenarios in Node against real local servers: crashes, cuts, load, slow readers,
@@ -73,7 +69,6 @@ export default defineConfig({
         name: "reliability",
         include: ["test/reliability/*.test.ts"],
         exclude: [HUB_SCALE],
-        maxWorkers: 2,
         testTimeout: 120_000,
         hookTimeout: 60_000,
       }),
