@@ -76,29 +76,26 @@ const FULL: Preset = {
   presence: { members: 1000, occupancyMembers: 10_000, timeoutSeconds: 180 },
 };
 
+// Smoke sizes: every suite, target and output path runs once, as briefly as still yields a figure.
+// One size per suite where the full run sweeps several; the push-cost sweep keeps two hub counts
+// (a line needs two points).
 const QUICK: Preset = {
   repetitions: 1,
-  throughput: { seconds: 0.3, maxEvents: 5_000, concurrency: 4, topics: 10, batchSize: 100 },
-  latency: { rates: [100], seconds: 0.5, subscribers: 5, drainSeconds: 5 },
-  fanout: {
-    sizes: [
-      { subscribers: 10, events: 20 },
-      { subscribers: 50, events: 10 },
-    ],
-    timeoutSeconds: 10,
-  },
+  throughput: { seconds: 0.15, maxEvents: 5_000, concurrency: 4, topics: 10, batchSize: 100 },
+  latency: { rates: [100], seconds: 0.3, subscribers: 5, drainSeconds: 5 },
+  fanout: { sizes: [{ subscribers: 20, events: 10 }], timeoutSeconds: 10 },
   catchup: { events: 2_000, historyPage: 1000, timeoutSeconds: 20 },
   memorySubscribers: 50,
   delivery: { events: 300, seconds: 1, batchSizes: [1, 100] },
   hubs: {
-    sizes: [20, 50],
+    sizes: [20],
     rate: 20,
-    seconds: 1,
+    seconds: 0.5,
     drainSeconds: 10,
     hubMaxSockets: 2500,
     openTimeoutSeconds: 20,
-    settleMs: 200,
-    // Two points are enough to fit a line in a smoke run; each starts a workerd of its own.
+    settleMs: 100,
+    // Each point starts a workerd of its own.
     pushCost: { subscribers: 20, hubCounts: [1, 5], connectAttempts: 12 },
   },
   presence: { members: 20, occupancyMembers: 50, timeoutSeconds: 30 },

@@ -116,6 +116,7 @@ vitest("e2e");
 // Fault injection inside workerd and against real local servers (crashes, cuts, load, slow readers, failing receivers).
 vitest("reliability-workers");
 vitest("reliability");
+vitest("reliability-scale");
 
 if (failures.length > 0) console.log(`\nfailed: ${failures.join(", ")}`);
 console.log(`${passed} passed, ${failed} failed`);

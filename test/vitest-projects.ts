@@ -8,9 +8,17 @@ type ProjectTest = NonNullable<TestProjectInlineConfiguration["test"]> & { name:
 /** Tags any test may carry (vitest refuses others). */
 const TAGS = [{ name: MESH_LOGS, description: "show the mesh's log lines in the output" }];
 
+/**
+ * Test files run two at a time in every project, one per core of the 2-core machine (vitest's own
+ * default there is one): much of a file's time is waiting (a workerd or a server starting, queue
+ * backoff, a client's next move), and two overlap it. The same in every project, since vitest
+ * refuses projects of one run (`npm run test:fast`) that differ in it.
+ */
+const MAX_WORKERS = 2;
+
 /** A project of test files that run in Node. */
 export function nodeProject(test: ProjectTest): TestProjectInlineConfiguration {
-  return { test: { environment: "node", tags: TAGS, ...test } };
+  return { test: { environment: "node", tags: TAGS, maxWorkers: MAX_WORKERS, ...test } };
 }
 
 export interface WorkersProjectOptions {
@@ -70,6 +78,6 @@ export function workersProject({
         },
       }),
     ],
-    test: { testTimeout: 60_000, tags: TAGS, ...test },
+    test: { testTimeout: 60_000, tags: TAGS, maxWorkers: MAX_WORKERS, ...test },
   };
 }

@@ -16,7 +16,7 @@ export interface LocalWorker {
   /** A subscriber token for `?token=` in WebSocket URLs, where browsers cannot set headers. */
   token: string;
   workerdPids: number[];
-  /** The bundle workerd runs (removed by `stop`): the CPU profiles' frames point into it. */
+  /** The bundle workerd runs (its config's one bundle of this process): the CPU profiles' frames point into it. */
   scriptPath: string;
   stop(): Promise<void>;
 }
@@ -92,6 +92,28 @@ function bundle(config: string, outDir: string): string {
   return join(outDir, entry);
 }
 
+/** Each config's bundle, made the first time a Worker of it starts, in a folder removed when the process exits. */
+const bundles = new Map<string, string>();
+let bundleRoot: string | null = null;
+
+/**
+ * The bundle of `config`, made once per process: a run starts the mesh and the ceiling Worker
+ * several times (a fresh workerd per suite configuration), each bundle took about 2 s, and the
+ * source is the same for all of them.
+ */
+function bundleOnce(config: string): string {
+  const made = bundles.get(config);
+  if (made) return made;
+  if (bundleRoot === null) {
+    const root = mkdtempSync(join(tmpdir(), "bench-bundles-"));
+    bundleRoot = root;
+    process.once("exit", () => rmSync(root, { recursive: true, force: true }));
+  }
+  const scriptPath = bundle(config, join(bundleRoot, String(bundles.size)));
+  bundles.set(config, scriptPath);
+  return scriptPath;
+}
+
 /**
  * Runs a Worker on workerd through Miniflare, with the options wrangler derives from its config
  * (bindings, Durable Objects, queues, assets), on a bundle made once at the start. Unlike
@@ -122,7 +144,7 @@ async function startIn(
   secret: string,
   options: LocalOptions,
 ): Promise<LocalWorker> {
-  const scriptPath = bundle(config, join(dir, "bundle"));
+  const scriptPath = bundleOnce(config);
   const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
   const before = new Set(descendantsNamed(process.pid, "workerd"));
   let errors = "";
