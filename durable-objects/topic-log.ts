@@ -15,6 +15,7 @@ import { dueCutoff, earliest } from "./delivery-planner.ts";
 import { GroupCommit, type StepOutcome } from "./group-commit.ts";
 import { HUB_RESTART_PROBE_MS, HUB_SYNC_MS, HubFanout, type HubSender } from "./hub-fanout.ts";
 import { HubRegistry } from "./hub-registry.ts";
+import { PublishLog } from "./publish-log.ts";
 import type { HubAttach, HubAttachResult, HubReadPage } from "./hub-rpc.ts";
 import { type AppendResult, LogStore } from "./log-store.ts";
 import { Retention } from "./retention.ts";
@@ -78,6 +79,7 @@ export class TopicLog extends DurableObject<Env> {
   private readonly fanout: HubFanout;
   /** When the alarm next checks that every hub holds the head (`hubs_due`); null when none is owed. */
   private hubsDue: number | null;
+  private readonly publishLog = new PublishLog();
   private readonly publishes = new GroupCommit<PublishCall, PublishResult>((calls) => this.commitPublishes(calls));
   private registered = false;
   /** The alarm's time as last set or read; undefined until read once. */
@@ -164,13 +166,11 @@ export class TopicLog extends DurableObject<Env> {
       this.subscriptionStore.markDue(now);
       await this.armAlarm();
       const answered = results.reduce((n, result) => n + (result.ok ? result.value.outcomes.length : 0), 0);
-      logLine("publish", {
+      this.publishLog.record(
         topic,
-        calls: calls.length,
-        appended: appended.length,
-        duplicates: answered - appended.length,
-        head: this.store.head,
-      });
+        { calls: calls.length, appended: appended.length, duplicates: answered - appended.length },
+        this.store.head,
+      );
     }
     return results.map((result) =>
       result.ok ? { ok: true, value: { ok: true, events: result.value.outcomes } } : result,

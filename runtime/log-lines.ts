@@ -11,8 +11,8 @@ const DELIVERY = ["topic", "subscription", "from", "to", "attempt"];
 
 export const LOG_LINES = {
   publish: {
-    says: "publish calls written together (group commit) appended events to a topic",
-    fields: ["topic", "calls", "appended", "duplicates", "head"],
+    says: "a topic's publish calls, their write steps (group commit) and what they appended, summed over up to a second",
+    fields: ["topic", "steps", "calls", "appended", "duplicates", "head"],
   },
   retention: {
     says: "retention removed events and dedup keys from a topic",
