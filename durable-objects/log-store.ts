@@ -84,9 +84,9 @@ export interface TrimStep {
  * remembers `(source, id)` for the dedup window (longer or shorter than event retention), and
  * `meta` keeps the epoch, and the head whenever a trim removes events (so trimming every event never
  * resets the sequence). As the single writer, the store keeps the head in memory.
- * `events_at` lets retention find the age cut without reading the retained rows, and a rewind by
- * time find its first event, each with one index lookup (`at` never decreases along the seqs);
- * each row's `size` and the running total in `meta` let retention keep a byte limit.
+ * `at` never decreases along the seqs and the retained seqs have no holes, so retention's age cut
+ * and a rewind by time are binary searches over seq (a few reads by key), and no index on `at` costs
+ * every append a second B-tree write; each row's `size` and the running total in `meta` let retention keep a byte limit.
  */
 export class LogStore {
   constructor(
@@ -97,7 +97,7 @@ export class LogStore {
       CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, type TEXT NOT NULL, at INTEGER NOT NULL, body TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS dedup (source TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (source, id));
       CREATE INDEX IF NOT EXISTS dedup_at ON dedup (at);
-      CREATE INDEX IF NOT EXISTS events_at ON events (at);`);
+      DROP INDEX IF EXISTS events_at;`);
     const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('events')").toArray();
     if (!columns.some((c) => c.name === "size")) {
       sql.exec("ALTER TABLE events ADD COLUMN size INTEGER NOT NULL DEFAULT 0; UPDATE events SET size = length(body);");
@@ -302,19 +302,32 @@ export class LogStore {
 
   /** Seq of the first retained event stored at or after `at` (epoch ms); null when none is. */
   firstAtOrAfter(at: number): number | null {
-    return (
-      this.sql.exec<{ seq: number }>("SELECT seq FROM events WHERE at >= ? ORDER BY at, seq LIMIT 1", at).toArray()[0]
-        ?.seq ?? null
-    );
+    const seq = this.lastStoredBefore(at, false) + 1;
+    return seq <= this.head ? seq : null;
   }
 
   /** Seq of the last retained event stored at or before `at` (epoch ms); null when none is. */
   lastAtOrBefore(at: number): number | null {
-    return (
-      this.sql
-        .exec<{ seq: number }>("SELECT seq FROM events WHERE at <= ? ORDER BY at DESC, seq DESC LIMIT 1", at)
-        .toArray()[0]?.seq ?? null
-    );
+    const seq = this.lastStoredBefore(at, true);
+    return seq >= this.position().oldest ? seq : null;
+  }
+
+  /**
+   * The last retained seq stored before `at` (or at it, when `inclusive`), or the oldest's seq − 1
+   * when none is: a binary search over the retained seqs, which run without a hole from the oldest
+   * to the head and whose `at` never decreases.
+   */
+  private lastStoredBefore(at: number, inclusive: boolean): number {
+    const { head, oldest } = this.position();
+    let low = oldest - 1;
+    let high = head;
+    while (low < high) {
+      const middle = Math.ceil((low + high) / 2);
+      const stored = this.sql.exec<{ at: number }>("SELECT at FROM events WHERE seq = ?", middle).one().at;
+      if (stored < at || (inclusive && stored === at)) low = middle;
+      else high = middle - 1;
+    }
+    return low;
   }
 
   /**
@@ -332,9 +345,8 @@ export class LogStore {
 
   /** Seq of the newest event stored before `before`; 0 when none is. */
   agedUpTo(before: number): number {
-    return (
-      this.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM events WHERE at < ?", before).one().seq ?? 0
-    );
+    const seq = this.lastStoredBefore(before, false);
+    return seq >= this.position().oldest ? seq : 0;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
+import { LogStore } from "../../durable-objects/log-store.ts";
 import type { TopicLog } from "../../durable-objects/topic-log.ts";
 import { CLOSE } from "../../protocol/close-codes.ts";
 import type { HistoryPage } from "../../protocol/responses.ts";
@@ -87,22 +88,36 @@ describe("rewind on /v1/ws", () => {
     later.ws.close();
   });
 
-  it("the first lookup of a time is one index search, not a scan of the log", async () => {
-    const topic = freshTopic("rw-plan");
-    await publishCount(topic, 3);
-    const plans = await runInDurableObject(stub(topic), (_instance: TopicLog, state) =>
-      [
-        "SELECT seq FROM events WHERE at >= ? ORDER BY at, seq LIMIT 1",
-        "SELECT seq FROM events WHERE at <= ? ORDER BY at DESC, seq DESC LIMIT 1",
-      ].map((sql) =>
-        state.storage.sql
-          .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, 0)
-          .toArray()
-          .map((row) => row.detail)
-          .join("; "),
-      ),
-    );
-    for (const plan of plans) expect(plan).toMatch(/^SEARCH events USING (COVERING )?INDEX events_at \(at[<>]\?\)$/);
+  it("finds a time by a binary search over seq: ties, both ends, and after a trim", async () => {
+    const topic = freshTopic("rw-search");
+    await publishCount(topic, 9);
+    // Appends a second apart, with ties: seqs 1–2 at 1 s, 3 at 2 s, 4–8 at 3 s, 9 at 4 s.
+    const at = (seq: number) => BASE + 1000 * (seq <= 2 ? 1 : seq === 3 ? 2 : seq <= 8 ? 3 : 4);
+    await stamp(topic, 1, 9, at);
+    const lookups = (store: LogStore, t: number) => ({
+      first: store.firstAtOrAfter(BASE + t),
+      last: store.lastAtOrBefore(BASE + t),
+      aged: store.agedUpTo(BASE + t),
+    });
+    const found = await runInDurableObject(stub(topic), (_instance: TopicLog, state) => {
+      const store = new LogStore(state.storage.sql, state.storage);
+      const before = [0, 1000, 1500, 3000, 3001, 4000, 9000].map((t) => lookups(store, t));
+      store.trimStep(3, 0, 100);
+      return { before, trimmed: [0, 3000].map((t) => lookups(store, t)) };
+    });
+    expect(found.before).toEqual([
+      { first: 1, last: null, aged: 0 },
+      { first: 1, last: 2, aged: 0 },
+      { first: 3, last: 2, aged: 2 },
+      { first: 4, last: 8, aged: 3 },
+      { first: 9, last: 8, aged: 8 },
+      { first: 9, last: 9, aged: 8 },
+      { first: null, last: 9, aged: 9 },
+    ]);
+    expect(found.trimmed).toEqual([
+      { first: 4, last: null, aged: 0 },
+      { first: 4, last: 8, aged: 0 },
+    ]);
   });
 
   it("resumes exactly from the cursor a rewind resolved to, after a cut", async () => {
