@@ -1,6 +1,6 @@
 /**
  * The publisher SDK (`event-mesh/publisher`) for Workers and browsers: it sends with the global
- * fetch. Node gets `publisher-node.ts` under the same name, with the same API.
+ * fetch. Node resolves the same name to `node/publisher-node.ts`, with the same API.
  */
 import type { Catalog, EmptyCatalog } from "../protocol/catalog.ts";
 import { type Publisher, type PublisherOptions, publisherOver } from "./create-publisher.ts";

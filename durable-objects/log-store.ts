@@ -86,7 +86,8 @@ export interface TrimStep {
  * resets the sequence). As the single writer, the store keeps the head in memory.
  * `at` never decreases along the seqs and the retained seqs have no holes, so retention's age cut
  * and a rewind by time are binary searches over seq (a few reads by key), and no index on `at` costs
- * every append a second B-tree write; each row's `size` and the running total in `meta` let retention keep a byte limit.
+ * every append a second B-tree write; each row's `size` and the running total in `meta` let
+ * retention keep a byte limit.
  */
 export class LogStore {
   constructor(

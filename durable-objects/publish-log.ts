@@ -8,7 +8,7 @@ export interface PublishStep {
 }
 
 /** At most one `publish` line a second for a topic. */
-export const PUBLISH_LINE_INTERVAL_MS = 1_000;
+const INTERVAL_MS = 1_000;
 
 /**
  * Sums a topic's write steps into one `publish` line a second at most: a busy topic would otherwise
@@ -23,11 +23,6 @@ export class PublishLog {
   private lastLineAt = Number.NEGATIVE_INFINITY;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(
-    private readonly intervalMs = PUBLISH_LINE_INTERVAL_MS,
-    private readonly now: () => number = Date.now,
-  ) {}
-
   record(topic: string, step: PublishStep, head: number): void {
     const sum = this.sum ?? { steps: 0, calls: 0, appended: 0, duplicates: 0 };
     sum.steps += 1;
@@ -37,7 +32,7 @@ export class PublishLog {
     this.sum = sum;
     this.topic = topic;
     this.head = head;
-    const wait = this.lastLineAt + this.intervalMs - this.now();
+    const wait = this.lastLineAt + INTERVAL_MS - Date.now();
     if (wait <= 0) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), wait);
   }
@@ -48,6 +43,6 @@ export class PublishLog {
     if (this.sum === null) return;
     logLine("publish", { topic: this.topic, ...this.sum, head: this.head });
     this.sum = null;
-    this.lastLineAt = this.now();
+    this.lastLineAt = Date.now();
   }
 }
