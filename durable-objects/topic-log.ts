@@ -45,7 +45,7 @@ interface PublishCall {
 }
 
 export type HistoryResult =
-  | { ok: true; epoch: string; head: number; rows: string[]; next: number; more: boolean }
+  | { ok: true; epoch: string; head: number; events: ArrayBuffer; next: number; more: boolean }
   | { ok: false; code: "cursor_expired" | "cursor_ahead"; oldest: number; head: number };
 
 /** Where a history read starts and ends when it is given by count or time instead of a cursor. */
@@ -193,11 +193,9 @@ export class TopicLog extends DurableObject<Env> {
     }
     // A cursor past the head was never handed out by this log (reset, or another topic's cursor).
     if (after > position.head) return { ok: false, code: "cursor_ahead", oldest: position.oldest, head: position.head };
-    const rows = this.store.read(after, limit + 1, types).filter((row) => row.seq <= upTo);
-    const more = rows.length > limit;
-    const page = more ? rows.slice(0, limit) : rows;
-    const next = more ? page[page.length - 1].seq : Math.max(after, upTo);
-    return { ok: true, epoch: position.epoch, head: position.head, rows: page.map((r) => r.body), next, more };
+    const page = this.store.readJoined(after, upTo, limit, types);
+    const next = page.more ? page.last : Math.max(after, upTo);
+    return { ok: true, epoch: position.epoch, head: position.head, events: page.json, next, more: page.more };
   }
 
   /**

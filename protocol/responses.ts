@@ -32,23 +32,25 @@ export const HistoryPageSchema = v.object({
 });
 export type HistoryPage = v.InferOutput<typeof HistoryPageSchema>;
 
-/** What a history page is built from: the topic's position and the stored events' JSON, in seq order. */
-export interface HistoryPageParts {
+/** Where a history page stands: everything in it but its events. */
+export interface HistoryPagePosition {
   topic: string;
   epoch: string;
   head: number;
   next: number;
   more: boolean;
-  rows: readonly string[];
 }
 
 /**
- * The text of a history page (`HistoryPageSchema`), built by concatenation: the log keeps each event
- * as JSON text, so a page of up to 1000 events is answered without parsing any of them again.
+ * A history page (`HistoryPageSchema`) is built by concatenation: this head, the stored events' JSON in
+ * seq order joined with commas, then `HISTORY_PAGE_TAIL`. The log keeps each event as JSON, so a page
+ * of up to 1000 events is answered without parsing or re-encoding any of them.
  */
-export function historyPageText(page: HistoryPageParts): string {
-  return `{"topic":${JSON.stringify(page.topic)},"epoch":${JSON.stringify(page.epoch)},"head":${page.head},"next":${page.next},"more":${page.more},"events":[${page.rows.join(",")}]}`;
+export function historyPageHead(page: HistoryPagePosition): string {
+  return `{"topic":${JSON.stringify(page.topic)},"epoch":${JSON.stringify(page.epoch)},"head":${page.head},"next":${page.next},"more":${page.more},"events":[`;
 }
+
+export const HISTORY_PAGE_TAIL = "]}";
 
 /** `GET /v1/topics/:topic`: where the topic's log stands. */
 export const TopicInfoSchema = v.object({

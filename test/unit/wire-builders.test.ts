@@ -5,7 +5,12 @@ import { checkEnvelope, isUncopiedName } from "../../protocol/envelope.ts";
 import { EventFrameSchema, eventFrameText, ServerFrameSchema } from "../../protocol/frames.ts";
 import type { JsonObject } from "../../protocol/json.ts";
 import { acceptedEvent, StoredEventSchema, storedEventJson } from "../../protocol/mesh-event.ts";
-import { HistoryPageSchema, historyPageText } from "../../protocol/responses.ts";
+import {
+  HISTORY_PAGE_TAIL,
+  type HistoryPagePosition,
+  HistoryPageSchema,
+  historyPageHead,
+} from "../../protocol/responses.ts";
 import { WebhookPayloadSchema, webhookBodyText } from "../../protocol/subscriptions.ts";
 
 /**
@@ -15,6 +20,12 @@ import { WebhookPayloadSchema, webhookBodyText } from "../../protocol/subscripti
  */
 
 const now = new Date("2026-11-30T12:00:00.000Z");
+
+/** A history page as the Worker answers it: the events as the log's joined read hands them over (UTF-8). */
+function historyPage(position: HistoryPagePosition, rows: readonly string[]): Promise<string> {
+  const events = new TextEncoder().encode(rows.join(","));
+  return new Blob([historyPageHead(position), events, HISTORY_PAGE_TAIL]).text();
+}
 
 function stored(input: Record<string, unknown>, seq: number): string {
   const checked = checkEnvelope(
@@ -88,18 +99,17 @@ describe("eventFrameText", () => {
   });
 });
 
-describe("historyPageText", () => {
-  it("builds pages with every event, in order", () => {
-    const parts = { topic: "orders", epoch: crypto.randomUUID(), head: 9, next: 6, more: true, rows: EVENTS };
-    const text = historyPageText(parts);
+describe("historyPageHead", () => {
+  it("builds pages with every event, in order", async () => {
+    const parts = { topic: "orders", epoch: crypto.randomUUID(), head: 9, next: 6, more: true };
+    const text = await historyPage(parts, EVENTS);
     const page = v.parse(HistoryPageSchema, JSON.parse(text));
-    expect(page).toEqual({ topic: "orders", epoch: parts.epoch, head: 9, next: 6, more: true, events: originals() });
-    const { rows: _rows, ...position } = parts;
-    expect(text).toBe(JSON.stringify({ ...position, events: originals() }));
+    expect(page).toEqual({ ...parts, events: originals() });
+    expect(text).toBe(JSON.stringify({ ...parts, events: originals() }));
   });
 
-  it("builds an empty page", () => {
-    const text = historyPageText({ topic: "t", epoch: "e", head: 0, next: 0, more: false, rows: [] });
+  it("builds an empty page", async () => {
+    const text = await historyPage({ topic: "t", epoch: "e", head: 0, next: 0, more: false }, []);
     expect(v.parse(HistoryPageSchema, JSON.parse(text))).toEqual({
       topic: "t",
       epoch: "e",
@@ -137,16 +147,16 @@ describe("every builder on generated events", () => {
     { requiredKeys: ["extensions"] },
   );
 
-  it("parses with the schemas whatever the event holds", () => {
-    fc.assert(
-      fc.property(fc.array(generatedEvent, { minLength: 1, maxLength: 5 }), (events) => {
+  it("parses with the schemas whatever the event holds", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(generatedEvent, { minLength: 1, maxLength: 5 }), async (events) => {
         const rows = events.map(({ extensions, ...attributes }, i) => stored({ ...extensions, ...attributes }, i + 1));
         const expected = rows.map((json) => JSON.parse(json));
         const frame = v.parse(EventFrameSchema, JSON.parse(eventFrameText('"t"', rows[0])));
         const page = v.parse(
           HistoryPageSchema,
           JSON.parse(
-            historyPageText({ topic: "t", epoch: "e", head: rows.length, next: rows.length, more: false, rows }),
+            await historyPage({ topic: "t", epoch: "e", head: rows.length, next: rows.length, more: false }, rows),
           ),
         );
         const body = v.parse(WebhookPayloadSchema, JSON.parse(webhookBodyText("t", "s", rows)));

@@ -91,6 +91,12 @@ describe("history paging across 2,500 events", () => {
     expect(page).toMatchObject({ next: 9, more: true });
   });
 
+  it("a filtered page holding the last matches says no more follow, though other types do", async () => {
+    const page = await history(topic, "after=2400&limit=33&type=Beta");
+    expect(page.events.map((e) => Number(e.seq))).toEqual(Array.from({ length: 33 }, (_, i) => 2402 + 3 * i));
+    expect(page).toMatchObject({ next: 2500, more: false });
+  });
+
   it("a filter that matches nothing is an empty last page at the head", async () => {
     expect(await history(topic, "type=Nothing")).toMatchObject({ events: [], next: 2500, more: false });
   });

@@ -1,6 +1,6 @@
 import type { Handler } from "hono";
 import { HISTORY_LIMITS, type HistoryQuery, HistoryQuerySchema } from "../../protocol/query.ts";
-import { historyPageText } from "../../protocol/responses.ts";
+import { HISTORY_PAGE_TAIL, historyPageHead } from "../../protocol/responses.ts";
 import { rewindOf } from "../../protocol/rewind.ts";
 import { MeshError } from "../../runtime/mesh-error.ts";
 import type { AppEnv } from "../app-env.ts";
@@ -46,7 +46,11 @@ export const topicHistory: Handler<AppEnv> = async (c) => {
         : `after=${after} is beyond the head of the topic (${result.head})`;
     throw new MeshError(result.code, message, { oldest: result.oldest, head: result.head });
   }
-  return c.body(historyPageText({ topic, ...result }), 200, { "content-type": "application/json; charset=utf-8" });
+  // The events arrive as the log's UTF-8 and go out as they are.
+  const { events, ...position } = result;
+  return new Response(new Blob([historyPageHead({ topic, ...position }), events, HISTORY_PAGE_TAIL]), {
+    headers: { "content-type": "application/json; charset=utf-8" },
+  });
 };
 
 /** What is no longer retained, in the terms the reader asked in. */
