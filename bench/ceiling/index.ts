@@ -161,6 +161,22 @@ async function floorPublish(request: Request, stub: PublishStub, topic: string):
   return Response.json({ topic, events: answered }, { status: 201 });
 }
 
+/** The history floor's page, as `PUT /page` left it (UTF-8, as the mesh's log hands a page over). */
+let page: ArrayBuffer | null = null;
+
+/**
+ * `PUT /page` keeps a body; `GET /page` answers it from the Worker's memory: the runtime's floor for
+ * a history page of the same bytes, with no Durable Object, storage or checks behind it.
+ */
+async function pageFloor(request: Request): Promise<Response> {
+  if (request.method === "PUT") {
+    page = await request.arrayBuffer();
+    return new Response(null, { status: 204 });
+  }
+  if (page === null) return new Response("PUT /page first", { status: 404 });
+  return new Response(page, { headers: { "content-type": "application/json; charset=utf-8" } });
+}
+
 /** Body of `POST /post-loop`: POST `body` to `url` `count` times, one after another. */
 interface PostLoop {
   url: string;
@@ -194,7 +210,8 @@ async function postLoop({ url, body, count }: PostLoop): Promise<Response> {
  * - `POST /origin/room/:name` stores in the origin object, which relays through `/room/:name`;
  * - `POST /hop/v1/topics/:topic/events` goes through the Durable Object that stores nothing (the hop floor);
  * - `POST /commit/v1/topics/:topic/events` through the one that stores each event (the commit floor);
- * - `POST /post-loop` POSTs to a receiver in a loop (the outbound floor, above).
+ * - `POST /post-loop` POSTs to a receiver in a loop (the outbound floor, above);
+ * - `PUT|GET /page` keeps and answers a history page (the history floor, above).
  */
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
@@ -212,6 +229,7 @@ export default {
       return floorPublish(request, namespace.get(namespace.idFromName(topic)), topic);
     }
     if (pathname === "/post-loop") return postLoop((await request.json()) as PostLoop);
+    if (pathname === "/page") return pageFloor(request);
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
       const pair = new WebSocketPair();
       pair[1].accept();
