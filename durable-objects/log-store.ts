@@ -51,10 +51,10 @@ export interface AppendOutcome {
 }
 
 /** A newly stored event, serialized once: the same text goes to history, sockets and targets. */
-/** A page of stored events as one piece: their JSON in seq order, joined with commas. */
+/** A page of stored events as UTF-8 pieces: their JSON in seq order, joined with commas. */
 export interface JoinedPage {
-  /** UTF-8; empty when the page is. */
-  json: ArrayBuffer;
+  /** One piece per join, in seq order (none when the page is empty); pieces join with commas too. */
+  pieces: ArrayBuffer[];
   /** Seq of the page's last event (`after` when the page is empty). */
   last: number;
   /** Whether a matching event lies after `last`, up to the page's end. */
@@ -307,11 +307,13 @@ export class LogStore {
   }
 
   /**
-   * Up to `limit` events with `after` < seq ≤ `upTo` (optionally only the given types) as one piece of
-   * UTF-8: their JSON in seq order, joined with commas by SQLite itself. One buffer crosses into
-   * JavaScript and on to the response instead of a row object and a string per event, which were most
-   * of a history page's cost. The subquery keeps its order: SQLite does not flatten a subquery with a
-   * LIMIT into an aggregate, so `group_concat` receives the rows as the subquery yields them.
+   * Up to `limit` events with `after` < seq ≤ `upTo` (optionally only the given types) as UTF-8
+   * pieces: their JSON in seq order, joined with commas by SQLite itself. A piece crosses into
+   * JavaScript and on to the response as one buffer instead of a row object and a string per event,
+   * which were most of a history page's cost. The subquery keeps its order: SQLite does not flatten a
+   * subquery with a LIMIT into an aggregate, so `group_concat` receives the rows as it yields them.
+   * A page is one piece unless its join passes SQLite's string limit (large events): then the rows
+   * left are joined in smaller pieces, down to one event each, which always fits since its row did.
    */
   readJoined(after: number, upTo: number, limit: number, types?: readonly string[]): JoinedPage {
     const typed = types !== undefined && types.length > 0;
@@ -319,20 +321,39 @@ export class LogStore {
       ? `seq > ? AND seq <= ? AND type IN (${types.map(() => "?").join(",")})`
       : "seq > ? AND seq <= ?";
     const filter = typed ? types : [];
-    const page = this.sql
-      .exec<{ count: number; last: number | null; json: ArrayBuffer | null }>(
-        `SELECT count(*) AS count, max(seq) AS last, CAST(group_concat(body, ',') AS BLOB) AS json FROM (SELECT seq, body FROM events WHERE ${where} ORDER BY seq LIMIT ?)`,
-        after,
-        upTo,
-        ...filter,
-        limit,
-      )
-      .one();
-    const last = page.last ?? after;
+    const pieces: ArrayBuffer[] = [];
+    let last = after;
+    let taken = 0;
+    let pieceRows = limit;
+    while (taken < limit) {
+      const want = Math.min(pieceRows, limit - taken);
+      let piece: { count: number; last: number | null; json: ArrayBuffer | null };
+      try {
+        piece = this.sql
+          .exec<typeof piece>(
+            `SELECT count(*) AS count, max(seq) AS last, CAST(group_concat(body, ',') AS BLOB) AS json FROM (SELECT seq, body FROM events WHERE ${where} ORDER BY seq LIMIT ?)`,
+            last,
+            upTo,
+            ...filter,
+            want,
+          )
+          .one();
+      } catch (error) {
+        if (want === 1 || !String(error).includes("SQLITE_TOOBIG")) throw error;
+        pieceRows = Math.ceil(want / 2);
+        continue;
+      }
+      if (piece.json !== null && piece.last !== null) {
+        pieces.push(piece.json);
+        last = piece.last;
+        taken += piece.count;
+      }
+      if (piece.count < want) break;
+    }
     const more =
-      page.count === limit &&
+      taken === limit &&
       this.sql.exec(`SELECT 1 FROM events WHERE ${where} LIMIT 1`, last, upTo, ...filter).toArray().length > 0;
-    return { json: page.json ?? new ArrayBuffer(0), last, more };
+    return { pieces, last, more };
   }
 
   /** One event by seq, or null when it was never stored or is trimmed. */

@@ -45,7 +45,7 @@ interface PublishCall {
 }
 
 export type HistoryResult =
-  | { ok: true; epoch: string; head: number; events: ArrayBuffer; next: number; more: boolean }
+  | { ok: true; epoch: string; head: number; events: ArrayBuffer[]; next: number; more: boolean }
   | { ok: false; code: "cursor_expired" | "cursor_ahead"; oldest: number; head: number };
 
 /** Where a history read starts and ends when it is given by count or time instead of a cursor. */
@@ -195,7 +195,7 @@ export class TopicLog extends DurableObject<Env> {
     if (after > position.head) return { ok: false, code: "cursor_ahead", oldest: position.oldest, head: position.head };
     const page = this.store.readJoined(after, upTo, limit, types);
     const next = page.more ? page.last : Math.max(after, upTo);
-    return { ok: true, epoch: position.epoch, head: position.head, events: page.json, next, more: page.more };
+    return { ok: true, epoch: position.epoch, head: position.head, events: page.pieces, next, more: page.more };
   }
 
   /**

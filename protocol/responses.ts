@@ -42,15 +42,22 @@ export interface HistoryPagePosition {
 }
 
 /**
- * A history page (`HistoryPageSchema`) is built by concatenation: this head, the stored events' JSON in
- * seq order joined with commas, then `HISTORY_PAGE_TAIL`. The log keeps each event as JSON, so a page
- * of up to 1000 events is answered without parsing or re-encoding any of them.
+ * A history page (`HistoryPageSchema`) as the parts of its body, in order: its head, the stored
+ * events' JSON in `pieces` (each the JSON of events in seq order joined with commas, as the log reads
+ * them) with a comma between pieces, and its tail. The log keeps each event as JSON, so a page of up
+ * to 1000 events is answered without parsing or re-encoding any of them.
  */
-export function historyPageHead(page: HistoryPagePosition): string {
-  return `{"topic":${JSON.stringify(page.topic)},"epoch":${JSON.stringify(page.epoch)},"head":${page.head},"next":${page.next},"more":${page.more},"events":[`;
+export function historyPageParts<Piece>(page: HistoryPagePosition, pieces: readonly Piece[]): (string | Piece)[] {
+  const parts: (string | Piece)[] = [
+    `{"topic":${JSON.stringify(page.topic)},"epoch":${JSON.stringify(page.epoch)},"head":${page.head},"next":${page.next},"more":${page.more},"events":[`,
+  ];
+  pieces.forEach((piece, i) => {
+    if (i > 0) parts.push(",");
+    parts.push(piece);
+  });
+  parts.push("]}");
+  return parts;
 }
-
-export const HISTORY_PAGE_TAIL = "]}";
 
 /** `GET /v1/topics/:topic`: where the topic's log stands. */
 export const TopicInfoSchema = v.object({

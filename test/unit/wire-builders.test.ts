@@ -5,12 +5,7 @@ import { checkEnvelope, isUncopiedName } from "../../protocol/envelope.ts";
 import { EventFrameSchema, eventFrameText, ServerFrameSchema } from "../../protocol/frames.ts";
 import type { JsonObject } from "../../protocol/json.ts";
 import { acceptedEvent, StoredEventSchema, storedEventJson } from "../../protocol/mesh-event.ts";
-import {
-  HISTORY_PAGE_TAIL,
-  type HistoryPagePosition,
-  HistoryPageSchema,
-  historyPageHead,
-} from "../../protocol/responses.ts";
+import { type HistoryPagePosition, HistoryPageSchema, historyPageParts } from "../../protocol/responses.ts";
 import { WebhookPayloadSchema, webhookBodyText } from "../../protocol/subscriptions.ts";
 
 /**
@@ -21,10 +16,16 @@ import { WebhookPayloadSchema, webhookBodyText } from "../../protocol/subscripti
 
 const now = new Date("2026-11-30T12:00:00.000Z");
 
-/** A history page as the Worker answers it: the events as the log's joined read hands them over (UTF-8). */
-function historyPage(position: HistoryPagePosition, rows: readonly string[]): Promise<string> {
-  const events = new TextEncoder().encode(rows.join(","));
-  return new Blob([historyPageHead(position), events, HISTORY_PAGE_TAIL]).text();
+/**
+ * A history page as the Worker answers it: the events as the log's joined read hands them over,
+ * UTF-8 pieces of `perPiece` events each.
+ */
+function historyPage(position: HistoryPagePosition, rows: readonly string[], perPiece = rows.length): Promise<string> {
+  const pieces: ArrayBuffer[] = [];
+  for (let i = 0; i < rows.length; i += perPiece) {
+    pieces.push(new TextEncoder().encode(rows.slice(i, i + perPiece).join(",")).buffer as ArrayBuffer);
+  }
+  return new Blob(historyPageParts(position, pieces)).text();
 }
 
 function stored(input: Record<string, unknown>, seq: number): string {
@@ -99,13 +100,15 @@ describe("eventFrameText", () => {
   });
 });
 
-describe("historyPageHead", () => {
-  it("builds pages with every event, in order", async () => {
+describe("historyPageParts", () => {
+  it("builds pages with every event, in order, from one piece of events or several", async () => {
     const parts = { topic: "orders", epoch: crypto.randomUUID(), head: 9, next: 6, more: true };
-    const text = await historyPage(parts, EVENTS);
-    const page = v.parse(HistoryPageSchema, JSON.parse(text));
-    expect(page).toEqual({ ...parts, events: originals() });
-    expect(text).toBe(JSON.stringify({ ...parts, events: originals() }));
+    for (const perPiece of [EVENTS.length, 2, 1]) {
+      const text = await historyPage(parts, EVENTS, perPiece);
+      const page = v.parse(HistoryPageSchema, JSON.parse(text));
+      expect(page).toEqual({ ...parts, events: originals() });
+      expect(text).toBe(JSON.stringify({ ...parts, events: originals() }));
+    }
   });
 
   it("builds an empty page", async () => {

@@ -133,6 +133,43 @@ describe("history paging across 2,500 events", () => {
   });
 });
 
+describe("history pages of large events", () => {
+  // 48 events of about 60 KB: 2.9 MB, more than SQLite's 2 MiB limit on one joined string.
+  const large = freshTopic("history-large");
+  const payload = (n: number) => `${n}:`.padEnd(30_000, "é");
+
+  beforeAll(async () => {
+    for (let b = 0; b < 8; b++) {
+      await publish(
+        large,
+        Array.from({ length: 6 }, (_, i) => {
+          const n = b * 6 + i + 1;
+          return event(`big${n}`, { type: TYPES[(n - 1) % 3], data: { p: payload(n) } });
+        }),
+      );
+    }
+  });
+
+  it("serves a page past SQLite's string limit whole, in order, byte for byte", async () => {
+    const page = await history(large, "after=0&limit=1000");
+    expect(page).toMatchObject({ next: 48, more: false, head: 48 });
+    expect(page.events.map((e) => Number(e.seq))).toEqual(Array.from({ length: 48 }, (_, i) => i + 1));
+    expect(page.events.map((e) => e.data)).toEqual(Array.from({ length: 48 }, (_, i) => ({ p: payload(i + 1) })));
+  });
+
+  it("pages it by limit and by type with the same cursors as small events", async () => {
+    const first = await history(large, "after=0&limit=40");
+    expect(first).toMatchObject({ next: 40, more: true });
+    expect(first.events.map((e) => Number(e.seq))).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    const rest = await history(large, "after=40&limit=40");
+    expect(rest.events.map((e) => Number(e.seq))).toEqual(Array.from({ length: 8 }, (_, i) => 41 + i));
+    expect(rest).toMatchObject({ next: 48, more: false });
+    const betas = await history(large, "after=0&limit=15&type=Beta");
+    expect(betas.events.map((e) => Number(e.seq))).toEqual(Array.from({ length: 15 }, (_, i) => 2 + 3 * i));
+    expect(betas).toMatchObject({ next: 44, more: true });
+  });
+});
+
 describe("topic info", () => {
   it("reports head, oldest, epoch, event count, dedup window and retention", async () => {
     const page = await history(topic, "after=2499");

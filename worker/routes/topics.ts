@@ -1,6 +1,6 @@
 import type { Handler } from "hono";
 import { HISTORY_LIMITS, type HistoryQuery, HistoryQuerySchema } from "../../protocol/query.ts";
-import { HISTORY_PAGE_TAIL, historyPageHead } from "../../protocol/responses.ts";
+import { historyPageParts } from "../../protocol/responses.ts";
 import { rewindOf } from "../../protocol/rewind.ts";
 import { MeshError } from "../../runtime/mesh-error.ts";
 import type { AppEnv } from "../app-env.ts";
@@ -48,7 +48,7 @@ export const topicHistory: Handler<AppEnv> = async (c) => {
   }
   // The events arrive as the log's UTF-8 and go out as they are.
   const { events, ...position } = result;
-  return new Response(new Blob([historyPageHead({ topic, ...position }), events, HISTORY_PAGE_TAIL]), {
+  return new Response(new Blob(historyPageParts({ topic, ...position }, events)), {
     headers: { "content-type": "application/json; charset=utf-8" },
   });
 };
