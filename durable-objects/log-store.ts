@@ -50,7 +50,6 @@ export interface AppendOutcome {
   duplicate: boolean;
 }
 
-/** A newly stored event, serialized once: the same text goes to history, sockets and targets. */
 /** A page of stored events as UTF-8 pieces: their JSON in seq order, joined with commas. */
 export interface JoinedPage {
   /** One piece per join, in seq order (none when the page is empty); pieces join with commas too. */
@@ -61,6 +60,7 @@ export interface JoinedPage {
   more: boolean;
 }
 
+/** A newly stored event, serialized once: the same text goes to history, sockets and targets. */
 export type StoredRow = {
   seq: number;
   type: string;
