@@ -93,7 +93,7 @@ export function markdownReport(
     "",
     `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}; wrangler ${m.wrangler} (workerd ${m.workerd}); ${m.natsServer}; ${m.redisServer}. Run took ${Math.round(results.durationSeconds)} s on ${results.date}, mesh bundled from commit \`${results.source.commit.slice(0, 12)}\`${results.source.dirty ? " with uncommitted changes" : ""}.`,
     "",
-    `Each figure is the median of ${results.settings.repetitions} repetition(s), mesh and peer interleaved in the same run; payloads are 128 bytes of \`data\` in a CloudEvent (one 16 KiB variant). The ratio is mesh/peer: for events/s above 1 favours the mesh, for latency and memory below 1 does.`,
+    `Each figure is the median of ${results.settings.repetitions} repetition(s) (the latency rows: ${results.settings.latency.repetitions ?? results.settings.repetitions}), mesh and peer interleaved in the same run; payloads are 128 bytes of \`data\` in a CloudEvent (one 16 KiB variant). The ratio is mesh/peer: for events/s above 1 favours the mesh, for latency and memory below 1 does.`,
     "",
   ];
   for (const section of Object.keys(SECTION_TITLES) as Row["section"][]) {

@@ -110,7 +110,7 @@ export async function latencySuite(ctx: BenchContext): Promise<{ rows: Row[]; se
     for (const rate of o.rates) {
       const merged = targets.map(() => latencyHistogram());
       const totals = targets.map(() => ({ delivered: 0, expected: 0, sendErrors: 0 }));
-      for (let rep = 0; rep < ctx.options.repetitions; rep++) {
+      for (let rep = 0; rep < o.repetitions; rep++) {
         for (const [i, target] of targets.entries()) {
           const result = await measureOnce(open[i], rate, o.seconds, o.drainSeconds, target.send);
           if (result.errors > 0) {
