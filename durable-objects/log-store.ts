@@ -28,6 +28,10 @@ const insertStatement = statements(
   (rows) => `INSERT INTO events (seq, type, at, body, size) VALUES ${values(rows, "(?, ?, ?, ?, ?)")}`,
 );
 
+/** The condition on `type` for a read that names types (none: every type), and its bindings. */
+const typeFilter = (types: readonly string[] = []): { clause: string; types: readonly string[] } =>
+  types.length === 0 ? { clause: "", types } : { clause: ` AND type IN (${types.map(() => "?").join(",")})`, types };
+
 /** The seq an event of a publish call gets, and whether its `(source, id)` was already claimed. */
 type Claim = { seq: number; duplicate: boolean };
 
@@ -290,19 +294,14 @@ export class LogStore {
 
   /** Events with seq > `after` in order, at most `limit`, optionally only the given types. */
   read(after: number, limit: number, types?: readonly string[]): StoredRow[] {
-    if (types && types.length > 0) {
-      const marks = types.map(() => "?").join(",");
-      return this.sql
-        .exec<StoredRow>(
-          `SELECT seq, type, body FROM events WHERE seq > ? AND type IN (${marks}) ORDER BY seq LIMIT ?`,
-          after,
-          ...types,
-          limit,
-        )
-        .toArray();
-    }
+    const filter = typeFilter(types);
     return this.sql
-      .exec<StoredRow>("SELECT seq, type, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+      .exec<StoredRow>(
+        `SELECT seq, type, body FROM events WHERE seq > ?${filter.clause} ORDER BY seq LIMIT ?`,
+        after,
+        ...filter.types,
+        limit,
+      )
       .toArray();
   }
 
@@ -316,11 +315,8 @@ export class LogStore {
    * left are joined in smaller pieces, down to one event each, which always fits since its row did.
    */
   readJoined(after: number, upTo: number, limit: number, types?: readonly string[]): JoinedPage {
-    const typed = types !== undefined && types.length > 0;
-    const where = typed
-      ? `seq > ? AND seq <= ? AND type IN (${types.map(() => "?").join(",")})`
-      : "seq > ? AND seq <= ?";
-    const filter = typed ? types : [];
+    const { clause, types: filter } = typeFilter(types);
+    const where = `seq > ? AND seq <= ?${clause}`;
     const pieces: ArrayBuffer[] = [];
     let last = after;
     let taken = 0;
