@@ -27,6 +27,9 @@ export interface Applied {
   oldest?: number;
 }
 
+/** How long after a push the hub writes its new head in the topic (see `saveHead`). */
+export const HEAD_SAVE_MS = 1_000;
+
 export interface FeedLimits {
   windowEvents: number;
   windowChars: number;
@@ -45,6 +48,9 @@ export class HubFeeds {
   private readonly feeds = new Map<string, Feed>();
   private readonly attaching = new Map<string, Promise<Feed>>();
   private readonly reading = new Map<string, Promise<ReadPageResult>>();
+  /** Feeds whose head moved since it was last written, and the timer that writes them. */
+  private readonly unsaved = new Set<Feed>();
+  private saveTimer: ReturnType<typeof setTimeout> | null = null;
   /** Pages read from topics since the hub started. */
   pulls = 0;
 
@@ -131,9 +137,27 @@ export class HubFeeds {
     };
   }
 
-  /** Writes where the hub stands in the topic, for a wake after hibernation or a restart. */
+  /**
+   * Writes where the hub stands in the topic, for a wake after hibernation or a restart: within
+   * `HEAD_SAVE_MS`, once for all the pushes in between, not in the turn that sent their frames. A
+   * write in that turn was committed before the runtime went on to write the frames to the sockets,
+   * which added its commit to every delivery. The delay costs nothing: an object does not hibernate
+   * while a timer is pending, and a crash closes every socket here, after which the older head makes
+   * the next push answer `behind` and the topic resends.
+   */
   saveHead(feed: Feed): void {
-    this.store.putFeed({ topic: feed.topic, epoch: feed.epoch, head: feed.head });
+    this.unsaved.add(feed);
+    this.saveTimer ??= setTimeout(() => this.saveHeads(), HEAD_SAVE_MS);
+  }
+
+  private saveHeads(): void {
+    this.saveTimer = null;
+    for (const feed of this.unsaved) {
+      // A feed forgotten or replaced since keeps what was written for it.
+      if (this.feeds.get(feed.topic) === feed)
+        this.store.putFeed({ topic: feed.topic, epoch: feed.epoch, head: feed.head });
+    }
+    this.unsaved.clear();
   }
 
   /**

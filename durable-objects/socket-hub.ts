@@ -292,9 +292,6 @@ export class SocketHub extends DurableObject<Env> {
     const { result, applied } = await this.feeds.apply(push, () => this.sessions.subscriberCount(push.topic));
     const feed = this.feeds.get(push.topic);
     if (applied && feed) {
-      // Sent before the head is written, so the runtime does not hold the frames until that write
-      // is durable. A crash before it lands closes every socket here anyway; the older head the
-      // hub then wakes with makes the next push answer `behind`, and the topic resends.
       broadcast(this.deps, feed, applied);
       this.feeds.saveHead(feed);
     }

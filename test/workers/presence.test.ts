@@ -1,7 +1,6 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import type { SocketHub } from "../../durable-objects/socket-hub.ts";
 import type { ServerFrame } from "../../protocol/frames.ts";
 import {
   PRESENCE_LINGER_MS,
@@ -13,6 +12,7 @@ import {
 } from "../../protocol/presence.ts";
 import { mintToken } from "../../runtime/tokens.ts";
 import { KEYS, TOKEN_SECRET } from "../support/credentials.ts";
+import { hibernateAndWake } from "./support/hub-hibernation.ts";
 import { meshFetch } from "./support/mesh-fetch.ts";
 import { collect, type Socket } from "./support/socket.ts";
 import { freshTopic } from "./topic-client.ts";
@@ -80,14 +80,6 @@ async function goneFrom(topic: string, n: number): Promise<void> {
         state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM conns WHERE gone_at IS NOT NULL").one().n,
     );
     expect(count).toBe(n);
-  });
-}
-
-/** The hub wakes from hibernation: a new instance on the same state, nothing of the old memory (hub-hibernation.test.ts). */
-async function hibernateAndWake(hub: string): Promise<void> {
-  await runInDurableObject(hubStub(hub), (instance: SocketHub, state) => {
-    const Hub = instance.constructor as new (ctx: DurableObjectState, e: typeof env) => SocketHub;
-    Object.assign(instance, new Hub(state, env));
   });
 }
 

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { SocketHub } from "../../../durable-objects/socket-hub.ts";
 import { subscribeFrameText, unsubscribeFrameText } from "../../../protocol/frames.ts";
+import { hibernateAndWake } from "../../workers/support/hub-hibernation.ts";
 import { meshFetch } from "../../workers/support/mesh-fetch.ts";
 import { caughtUp, collect, ofTopic, type Socket, seqsOf } from "../../workers/support/socket.ts";
 import { freshTopic } from "../../workers/topic-client.ts";
@@ -16,14 +17,6 @@ import { hubStub, publish, range } from "./support/hub-follower.ts";
 // (sockets, subscriptions, feed heads) and the sockets' attachments.
 
 const WAIT = { timeout: 10_000, interval: 20 };
-
-/** Replaces everything the hub holds in memory by what its constructor builds now, as a wake does. */
-async function hibernateAndWake(hub: string): Promise<void> {
-  await runInDurableObject(hubStub(hub), (instance: SocketHub, state) => {
-    const Hub = instance.constructor as new (ctx: DurableObjectState, env: Env) => SocketHub;
-    Object.assign(instance, new Hub(state, env));
-  });
-}
 
 interface HubSocket extends Socket {
   hub: string;
@@ -86,11 +79,16 @@ describe("a hub waking with its sockets still open", () => {
       { topic: a, mode: "replaying", cursor: stoppedAt },
       { topic: b, mode: "live", cursor: 5 },
     ]);
-    expect(await sql(hub, `SELECT topic, head FROM feeds WHERE topic IN ('${a}', '${b}') ORDER BY topic`)).toEqual(
-      [
-        { topic: a, head: 35 },
-        { topic: b, head: 5 },
-      ].sort((x, y) => x.topic.localeCompare(y.topic)),
+    // Heads are written within HEAD_SAVE_MS of a push, before the object may hibernate.
+    await vi.waitFor(
+      async () =>
+        expect(await sql(hub, `SELECT topic, head FROM feeds WHERE topic IN ('${a}', '${b}') ORDER BY topic`)).toEqual(
+          [
+            { topic: a, head: 35 },
+            { topic: b, head: 5 },
+          ].sort((x, y) => x.topic.localeCompare(y.topic)),
+        ),
+      WAIT,
     );
 
     await hibernateAndWake(hub);
