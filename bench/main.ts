@@ -52,7 +52,7 @@ function stopAll(): Promise<void> {
 }
 
 // A last bound on the whole run, beyond each loop's own: stop everything and fail.
-const WATCHDOG_MS = (options.quick ? 4 : 14) * 60_000;
+const WATCHDOG_MS = (options.quick ? 4 : 20) * 60_000;
 const watchdog = setTimeout(() => {
   console.error(`bench: still running after ${WATCHDOG_MS / 60_000} minutes; stopping everything`);
   void stopAll().then(() => process.exit(1));
