@@ -7,7 +7,7 @@ import type { EventFilter } from "../../protocol/event-filter.ts";
 import { authFrame, type ServerFrame, unsubscribeFrameText } from "../../protocol/frames.ts";
 import { readConfig } from "../../runtime/config.ts";
 import { hubName, rankHubs } from "../../worker/hub-choice.ts";
-import { openHub, token } from "./support/hub-socket.ts";
+import { hubStub, openHub, token } from "./support/hub-socket.ts";
 import { meshFetch } from "./support/mesh-fetch.ts";
 import { caughtUp, ofTopic, seqsOf } from "./support/socket.ts";
 import { freshTopic } from "./topic-client.ts";
@@ -15,7 +15,6 @@ import { freshTopic } from "./topic-client.ts";
 // REPLAY_PAGE_SIZE is 10 in the workers pool, so replays from a topic's log span several pages.
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-const hubStub = (name: string) => env.SOCKET_HUB.get(env.SOCKET_HUB.idFromName(name));
 let published = 0;
 
 /** Publishes `count` events of `type`; `attributes` adds context attributes to the i-th of them. */

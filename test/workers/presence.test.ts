@@ -13,12 +13,12 @@ import {
 import { mintToken } from "../../runtime/tokens.ts";
 import { KEYS, TOKEN_SECRET } from "../support/credentials.ts";
 import { hibernateAndWake } from "./support/hub-hibernation.ts";
+import { hubStub } from "./support/hub-socket.ts";
 import { meshFetch } from "./support/mesh-fetch.ts";
 import { collect, type Socket } from "./support/socket.ts";
 import { freshTopic } from "./topic-client.ts";
 
 const presenceStub = (topic: string) => env.TOPIC_PRESENCE.get(env.TOPIC_PRESENCE.idFromName(topic));
-const hubStub = (name: string) => env.SOCKET_HUB.get(env.SOCKET_HUB.idFromName(name));
 
 interface HubSocket extends Socket {
   hub: string;

@@ -5,6 +5,7 @@ import type { SocketHub } from "../../durable-objects/socket-hub.ts";
 import { CLOSE } from "../../protocol/close-codes.ts";
 import { readConfig } from "../../runtime/config.ts";
 import { hubName, rankHubs } from "../../worker/hub-choice.ts";
+import { hubStub } from "./support/hub-socket.ts";
 import { meshFetch } from "./support/mesh-fetch.ts";
 import { collect } from "./support/socket.ts";
 import { freshTopic } from "./topic-client.ts";
@@ -14,7 +15,6 @@ import { freshTopic } from "./topic-client.ts";
  * credential (both counted per hub), and refuse past them with a retryable close and a delay: never
  * a bare 500 that a client would retry at once, forever. A full hub sends the Worker to the next.
  */
-const hubStub = (name: string) => env.SOCKET_HUB.get(env.SOCKET_HUB.idFromName(name));
 type Limits = { maxSockets: number; maxPerClient: number; maxPerCredential: number };
 const limitsOf = (instance: SocketHub) => (instance as unknown as { limits: Limits }).limits;
 const small: Limits = { maxSockets: 4, maxPerClient: 2, maxPerCredential: 3 };

@@ -1,11 +1,12 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TokenRequest } from "../../protocol/auth.ts";
 import { CLOSE } from "../../protocol/close-codes.ts";
 import { authFrame } from "../../protocol/frames.ts";
 import { mintToken } from "../../runtime/tokens.ts";
 import { KEYS, TOKEN_SECRET } from "../support/credentials.ts";
+import { hubStub } from "./support/hub-socket.ts";
 import { meshFetch } from "./support/mesh-fetch.ts";
 import { collect, type Socket } from "./support/socket.ts";
 
@@ -15,7 +16,6 @@ import { collect, type Socket } from "./support/socket.ts";
  * subject loses its open sockets at once and is refused on reconnect. The hub that holds the
  * one-topic socket enforces it, from its alarm and on its socket.
  */
-const hubStub = (name: string) => env.SOCKET_HUB.get(env.SOCKET_HUB.idFromName(name));
 
 async function token(topics: string[], extra: Partial<TokenRequest> = {}) {
   const request: TokenRequest = { topics, ops: ["subscribe", "history"], ttlSeconds: 600, ...extra };

@@ -2,8 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, vi } from "vitest";
 import type { SocketHub } from "../../../durable-objects/socket-hub.ts";
-
-const hubStub = (name: string) => env.SOCKET_HUB.get(env.SOCKET_HUB.idFromName(name));
+import { hubStub } from "./hub-socket.ts";
 
 /** The hub's head write is still to come (`HubFeeds.saveHead`): a pending timer keeps an object from hibernating. */
 const headWritePending = (hub: SocketHub): boolean =>

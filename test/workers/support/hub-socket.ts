@@ -1,10 +1,13 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import type { TokenRequest } from "../../../protocol/auth.ts";
 import { type SubscribeFrame, subscribeFrameText } from "../../../protocol/frames.ts";
 import { mintToken } from "../../../runtime/tokens.ts";
 import { KEYS, TOKEN_SECRET } from "../../support/credentials.ts";
 import { meshFetch } from "./mesh-fetch.ts";
 import { collect, type Socket } from "./socket.ts";
+
+/** A hub of the pool by name (`hub-0` …), for calls and `runInDurableObject`. */
+export const hubStub = (name: string) => env.SOCKET_HUB.get(env.SOCKET_HUB.idFromName(name));
 
 export interface HubSocket extends Socket {
   hub: string;

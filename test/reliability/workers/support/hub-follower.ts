@@ -3,13 +3,15 @@ import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { ackFrame, markIdOf, parseServerFrame, subscribeFrameText } from "../../../../protocol/frames.ts";
 import { hubName, rankHubs } from "../../../../worker/hub-choice.ts";
+import { hubStub } from "../../../workers/support/hub-socket.ts";
 import { meshFetch } from "../../../workers/support/mesh-fetch.ts";
+
+export { hubStub };
 
 /** The workers pool's hub pool (wrangler.toml's HUB_POOL_SIZE). */
 export const POOL_SIZE = 256;
 
 export const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-export const hubStub = (name: string) => env.SOCKET_HUB.get(env.SOCKET_HUB.idFromName(name));
 export const topicStub = (topic: string) => env.TOPIC_LOG.get(env.TOPIC_LOG.idFromName(topic));
 
 /** The hub a `/v1/ws` socket with routing key `key` lands on first. */
