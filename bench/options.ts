@@ -1,5 +1,5 @@
 /**
- * Every count and time bound of a run. The full run takes about 14 minutes on a 2-core machine;
+ * Every count and time bound of a run. The full run takes 14–15 minutes on a 2-core machine;
  * the quick run exercises every code path in well under a minute (CI keeps the harness working).
  */
 export const SUITES = ["throughput", "latency", "fanout", "catchup", "memory", "delivery", "hubs", "presence"] as const;
